@@ -1,0 +1,1 @@
+"""Subscribers, saved searches, the query language, the matcher, digests, rendering and mailers."""

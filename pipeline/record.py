@@ -1,0 +1,42 @@
+"""`CleanPosting`: one normalized posting, the shape the dedup and store stages consume."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class CleanPosting:
+    """A job item normalized to the listing contract of DESIGN.md (values, not yet stored)."""
+
+    source: str
+    external_id: str
+    title: str
+    company: str
+    url: str | None
+    apply_url: str | None
+    description_text: str  # plain text
+    description_html: str  # sanitized HTML (nh3), safe to render with Markup
+    location_text: str | None
+    city: str | None
+    region: str | None  # ISO 3166-2, e.g. "US-MI"
+    country: str | None  # ISO 3166-1 alpha-2
+    latitude: float | None
+    longitude: float | None
+    workplace: str | None  # onsite | hybrid | remote
+    employment_type: str | None  # full_time | part_time | contract | temporary | internship
+    salary_min: float | None
+    salary_max: float | None
+    salary_currency: str | None
+    salary_period: str | None  # hour | day | week | month | year
+    annual_min_usd: float | None
+    annual_max_usd: float | None
+    seniority: str | None  # supervisor | assistant | manager | senior | director | executive
+    industries: list[str] = field(default_factory=list)
+    skills: list[str] = field(default_factory=list)
+    posted_at: datetime | None = None  # UTC
+    valid_through: datetime | None = None  # UTC
+    req_id: str | None = None
+    attribution: str | None = None
+    seen_at: datetime | None = None  # crawl time (UTC)

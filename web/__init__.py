@@ -1,0 +1,1 @@
+"""The FastAPI web app: subscribe, confirm, manage, unsubscribe, browse listings, JSON API, webhooks."""
