@@ -1,0 +1,105 @@
+"""Untrusted job-description HTML: sanitize it for display (nh3) and turn it into plain text."""
+
+from __future__ import annotations
+
+import html
+import re
+from html.parser import HTMLParser
+
+import nh3
+
+ALLOWED_TAGS = frozenset(
+    {"p", "br", "ul", "ol", "li", "strong", "b", "em", "i", "h2", "h3", "h4", "a"}
+)
+# Dropped with their content: what is inside these is code or chrome, never description text.
+_DROP_WITH_CONTENT = frozenset(
+    {"script", "style", "iframe", "noscript", "template", "object", "embed", "svg", "math", "title"}
+)
+
+_CLEANER = nh3.Cleaner(
+    tags=set(ALLOWED_TAGS),
+    clean_content_tags=set(_DROP_WITH_CONTENT),
+    attributes={"a": {"href"}},
+    url_schemes={"http", "https", "mailto"},
+    # A relative link in a scraped page points at the employer's site, not ours: drop it.
+    url_relative="deny",
+    link_rel="nofollow noopener",
+    strip_comments=True,
+)
+
+# Greenhouse (and some JSON-LD) ship HTML entity-escaped: "&lt;p&gt;Hello&lt;/p&gt;".
+_ESCAPED_TAG = re.compile(r"&lt;/?[a-zA-Z][a-zA-Z0-9]*(?:\s|/?&gt;)")
+_REAL_TAG = re.compile(r"<[a-zA-Z/!]")
+
+
+def unescape_if_escaped(fragment: str) -> str:
+    """Unescape once when the markup itself is entity-escaped (escaped tags, no real ones)."""
+    if _ESCAPED_TAG.search(fragment) and not _REAL_TAG.search(fragment):
+        return html.unescape(fragment)
+    return fragment
+
+
+def clean_html(fragment: str | None) -> str:
+    """Sanitize an untrusted HTML fragment down to a small set of formatting tags."""
+    if not fragment:
+        return ""
+    return _CLEANER.clean(unescape_if_escaped(fragment)).strip()
+
+
+_BLOCK_TAGS = frozenset(
+    {
+        "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
+        "section", "article", "header", "footer", "blockquote", "pre", "hr", "dd", "dt", "dl",
+    }
+)  # fmt: skip
+
+
+class _TextExtractor(HTMLParser):
+    """Collects text; block elements become line breaks, list items get a bullet."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _DROP_WITH_CONTENT:
+            self._skip += 1
+        elif tag == "li":
+            self.parts.append("\n- ")
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _DROP_WITH_CONTENT:
+            self._skip = max(0, self._skip - 1)
+        elif tag in _BLOCK_TAGS and tag != "li":
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b\u202f\u2009]+")
+_MANY_NEWLINES = re.compile(r"\n{3,}")
+
+
+def normalize_text(text: str) -> str:
+    """Collapse runs of spaces per line and keep at most one blank line between paragraphs."""
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def html_to_text(fragment: str | None) -> str:
+    """Readable plain text from HTML: blocks on their own lines, entities decoded."""
+    if not fragment:
+        return ""
+    parser = _TextExtractor()
+    parser.feed(unescape_if_escaped(fragment))
+    parser.close()
+    return normalize_text("".join(parser.parts))
