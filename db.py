@@ -1,0 +1,172 @@
+"""Engine and session factory for SQLite and PostgreSQL, and the column types both share."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, event
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, Session, SQLModel, create_engine
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both engines (SQLite stores naive UTC text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# JSON everywhere, JSONB on PostgreSQL (GIN-indexable containment for skills and industries).
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout for concurrent writers."""
+    sa_url = make_url(url)
+    kwargs: dict[str, Any] = {"echo": echo}
+    if sa_url.get_backend_name() == "sqlite":
+        kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+    else:
+        kwargs["pool_pre_ping"] = True
+        if sa_url.get_backend_name() == "postgresql" and sa_url.drivername == "postgresql":
+            sa_url = sa_url.set(drivername="postgresql+psycopg")
+        kwargs["connect_args"] = {"connect_timeout": 10}
+    kwargs["json_serializer"] = lambda obj: json.dumps(obj, ensure_ascii=False)
+    engine = create_engine(sa_url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def all_models() -> None:
+    """Import every table module so `SQLModel.metadata` is complete (Alembic and tests use it)."""
+    import alerts.models
+    import pipeline.models  # noqa: F401
+
+
+class Lease(SQLModel, table=True):
+    """A named, expiring lease row: how one scheduler leads on databases without advisory locks."""
+
+    __tablename__ = "leases"
+
+    name: str = Field(primary_key=True)
+    holder: str
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class DatabaseError(RuntimeError):
+    """A database problem a user can act on, with a one-line message."""
+
+
+def _alembic_config(connection: Any = None) -> Any:
+    from alembic.config import Config
+
+    cfg = Config(str(MIGRATIONS_DIR.parent / "alembic.ini"))
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with _connect(engine) as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def migrate(engine: Engine) -> tuple[str | None, str]:
+    """Apply every migration not yet applied; returns (revision before, revision after)."""
+    from alembic import command
+
+    before = current_revision(engine)
+    with _connect(engine) as conn:
+        command.upgrade(_alembic_config(conn), "head")
+        conn.commit()
+    return before, head_revision()
+
+
+def ensure_current(engine: Engine) -> None:
+    """Refuse to work on a database that `andon init` has not set up or upgraded."""
+    current = current_revision(engine)
+    if current is None:
+        raise DatabaseError(f"the database at {safe_url(engine)} is not set up: run `andon init`")
+    if current != head_revision():
+        raise DatabaseError(
+            f"the database at {safe_url(engine)} is at revision {current}, this andon needs "
+            f"{head_revision()}: run `andon init` to upgrade it"
+        )
+
+
+def safe_url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+@contextmanager
+def _connect(engine: Engine) -> Iterator[Any]:
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        conn = engine.connect()
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise DatabaseError(f"cannot reach the database at {safe_url(engine)}: {reason}") from None
+    with conn:
+        yield conn
