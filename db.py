@@ -73,6 +73,17 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
+    from pipeline.filters import haversine_miles
+
+    # radius search; not every SQLite build has the math functions, so bring our own
+    dbapi_conn.create_function("andon_miles", 4, _nullsafe(haversine_miles), deterministic=True)
+
+
+def _nullsafe(fn: Any) -> Any:
+    def wrapper(*args: Any) -> Any:
+        return None if any(a is None for a in args) else fn(*args)
+
+    return wrapper
 
 
 @contextmanager
@@ -145,6 +156,12 @@ def migrate(engine: Engine) -> tuple[str | None, str]:
 
 def ensure_current(engine: Engine) -> None:
     """Refuse to work on a database that `andon init` has not set up or upgraded."""
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database not in (None, "", ":memory:"):
+        if not Path(database).exists():  # connecting would create an empty file
+            raise DatabaseError(
+                f"there is no database at {safe_url(engine)}: run `andon init` to create it"
+            )
     current = current_revision(engine)
     if current is None:
         raise DatabaseError(f"the database at {safe_url(engine)} is not set up: run `andon init`")

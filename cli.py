@@ -1,0 +1,274 @@
+"""The `andon` command: parses arguments, calls the packages, prints with rich."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import json
+import sys
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+import db
+from config import Settings, load_settings
+
+app = typer.Typer(
+    help="andon — job alerts for production managers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class UsageError(Exception):
+    """A user's mistake: one line, exit 2."""
+
+
+def fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    raise typer.Exit(code)
+
+
+def friendly(fn: F) -> F:
+    """Turn known errors into one line on stderr: exit 2 for a user's mistake, 1 for a failure."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from pydantic import ValidationError
+
+        from pipeline.search import SearchError
+
+        try:
+            return fn(*args, **kwargs)
+        except (SearchError, UsageError) as exc:
+            fail(str(exc), 2)
+        except db.DatabaseError as exc:
+            fail(str(exc), 1)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ()))
+            fail(f"bad setting {where}: {first.get('msg')}", 2)
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
+        except _operational_errors() as exc:
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+            fail(f"database error: {reason}", 1)
+        return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _operational_errors() -> tuple[type[BaseException], ...]:
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    return (OperationalError, ProgrammingError)
+
+
+@functools.cache
+def settings() -> Settings:
+    return load_settings()
+
+
+def engine(*, check: bool = True) -> Any:
+    eng = db.make_engine(settings().database_url)
+    if check:
+        db.ensure_current(eng)
+    return eng
+
+
+@app.command()
+@friendly
+def init() -> None:
+    """Create or upgrade the database."""
+    eng = engine(check=False)
+    before, after = db.migrate(eng)
+    where = db.safe_url(eng)
+    if before == after:
+        out.print(f"database at {where} is up to date (revision {after})", highlight=False)
+    elif before is None:
+        out.print(f"created the database at {where} (revision {after})", highlight=False)
+    else:
+        out.print(f"upgraded the database at {where} from {before} to {after}", highlight=False)
+
+
+Multi = Annotated[list[str] | None, typer.Option()]
+
+
+@app.command()
+@friendly
+def listings(
+    query: Annotated[str | None, typer.Argument(help='Keywords: words, "phrases", OR, -word, title:, company:')] = None,
+    location: Annotated[str | None, typer.Option(help="A city, 'City, ST', a state or a country")] = None,
+    within: Annotated[float | None, typer.Option(help="Miles around --location")] = None,
+    workplace: Annotated[list[str] | None, typer.Option(help="onsite, hybrid or remote (repeatable)")] = None,
+    min_salary: Annotated[float | None, typer.Option(help="Minimum annual salary in USD")] = None,
+    seniority: Annotated[list[str] | None, typer.Option(help="supervisor … executive (repeatable)")] = None,
+    industry: Annotated[list[str] | None, typer.Option(help="e.g. food_beverage (repeatable)")] = None,
+    skill: Annotated[list[str] | None, typer.Option(help="e.g. lean, haccp (repeatable)")] = None,
+    employment_type: Annotated[list[str] | None, typer.Option(help="full_time, contract … (repeatable)")] = None,
+    since: Annotated[str | None, typer.Option(help="Posted within: 7d, 12h, 2w, or an ISO date")] = None,
+    include_closed: Annotated[bool, typer.Option("--include-closed", help="Also closed postings")] = False,
+    limit: Annotated[int, typer.Option(help="How many (1-1000)")] = 50,
+    offset: Annotated[int, typer.Option(help="Skip this many (paging)")] = 0,
+    format: Annotated[str, typer.Option("--format", help="table, json or csv")] = "table",
+) -> None:
+    """Search stored listings, newest first."""
+    from pipeline import search
+
+    if format not in ("table", "json", "csv"):
+        raise UsageError(f"unknown --format {format!r}: choose table, json or csv")
+    filters = search.build_filters(
+        location=location,
+        within=within,
+        workplaces=workplace or (),
+        min_salary=min_salary,
+        seniorities=seniority or (),
+        industries=industry or (),
+        skills=skill or (),
+        employment_types=employment_type or (),
+        since=since,
+        include_closed=include_closed,
+    )
+    eng = engine()
+    with db.session_scope(eng) as session:
+        rows = search.listings(
+            session, search.search_postings(session, query, filters, limit=limit, offset=offset)
+        )
+    if format == "json":
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+    elif format == "csv":
+        sys.stdout.write(_csv(rows))
+    else:
+        _table(rows)
+
+
+CSV_COLUMNS = (
+    "id", "title", "company", "location", "city", "region", "country", "workplace",
+    "employment_type", "salary_min", "salary_max", "salary_currency", "salary_period",
+    "annual_min_usd", "annual_max_usd", "seniority", "industries", "skills", "posted_at",
+    "first_seen_at", "status", "url", "sources",
+)  # fmt: skip
+
+
+def _csv(rows: list[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(CSV_COLUMNS)
+    for r in rows:
+        sal = r["salary"] or {}
+        loc = r["location"]
+        writer.writerow(
+            [
+                r["id"], r["title"], r["company"], loc["text"], loc["city"], loc["region"],
+                loc["country"], r["workplace"], r["employment_type"], sal.get("min"),
+                sal.get("max"), sal.get("currency"), sal.get("period"), sal.get("annual_min_usd"),
+                sal.get("annual_max_usd"), r["seniority"], ";".join(r["industries"]),
+                ";".join(r["skills"]), r["posted_at"], r["first_seen_at"], r["status"], r["url"],
+                ";".join(s["source"] for s in r["sources"]),
+            ]
+        )  # fmt: skip
+    return buf.getvalue()
+
+
+def money(sal: dict[str, Any] | None) -> str:
+    if not sal:
+        return ""
+    lo, hi = sal.get("min"), sal.get("max")
+    cur = sal.get("currency") or ""
+    per = {"year": "/yr", "hour": "/hr", "month": "/mo", "week": "/wk", "day": "/day"}.get(
+        sal.get("period") or "", ""
+    )
+    fmt = lambda v: f"{v:,.0f}" if v >= 1000 else f"{v:,.2f}".rstrip("0").rstrip(".")  # noqa: E731
+    if lo is not None and hi is not None and lo != hi:
+        return f"{cur} {fmt(lo)}–{fmt(hi)}{per}".strip()
+    return f"{cur} {fmt(lo if lo is not None else hi)}{per}".strip()
+
+
+def _table(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        err.print("no postings match")
+        return
+    table = Table(show_lines=False)
+    for col in ("id", "title", "company", "location", "workplace", "salary", "level", "posted"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            r["title"],
+            r["company"],
+            r["location"]["text"] or "",
+            r["workplace"] or "",
+            money(r["salary"]),
+            r["seniority"] or "",
+            (r["posted_at"] or r["first_seen_at"] or "")[:10],
+        )
+    out.print(table)
+
+
+@app.command()
+@friendly
+def status() -> None:
+    """Sources with last crawl health, counts, last digests."""
+    from alerts import stats
+    from pipeline import health
+
+    eng = engine()
+    with db.session_scope(eng) as session:
+        postings = health.posting_counts(session)
+        sources = health.source_health(session)
+        subscribers = stats.subscriber_counts(session)
+        searches = stats.search_counts(session)
+        digests = stats.digest_counts(session)
+        recent = stats.recent_digests(session, limit=5)
+    out.print(
+        f"postings: {postings.get('open', 0)} open, {postings.get('closed', 0)} closed", highlight=False
+    )
+    subs = ", ".join(f"{n} {s}" for s, n in sorted(subscribers.items())) or "none"
+    out.print(f"subscribers: {subs}; saved searches: {searches['active']} active, {searches['paused']} paused", highlight=False)
+    table = Table(title="sources")
+    for col in ("source", "kind", "last run", "status", "kept", "new", "errors", "health"):
+        table.add_column(col)
+    for h in sources:
+        table.add_row(
+            h.source, h.kind, h.last_started.strftime("%Y-%m-%d %H:%M") if h.last_started else "never",
+            h.last_status or "", str(h.last_kept), str(h.last_new), str(h.last_errors),
+            f"[red]{h.flag}[/]" if h.flag else "ok",
+        )
+    if sources:
+        out.print(table)
+    else:
+        out.print("sources: no crawl yet (run `andon crawl`)")
+    for line in _schedule_lines():
+        out.print(line, highlight=False)
+    dig = ", ".join(f"{n} {s}" for s, n in sorted(digests.items())) or "none yet"
+    out.print(f"digests: {dig}", highlight=False)
+    for d in recent:
+        when = (d.sent_at or d.created_at).strftime("%Y-%m-%d %H:%M")
+        out.print(f"  #{d.id} search {d.saved_search_id} {d.period_key}: {d.status}, {d.job_count} jobs, {when}", highlight=False)
+
+
+def _schedule_lines() -> list[str]:
+    """The scheduler's next runs, when a scheduler module provides them."""
+    try:
+        from scheduler import next_runs
+    except ImportError:
+        return []
+    return next_runs(settings(), engine(check=False))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,299 @@
+"""Write clean postings in batches: upsert sightings, merge duplicates, keep the database the judge.
+
+`store_batch` is the store API (tests and the Scrapy pipeline both use it). One call is one
+transaction: it reads what it needs for the whole batch with a few queries, then writes.
+
+Dedup order for each item (first hit wins):
+1. the same (source, external id) → update that posting ("updated");
+2. the same requisition id at the same source, or the same canonical job URL anywhere → a
+   re-post or another listing of that posting ("merged");
+3. the same company, title and place with a near-identical description (shingle Jaccard ≥
+   `NEAR_DUPLICATE`), open or closed → the same job seen elsewhere or re-posted ("merged");
+4. otherwise a new posting ("new").
+The same title at the same company in two cities has two place keys, so it stays two postings.
+Uniqueness of (source, external id) is a database constraint: a concurrent writer that inserted
+the same sighting first turns our insert into an update, not a duplicate.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from db import utcnow
+from pipeline.keys import company_key, place_key, shingles, similarity, title_key, url_key
+from pipeline.models import Posting, PostingSource
+from pipeline.record import CleanPosting
+
+log = logging.getLogger(__name__)
+
+NEAR_DUPLICATE = 0.6
+
+# Fields copied from a CleanPosting onto the posting row on insert and on update.
+_POSTING_FIELDS = (
+    "title", "company", "url", "apply_url", "location_text", "city", "region", "country",
+    "latitude", "longitude", "workplace", "employment_type", "salary_min", "salary_max",
+    "salary_currency", "salary_period", "annual_min_usd", "annual_max_usd", "seniority",
+    "industries", "skills", "description_text", "description_html", "attribution", "posted_at",
+    "valid_through",
+)  # fmt: skip
+
+
+@dataclass
+class BatchResult:
+    """What one batch did; `posting_ids` maps (source, external id) to the posting it landed on."""
+
+    new: int = 0
+    updated: int = 0
+    merged: int = 0
+    reopened: int = 0
+    posting_ids: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def add(self, other: BatchResult) -> None:
+        self.new += other.new
+        self.updated += other.updated
+        self.merged += other.merged
+        self.reopened += other.reopened
+        self.posting_ids.update(other.posting_ids)
+
+
+def store_batch(
+    session: Session, items: Sequence[CleanPosting], *, now: datetime | None = None
+) -> BatchResult:
+    """Upsert a batch of clean postings in the caller's transaction (commit is the caller's)."""
+    now = now or utcnow()
+    # the last copy of a (source, external id) within one batch wins
+    unique: dict[tuple[str, str], CleanPosting] = {}
+    for item in items:
+        unique[(item.source, item.external_id)] = item
+    for _attempt in range(3):
+        savepoint = session.begin_nested()
+        try:
+            result = _store(session, list(unique.values()), now)
+            savepoint.commit()
+            return result
+        except IntegrityError:
+            # another writer inserted one of our sightings between our read and our write:
+            # read again, and what was an insert becomes an update
+            savepoint.rollback()
+            log.info("concurrent insert detected; retrying the batch")
+    return _store(session, list(unique.values()), now)
+
+
+def _store(session: Session, items: list[CleanPosting], now: datetime) -> BatchResult:
+    result = BatchResult()
+    if not items:
+        return result
+    keys = [(i.source, i.external_id) for i in items]
+    existing = {
+        (s.source, s.external_id): s
+        for s in session.execute(
+            select(PostingSource).where(tuple_(PostingSource.source, PostingSource.external_id).in_(keys))
+        ).scalars()
+    }
+    fresh = [i for i in items if (i.source, i.external_id) not in existing]
+    candidates = _candidates(session, fresh)
+    postings = _load_postings(
+        session,
+        {s.posting_id for s in existing.values()}
+        | {p for c in candidates.values() for p in c.posting_ids},
+    )
+    # postings created earlier in this batch, so two sources of one job in one batch merge too
+    batch_new: dict[tuple[str, str, str], list[tuple[Posting, frozenset[int]]]] = {}
+
+    for item in items:
+        key = (item.source, item.external_id)
+        sighting = existing.get(key)
+        if sighting is not None:
+            posting = postings[sighting.posting_id]
+            _apply(posting, item, now)
+            if posting.status == "closed":
+                _reopen(posting)
+                result.reopened += 1
+            sighting.last_seen_at = now
+            sighting.url = item.url
+            sighting.url_key = url_key(item.url)
+            sighting.req_id = item.req_id
+            sighting.status = "open"
+            session.add(sighting)
+            result.updated += 1
+            result.posting_ids[key] = posting.id  # type: ignore[assignment]
+            continue
+
+        dkey = _dedup_key(item)
+        text = shingles(item.description_text)
+        posting = _find_duplicate(item, dkey, text, candidates, postings, batch_new)
+        if posting is None:
+            posting = Posting(first_seen_at=now, last_seen_at=now, listed_at=now)
+            _apply(posting, item, now)
+            session.add(posting)
+            session.flush()
+            batch_new.setdefault(dkey, []).append((posting, text))
+            postings[posting.id] = posting  # type: ignore[index]
+            result.new += 1
+        else:
+            if posting.status == "closed":
+                _reopen(posting)
+                result.reopened += 1
+            posting.last_seen_at = now
+            _fill_gaps(posting, item)
+            session.add(posting)
+            result.merged += 1
+        session.add(
+            PostingSource(
+                posting_id=posting.id,  # type: ignore[arg-type]
+                source=item.source,
+                external_id=item.external_id,
+                url=item.url,
+                url_key=url_key(item.url),
+                req_id=item.req_id,
+                first_seen_at=now,
+                last_seen_at=now,
+            )
+        )
+        result.posting_ids[key] = posting.id  # type: ignore[assignment]
+    session.flush()
+    return result
+
+
+@dataclass
+class _Candidates:
+    posting_ids: set[int] = field(default_factory=set)
+    by_req: dict[tuple[str, str], int] = field(default_factory=dict)
+    by_url: dict[str, int] = field(default_factory=dict)
+    by_key: dict[tuple[str, str, str], list[int]] = field(default_factory=dict)
+
+
+def _candidates(session: Session, items: list[CleanPosting]) -> dict[str, _Candidates]:
+    """Existing postings that items not yet seen could be duplicates of, in three queries."""
+    found = _Candidates()
+    if not items:
+        return {"all": found}
+    reqs = {(i.source, i.req_id) for i in items if i.req_id}
+    if reqs:
+        rows = session.execute(
+            select(PostingSource.source, PostingSource.req_id, PostingSource.posting_id).where(
+                tuple_(PostingSource.source, PostingSource.req_id).in_(list(reqs))
+            )
+        ).all()
+        for source, req, pid in rows:
+            found.by_req[(source, req)] = pid
+            found.posting_ids.add(pid)
+    urls = {u for i in items if (u := url_key(i.url))}
+    if urls:
+        rows = session.execute(
+            select(PostingSource.url_key, PostingSource.posting_id).where(
+                PostingSource.url_key.in_(list(urls))  # type: ignore[union-attr]
+            )
+        ).all()
+        for ukey, pid in rows:
+            found.by_url[ukey] = pid
+            found.posting_ids.add(pid)
+    pairs = {(company_key(i.company), title_key(i.title)) for i in items}
+    rows = session.execute(
+        select(Posting.id, Posting.company_key, Posting.title_key, Posting.place_key).where(
+            tuple_(Posting.company_key, Posting.title_key).in_(list(pairs))
+        )
+    ).all()
+    for pid, ck, tk, pk in rows:
+        found.by_key.setdefault((ck, tk, pk), []).append(pid)
+        found.posting_ids.add(pid)
+    return {"all": found}
+
+
+def _load_postings(session: Session, ids: Iterable[int]) -> dict[int, Posting]:
+    ids = list(ids)
+    if not ids:
+        return {}
+    return {p.id: p for p in session.execute(select(Posting).where(Posting.id.in_(ids))).scalars()}  # type: ignore[union-attr,misc]
+
+
+def _find_duplicate(
+    item: CleanPosting,
+    dkey: tuple[str, str, str],
+    text: frozenset[int],
+    candidates: dict[str, _Candidates],
+    postings: dict[int, Posting],
+    batch_new: dict[tuple[str, str, str], list[tuple[Posting, frozenset[int]]]],
+) -> Posting | None:
+    found = candidates["all"]
+    if item.req_id and (pid := found.by_req.get((item.source, item.req_id))):
+        return postings[pid]
+    if (ukey := url_key(item.url)) and (pid := found.by_url.get(ukey)):
+        return postings[pid]
+    for pid in found.by_key.get(dkey, []):
+        if similarity(text, shingles(postings[pid].description_text)) >= NEAR_DUPLICATE:
+            return postings[pid]
+    for posting, other in batch_new.get(dkey, []):
+        if similarity(text, other) >= NEAR_DUPLICATE:
+            return posting
+    return None
+
+
+def _dedup_key(item: CleanPosting) -> tuple[str, str, str]:
+    return (
+        company_key(item.company),
+        title_key(item.title),
+        place_key(item.city, item.region, item.country, item.workplace, item.location_text),
+    )
+
+
+def _apply(posting: Posting, item: CleanPosting, now: datetime) -> None:
+    for name in _POSTING_FIELDS:
+        setattr(posting, name, getattr(item, name))
+    posting.company_key, posting.title_key, posting.place_key = _dedup_key(item)
+    posting.last_seen_at = now
+    posting.listed_at = item.posted_at or posting.first_seen_at or now
+
+
+def _fill_gaps(posting: Posting, item: CleanPosting) -> None:
+    """A second source of a known job adds what the first one lacked (salary, coordinates...)."""
+    for name in _POSTING_FIELDS:
+        if getattr(posting, name) in (None, "", []) and getattr(item, name) not in (None, "", []):
+            setattr(posting, name, getattr(item, name))
+    if posting.attribution is None and item.attribution:
+        posting.attribution = item.attribution
+
+
+def _reopen(posting: Posting) -> None:
+    posting.status = "open"
+    posting.closed_at = None
+
+
+def close_postings(session: Session, posting_ids: Iterable[int], *, now: datetime) -> int:
+    """Close postings (batched UPDATE); returns how many were open."""
+    ids = list(posting_ids)
+    total = 0
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        res = session.execute(
+            update(Posting)
+            .where(Posting.id.in_(chunk), Posting.status == "open")  # type: ignore[union-attr]
+            .values(status="closed", closed_at=now)
+        )
+        total += res.rowcount or 0
+    return total
+
+
+def close_expired(session: Session, *, now: datetime | None = None) -> int:
+    """Close open postings whose `valid_through` has passed."""
+    now = now or utcnow()
+    res = session.execute(
+        update(Posting)
+        .where(
+            Posting.status == "open",
+            Posting.valid_through.is_not(None),  # type: ignore[union-attr]
+            Posting.valid_through < now,  # type: ignore[operator,arg-type]
+        )
+        .values(status="closed", closed_at=now)
+    )
+    return res.rowcount or 0
+
+
+__all__ = ["BatchResult", "close_expired", "close_postings", "store_batch"]

@@ -1,0 +1,91 @@
+"""Ashby public Job Posting API: a job board's listed jobs with compensation."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import quote
+
+from scrapy.http import Response
+
+from spiders.base import JobSpider, text_or_none
+
+
+def salary_of(compensation: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The first salary component as given: {min, max, currency, interval} (e.g. "1 YEAR")."""
+    for comp in (compensation or {}).get("summaryComponents") or []:
+        if str(comp.get("compensationType", "")).lower() == "salary":
+            salary = {
+                "min": comp.get("minValue"),
+                "max": comp.get("maxValue"),
+                "currency": comp.get("currencyCode"),
+                "interval": comp.get("interval"),
+            }
+            if salary["min"] is not None or salary["max"] is not None:
+                return salary
+    return None
+
+
+class AshbySpider(JobSpider):
+    """One Ashby board (`board = "Acme"`, case-sensitive, from `jobs.ashbyhq.com/{board}`).
+
+    Jobs with `isListed: false` are skipped. Ashby does not name the company: set `company`.
+    """
+
+    name = "ashby"
+    kind = "ashby"
+    api_base = "https://api.ashbyhq.com"
+    board_key = "board"
+
+    async def start(self) -> AsyncIterator[Any]:
+        yield self.request(
+            f"/posting-api/job-board/{quote(self.board)}?includeCompensation=true", self.parse
+        )
+
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
+        data = self.parse_json(response)
+        if data is None:
+            return
+        jobs = data.get("jobs") if isinstance(data, dict) else None
+        if jobs is None:
+            self.fail("no `jobs` list in the response", url=response.url, key="shape")
+            return
+        listed = [job for job in jobs if job.get("isListed", True) is not False]
+        if not listed:
+            self.report_empty(response)
+            return
+        for job in listed:
+            yield self.build_item(job)
+
+    def build_item(self, job: dict[str, Any]) -> Any:
+        locations = [job.get("location")]
+        for loc in job.get("secondaryLocations") or []:
+            locations.append(loc.get("location") if isinstance(loc, dict) else loc)
+        address = (job.get("address") or {}).get("postalAddress") or {}
+        parts = {
+            "city": text_or_none(address.get("addressLocality")),
+            "region": text_or_none(address.get("addressRegion")),
+            "country": text_or_none(address.get("addressCountry")),
+        }
+        compensation = job.get("compensation") or {}
+        extra = {"department": job.get("department"), "team": job.get("team"), "board": self.board}
+        return self.make_item(
+            external_id=f"ashby:{self.board}:{job['id']}",
+            title=job.get("title"),
+            url=job.get("jobUrl"),
+            apply_url=job.get("applyUrl"),
+            description_html=job.get("descriptionHtml"),
+            description_text=None if job.get("descriptionHtml") else job.get("descriptionPlain"),
+            locations=[loc for loc in locations if text_or_none(loc)],
+            location_parts={k: v for k, v in parts.items() if v} or None,
+            workplace_hint=job.get("workplaceType"),
+            remote=job.get("isRemote") if isinstance(job.get("isRemote"), bool) else None,
+            employment_type=job.get("employmentType"),
+            salary=salary_of(compensation),
+            salary_text=text_or_none(
+                compensation.get("scrapeableCompensationSalarySummary")
+                or compensation.get("compensationTierSummary")
+            ),
+            posted=job.get("publishedAt"),
+            extra={k: v for k, v in extra.items() if v},
+        )

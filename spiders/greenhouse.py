@@ -1,0 +1,76 @@
+"""Greenhouse Job Board API: a board's jobs with their content in one response."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import quote
+
+from scrapy.http import Response
+
+from spiders.base import JobSpider, text_or_none
+
+
+class GreenhouseSpider(JobSpider):
+    """One Greenhouse board (`board = "anduril"`, the token in `boards.greenhouse.io/{board}`).
+
+    `?content=true` returns the whole board with descriptions, departments and offices; the
+    description is entity-escaped (`&lt;p&gt;`) and is unescaped here. No paging, no search.
+    """
+
+    name = "greenhouse"
+    kind = "greenhouse"
+    api_base = "https://boards-api.greenhouse.io"
+    board_key = "board"
+
+    async def start(self) -> AsyncIterator[Any]:
+        yield self.request(f"/v1/boards/{quote(self.board)}/jobs?content=true", self.parse)
+
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
+        data = self.parse_json(response)
+        if data is None:
+            return
+        jobs = data.get("jobs") if isinstance(data, dict) else None
+        if jobs is None:
+            self.fail("no `jobs` list in the response", url=response.url, key="shape")
+            return
+        if not jobs:
+            self.report_empty(response)
+            return
+        for job in jobs:
+            yield self.build_item(job)
+
+    def build_item(self, job: dict[str, Any]) -> Any:
+        metadata = {
+            m.get("name"): m.get("value")
+            for m in job.get("metadata") or []
+            if isinstance(m, dict) and m.get("name")
+        }
+        content = job.get("content")
+        extra = {
+            "departments": [d["name"] for d in job.get("departments") or [] if d.get("name")],
+            "offices": [o["name"] for o in job.get("offices") or [] if o.get("name")],
+            "metadata": metadata,
+            "updated_at": job.get("updated_at"),
+            "internal_job_id": job.get("internal_job_id"),
+            "language": job.get("language"),
+        }
+        return self.make_item(
+            external_id=f"greenhouse:{self.board}:{job['id']}",
+            title=job.get("title"),
+            company=text_or_none(job.get("company_name")),
+            url=job.get("absolute_url"),
+            description_html=html.unescape(content) if isinstance(content, str) else None,
+            locations=[name]
+            if (name := text_or_none((job.get("location") or {}).get("name")))
+            else [],
+            workplace_hint=text_or_none(
+                metadata.get("Location Type") or metadata.get("Workplace Type")
+            ),
+            employment_type=metadata.get("Employment Type"),
+            posted=job.get("first_published") or job.get("updated_at"),
+            valid_through=job.get("application_deadline"),
+            req_id=text_or_none(job.get("requisition_id")),
+            extra={k: v for k, v in extra.items() if v},
+        )

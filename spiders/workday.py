@@ -1,0 +1,238 @@
+"""Workday career sites through their CXS JSON: POSTed list pages, then one GET per job detail."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy.http import Request, Response
+from twisted.python.failure import Failure
+
+from spiders.base import JobSpider, first, text_or_none
+from spiders.sources import Source
+
+PAGE_SIZE = 20  # the CXS API rejects larger pages on some tenants
+TOTAL_CAP = 2000  # Workday never reports more; beyond it results wrap around
+SPLIT_FACET = "jobFamilyGroup"
+_LOCALE = re.compile(r"^[a-z]{2}(-[A-Za-z]{2,4})?$")
+
+
+def tenant_and_site(url: str) -> tuple[str, str, str]:
+    """(`scheme://host`, tenant, site) from a careers URL.
+
+    `https://hitachi.wd1.myworkdayjobs.com/hitachi` and `…/en-US/hitachi` give tenant
+    "hitachi", site "hitachi"; `https://wd3.myworkdaysite.com/recruiting/{tenant}/{site}` works too.
+    """
+    parts = urlsplit(url)
+    segments = [s for s in parts.path.split("/") if s]
+    if segments and _LOCALE.match(segments[0]):
+        segments = segments[1:]
+    host = f"{parts.scheme}://{parts.netloc}"
+    if len(segments) >= 3 and segments[0] == "recruiting":
+        return host, segments[1], segments[2]
+    if len(segments) >= 3 and segments[:2] == ["wday", "cxs"]:
+        return host, segments[2], segments[3] if len(segments) > 3 else ""
+    tenant = (parts.hostname or "").split(".")[0]
+    return host, tenant, segments[0] if segments else ""
+
+
+class WorkdaySpider(JobSpider):
+    """One Workday tenant/site: `url` is the careers page (`https://{tenant}.wdN.myworkdayjobs.com/{site}`).
+
+    Options: `tenant`/`site` override what the URL gives; `facets` pre-applies CXS facets
+    (`{jobFamilyGroup = ["<id>"]}`); `search` becomes `searchText`. Pages of 20 are POSTed until
+    the first page's `total` (later pages may say 0). Workday caps `total` at 2,000, so a capped
+    list is split into one walk per `jobFamilyGroup` value, each under the cap. Each posting's
+    detail adds the description, the real posting date (`startDate`), country and `remoteType`;
+    when a detail fails the list fields still make an item.
+    """
+
+    name = "workday"
+    kind = "workday"
+    board_key = "url"
+
+    def __init__(self, source: Source, **kwargs: Any) -> None:
+        super().__init__(source, **kwargs)
+        host, tenant, site = tenant_and_site(source.url or "")
+        self.host = host
+        self.tenant = str(source.option("tenant") or tenant)
+        self.site = str(source.option("site") or site)
+        if not (self.tenant and self.site):
+            raise ValueError(
+                f"{source.name}: cannot tell the Workday tenant and site from {source.url!r}"
+            )
+        self.api_base = host
+        self.max_jobs = int(source.option("max_jobs") or 0)
+
+    @property
+    def board(self) -> str:
+        return f"{self.tenant}/{self.site}"
+
+    def not_found_message(self) -> str:
+        return (
+            f"Workday site {self.board!r} not found (404) — check `url` (or `tenant`/`site`) "
+            "in the sources file"
+        )
+
+    @property
+    def list_path(self) -> str:
+        return f"/wday/cxs/{self.tenant}/{self.site}/jobs"
+
+    def list_request(
+        self, offset: int, facets: dict[str, list[str]], *, total: int | None, split: bool
+    ) -> Request:
+        body = {
+            "appliedFacets": facets,
+            "limit": PAGE_SIZE,
+            "offset": offset,
+            "searchText": self.source.search or "",
+        }
+        return self.json_request(
+            self.list_path,
+            self.parse_list,
+            data=body,
+            method="POST",
+            headers={"Accept": "application/json", "Accept-Language": "en-US"},
+            meta={"offset": offset, "facets": facets, "total": total, "split": split},
+            dont_filter=True,  # same URL, different bodies
+        )
+
+    async def start(self) -> AsyncIterator[Any]:
+        facets = dict(self.source.option("facets") or {})
+        yield self.list_request(0, facets, total=None, split=bool(facets))
+
+    def parse_list(self, response: Response) -> Iterator[Any]:
+        data = self.parse_json(response)
+        if data is None:
+            return
+        meta = response.meta
+        offset: int = meta["offset"]
+        facets: dict[str, list[str]] = meta["facets"]
+        postings = data.get("jobPostings") or []
+        total = meta["total"]
+        if total is None:  # the first page's total holds; later pages may report 0
+            total = int(data.get("total") or 0)
+            if total == 0 and not postings:
+                self.report_empty(response)
+                return
+            if total >= TOTAL_CAP and not meta["split"]:
+                yield from self.split_by_facet(response, data, facets)
+                return
+            if total >= TOTAL_CAP:
+                self.warn(
+                    f"{facets} still lists {total} jobs (Workday's cap): only the first "
+                    f"{TOTAL_CAP} are reachable",
+                    url=response.url,
+                    key="total_capped",
+                )
+        if not postings and offset < total:
+            self.fail(
+                f"pagination ended early: an empty page at offset {offset} of {total}",
+                url=response.url,
+                key="pagination",
+            )
+            return
+        for posting in postings:
+            path = posting.get("externalPath")
+            if not path:
+                self.warn("a posting without externalPath", url=response.url, key="no_path")
+                continue
+            yield self.request(
+                f"/wday/cxs/{self.tenant}/{self.site}{path}",
+                self.parse_detail,
+                headers={"Accept": "application/json"},
+                errback=self.detail_failed,
+                cb_kwargs={"posting": posting},
+                meta={"andon_detail": True},
+            )
+        limit = min(total, TOTAL_CAP)
+        if self.max_jobs:
+            limit = min(limit, self.max_jobs)
+        next_offset = offset + PAGE_SIZE
+        if postings and next_offset < limit:
+            yield self.list_request(next_offset, facets, total=total, split=meta["split"])
+
+    def split_by_facet(
+        self, response: Response, data: dict[str, Any], facets: dict[str, list[str]]
+    ) -> Iterator[Request]:
+        """Start one walk per `jobFamilyGroup` value (each under the cap) instead of this one."""
+        values = []
+        for facet in data.get("facets") or []:
+            if facet.get("facetParameter") == SPLIT_FACET:
+                values = [v for v in facet.get("values") or [] if v.get("id")]
+        if not values:
+            self.warn(
+                f"total is capped at {TOTAL_CAP} and there is no {SPLIT_FACET} facet to split by; "
+                f"only the first {TOTAL_CAP} jobs are reachable",
+                url=response.url,
+                key="total_capped",
+            )
+            # No split possible: walk this list as far as it goes.
+            yield self.list_request(0, facets, total=TOTAL_CAP, split=True)
+            return
+        self.logger.info(
+            "%s: %s jobs (capped): splitting by %d %s values",
+            self.source.name,
+            data.get("total"),
+            len(values),
+            SPLIT_FACET,
+        )
+        self.crawler.stats.set_value("andon/workday/facet_splits", len(values))
+        for value in values:
+            yield self.list_request(
+                0, {**facets, SPLIT_FACET: [value["id"]]}, total=None, split=True
+            )
+
+    def parse_detail(self, response: Response, posting: dict[str, Any]) -> Iterator[Any]:
+        data = self.parse_json(response, fatal=False)
+        if data is None:
+            self.crawler.stats.inc_value("andon/workday/detail_failed")
+        yield self.build_item(posting, data or {})
+
+    def detail_failed(self, failure: Failure) -> Iterator[Any]:
+        self.on_error(failure)
+        self.crawler.stats.inc_value("andon/workday/detail_failed")
+        request = failure.request  # type: ignore[attr-defined]
+        yield self.build_item(request.cb_kwargs["posting"], {})
+
+    def build_item(self, posting: dict[str, Any], detail: dict[str, Any]) -> Any:
+        info = detail.get("jobPostingInfo") or {}
+        path = posting.get("externalPath") or ""
+        job_id = info.get("jobPostingId") or path
+        req_country = (info.get("jobRequisitionLocation") or {}).get("country") or {}
+        locations = [info.get("location"), *(info.get("additionalLocations") or [])]
+        locations = [loc for loc in locations if text_or_none(loc)]
+        listed = text_or_none(posting.get("locationsText"))
+        if not locations and listed and not re.match(r"^\d+ Locations?$", listed):
+            locations = [listed]
+        org = (detail.get("hiringOrganization") or {}).get("name")
+        extra = {
+            "posted_on": info.get("postedOn") or posting.get("postedOn"),
+            "locations_text": listed,
+            "bullet_fields": posting.get("bulletFields") or [],
+            "country": (info.get("country") or {}).get("descriptor"),
+            "legal_entity": text_or_none(org),
+            "tenant": self.tenant,
+            "site": self.site,
+        }
+        return self.make_item(
+            external_id=f"workday:{self.tenant}:{self.site}:{job_id}",
+            title=info.get("title") or posting.get("title"),
+            # hiringOrganization is often a legal entity ("IL00 Mellanox Technologies, Ltd."):
+            # the operator's `company` name wins when set.
+            company=self.source.option("company") or text_or_none(org),
+            url=info.get("externalUrl") or f"{self.host}/{self.site}{path}",
+            description_html=info.get("jobDescription"),
+            locations=locations,
+            location_parts={"country": req_country["alpha2Code"]}
+            if req_country.get("alpha2Code")
+            else None,
+            workplace_hint=info.get("remoteType"),
+            employment_type=info.get("timeType"),
+            posted=info.get("startDate") or info.get("postedOn") or posting.get("postedOn"),
+            valid_through=info.get("endDate"),
+            req_id=info.get("jobReqId") or first(posting.get("bulletFields")),
+            extra={k: v for k, v in extra.items() if v},
+        )
