@@ -1,0 +1,1 @@
+"""Tests of the spiders package: sources, settings, middlewares, every kind, the runner."""
