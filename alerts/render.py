@@ -240,17 +240,18 @@ def workplace(value: str | None) -> str:
 # --- CSS inlined once, when a template loads --------------------------------------------------
 
 _JINJA_SYNTAX = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
-_PLACEHOLDER = re.compile(r"<!--andonjinja(\d+)x-->|andonjinja(\d+)x")
+_COMMENT_PLACEHOLDER = re.compile(r"<!--andonjinja(\d+)x-->")
+_TOKEN_PLACEHOLDER = re.compile(r"andonjinja(\d+)x")
 _STYLE_BLOCK = re.compile(r"<style[^>]*>(.*?)</style>", re.DOTALL | re.IGNORECASE)
+# Elements whose text the HTML parser does not parse for comments.
+_RAW_TEXT = re.compile(r"<(/?)(title|textarea|style|script)\b", re.IGNORECASE)
 
 
 class InlineCssExtension(Extension):
     """Inlines base.html's <style> into every `email/*.html` template source as it loads.
 
     Jinja caches the compiled template, so the inliner runs once per template per process and
-    a render is a plain Jinja render. The Jinja syntax is swapped for placeholders the HTML
-    parser keeps in place (comments between elements, plain tokens inside text and attributes),
-    and swapped back after; a placeholder the parser moved or lost fails the load loudly.
+    a render is a plain Jinja render: no HTML parsing per email.
     """
 
     def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
@@ -272,21 +273,24 @@ def _base_css() -> str:
 
 
 def inline_css_in_template(source: str, css: str | None) -> str:
-    """Inline CSS into a Jinja HTML template source: its own <style> (css=None) or the given CSS."""
+    """Inline CSS into a Jinja HTML template source: its own <style> (css=None) or the given CSS.
+
+    The Jinja syntax is swapped for placeholders the HTML parser keeps where they are: comments
+    between elements (as text, a statement inside a <table> would be moved out of it), plain
+    tokens inside tags and raw-text elements; then swapped back. A placeholder the parser lost,
+    duplicated, moved or turned into an attribute name fails the load with ValueError.
+    """
     originals: list[str] = []
     out: list[str] = []
-    in_tag = False
+    in_tag, raw_text = False, False
     pos = 0
     for match in _JINJA_SYNTAX.finditer(source):
         chunk = source[pos : match.start()]
-        in_tag = _tag_state_after(chunk, in_tag)
-        out.append(chunk)
+        in_tag, raw_text = _html_state_after(chunk, in_tag, raw_text)
         n = len(originals)
         originals.append(match.group())
-        statement = not match.group().startswith("{{")
-        # A statement between elements must be a comment: as text it could be moved out of a
-        # <table> by the HTML parser ("foster parenting").
-        out.append(f"<!--andonjinja{n}x-->" if statement and not in_tag else f"andonjinja{n}x")
+        placeholder = f"andonjinja{n}x" if in_tag or raw_text else f"<!--andonjinja{n}x-->"
+        out += [chunk, placeholder]
         pos = match.end()
     out.append(source[pos:])
     protected = "".join(out)
@@ -294,20 +298,33 @@ def inline_css_in_template(source: str, css: str | None) -> str:
         inlined = _inliner().inline(protected)
     else:
         inlined = _inliner().inline_fragment(protected, css)
-    found = [int(a or b) for a, b in _PLACEHOLDER.findall(inlined)]
-    if found != list(range(len(originals))):
-        raise ValueError("CSS inlining moved Jinja syntax in an email template; see base.html")
-    return _PLACEHOLDER.sub(lambda m: originals[int(m.group(1) or m.group(2))], inlined)
+    comments = [int(n) for n in _COMMENT_PLACEHOLDER.findall(protected)]
+    if (
+        [int(n) for n in _COMMENT_PLACEHOLDER.findall(inlined)] != comments
+        or sorted(int(n) for n in _TOKEN_PLACEHOLDER.findall(inlined))
+        != list(range(len(originals)))
+        or re.search(r"andonjinja\d+x=", inlined)
+    ):
+        raise ValueError(
+            "CSS inlining moved Jinja syntax in an email template: keep Jinja tags out of "
+            "attribute-name positions and out of <table> text"
+        )
+    inlined = _COMMENT_PLACEHOLDER.sub(lambda m: originals[int(m.group(1))], inlined)
+    return _TOKEN_PLACEHOLDER.sub(lambda m: originals[int(m.group(1))], inlined)
 
 
-def _tag_state_after(html: str, in_tag: bool) -> bool:
-    # Our templates keep '<' and '>' out of text and attribute values, so this is enough.
+def _html_state_after(html: str, in_tag: bool, raw_text: bool) -> tuple[bool, bool]:
+    # Our templates keep '<' and '>' out of text and attribute values, so a character scan
+    # for tag boundaries is enough; the last <title>/<style>… open or close sets raw_text.
     for char in html:
         if char == "<":
             in_tag = True
         elif char == ">":
             in_tag = False
-    return in_tag
+    opens_and_closes = _RAW_TEXT.findall(html)
+    if opens_and_closes:
+        raw_text = opens_and_closes[-1][0] == ""
+    return in_tag, raw_text
 
 
 @functools.cache
@@ -343,7 +360,9 @@ def digest_subject(count: int, search_name: str) -> str:
     """'12 new production jobs for “Plant manager Midwest”': our count, the name made header-safe."""
     noun = "job" if count == 1 else "jobs"
     name = sanitize_header(search_name, max_len=SUBJECT_NAME_MAX).replace("“", "").replace("”", "")
-    subject = f"{count} new production {noun} for “{name}”" if name else f"{count} new production {noun}"
+    subject = (
+        f"{count} new production {noun} for “{name}”" if name else f"{count} new production {noun}"
+    )
     return sanitize_header(subject, max_len=SUBJECT_MAX)
 
 
