@@ -25,6 +25,7 @@ day rate of 500 is read as a month, which is the rarer mistake for plant jobs. A
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -267,7 +268,7 @@ def read_text(text: str | None, *, currency_hint: str | None = None) -> _Raw | N
         amounts = keep
     low: _Amount | None = None
     high: _Amount | None = None
-    for first, second in zip(amounts, amounts[1:], strict=False):
+    for first, second in itertools.pairwise(amounts):
         if _RANGE_GAP.match(text[first.end : second.start]):
             low, high = first, second
             break
@@ -332,7 +333,9 @@ def _number(value: Any, hint: str | None) -> tuple[float | None, str | None]:
     return None, None
 
 
-def read_structured(data: dict[str, Any] | None, *, currency_hint: str | None = None) -> _Raw | None:
+def read_structured(
+    data: dict[str, Any] | None, *, currency_hint: str | None = None
+) -> _Raw | None:
     """Read any of the structured salary shapes listed in the module docstring."""
     if not isinstance(data, dict) or not data:
         return None
@@ -405,7 +408,9 @@ def read_salary(
         raw = from_text
     elif from_text is not None:
         # Structured amounts win; text may still carry the currency or period they lack.
-        raw = _Raw(raw.min, raw.max, raw.currency or from_text.currency, raw.period or from_text.period)
+        raw = _Raw(
+            raw.min, raw.max, raw.currency or from_text.currency, raw.period or from_text.period
+        )
     if raw is None or (raw.min is None and raw.max is None):
         return None
     lo, hi = raw.min, raw.max
@@ -430,9 +435,9 @@ def is_plausible(salary: Salary) -> bool:
     values = [v for v in (salary.min, salary.max) if v is not None]
     if not values or any(v <= 0 for v in values):
         return False
-    if salary.min is not None and salary.max is not None:
-        if salary.min > salary.max or salary.max > salary.min * MAX_RANGE_RATIO:
-            return False
+    lo, hi = salary.min, salary.max
+    if lo is not None and hi is not None and (lo > hi or hi > lo * MAX_RANGE_RATIO):
+        return False
     annual = [v for v in (salary.annual_min_usd, salary.annual_max_usd) if v is not None]
     return all(MIN_ANNUAL_USD <= v <= MAX_ANNUAL_USD for v in annual)
 
