@@ -79,7 +79,20 @@ class Rule(NamedTuple):
     """One profile pattern as written in the TOML file, and compiled."""
 
     text: str
-    regex: re.Pattern[str]
+    regex: re.Pattern[str]  # the pattern between word boundaries
+    # The bare pattern, to find candidates: re skips ahead fast to a literal prefix, but not when
+    # the pattern starts with a lookbehind, and descriptions are long.
+    probe: re.Pattern[str]
+
+    def search(self, text: str) -> re.Match[str] | None:
+        """`self.regex.search(text)`, done as a fast scan for candidates and a match at each."""
+        pos = 0
+        while (candidate := self.probe.search(text, pos)) is not None:
+            found = self.regex.match(text, candidate.start())
+            if found:
+                return found
+            pos = candidate.start() + 1
+        return None
 
 
 @dataclass(frozen=True)
@@ -87,7 +100,9 @@ class Verdict:
     """What the relevance stage decided about one job, and the profile pattern that decided it."""
 
     keep: bool
-    reason: str  # title_match | plant_context | an exclude or veto name | ambiguous_no_plant_context | unrelated | no_title
+    # kept: title_match | plant_context; dropped: an [exclude] or [description_veto] name,
+    # ambiguous_no_plant_context, unrelated or no_title
+    reason: str
     matched: str = ""
 
 
@@ -112,7 +127,7 @@ class RoleProfile:
         unknown = set(data) - _SECTIONS
         if unknown:
             raise ValueError(f"{where}: unknown sections {sorted(unknown)}")
-        words = {str(k): str(v) for k, v in data.get("words", {}).items()}
+        words = {str(k): _word(v, f"{where}: words.{k}") for k, v in data.get("words", {}).items()}
 
         def rules(values: Any, key: str) -> tuple[Rule, ...]:
             if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
@@ -125,13 +140,19 @@ class RoleProfile:
             # tomllib keeps the file's order, which is the order reasons are tried in
             return tuple((name, rules(v, f"{key}.{name}")) for name, v in table.items())
 
-        include = rules(data.get("include", {}).get("patterns", []), "include.patterns")
+        def table(key: str) -> Mapping[str, Any]:
+            value = data.get(key, {})
+            if not isinstance(value, Mapping):
+                raise ValueError(f"{where}: [{key}] must be a table")
+            return value
+
+        include = rules(table("include").get("patterns", []), "include.patterns")
         if not include:
             raise ValueError(f"{where}: include.patterns is empty; nothing would ever be kept")
-        context = data.get("plant_context", {})
+        context = table("plant_context")
         return cls(
             include=include,
-            ambiguous=rules(data.get("ambiguous", {}).get("patterns", []), "ambiguous.patterns"),
+            ambiguous=rules(table("ambiguous").get("patterns", []), "ambiguous.patterns"),
             exclude=named(data.get("exclude", {}), "exclude"),
             strong=rules(context.get("strong", []), "plant_context.strong"),
             weak=rules(context.get("weak", []), "plant_context.weak"),
@@ -151,32 +172,52 @@ class RoleProfile:
 
 
 def _unaccent(pattern: str) -> str:
-    # Patterns are folded like the text, except for case: lower-casing would turn \W into \w.
+    # Patterns lose their accents like the text does, so a profile may spell "producción".
     decomposed = unicodedata.normalize("NFKD", pattern.replace("ß", "ss"))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_PUNCTUATION)
+
+
+def _word(value: Any, where: str) -> str:
+    # A list in [words] is a set of alternatives; a string is a regex used as written.
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return "(?:" + "|".join(value) + ")"
+    raise ValueError(f"{where}: must be a regex string or a non-empty list of them")
 
 
 def _compile(pattern: str, words: Mapping[str, str], where: str) -> Rule:
     expanded = pattern
     for _ in range(5):  # [words] may refer to each other; five levels is plenty and ends cycles
         expanded = _MACRO.sub(lambda m: words.get(m[1], m[0]), expanded)
+    bare = _lower(_unaccent(expanded))
     try:
-        regex = re.compile(rf"(?<!\w)(?:{_unaccent(expanded)})(?!\w)", re.IGNORECASE)
+        return Rule(pattern, re.compile(rf"(?<!\w)(?:{bare})(?!\w)"), re.compile(bare))
     except re.error as exc:
         raise ValueError(f"{where}: bad pattern {pattern!r}: {exc}") from exc
-    return Rule(pattern, regex)
+
+
+def _lower(pattern: str) -> str:
+    # Text is folded to lower case, so patterns are lowered too, except escapes (\W is not \w);
+    # matching without IGNORECASE keeps re's fast scan for a literal prefix.
+    out: list[str] = []
+    escaped = False
+    for ch in pattern:
+        out.append(ch if escaped else ch.lower())
+        escaped = ch == "\\" and not escaped
+    return "".join(out)
 
 
 def _first(rules: Iterable[Rule], text: str) -> tuple[Rule, re.Match[str]] | None:
     for rule in rules:
-        found = rule.regex.search(text)
+        found = rule.search(text)
         if found:
             return rule, found
     return None
 
 
 def _count(rules: Iterable[Rule], text: str) -> int:
-    return sum(1 for rule in rules if rule.regex.search(text))
+    return sum(1 for rule in rules if rule.search(text))
 
 
 @lru_cache(maxsize=8)
@@ -186,7 +227,10 @@ def _load(path: Path) -> RoleProfile:
 
 
 def load_profile(path: Path | None = None) -> RoleProfile:
-    """Load and compile a role profile TOML file; None means the default next to this module."""
+    """Load and compile a role profile TOML file; None means the default next to this module.
+
+    Compiled once per path and process: a crawl reads its profile when it starts.
+    """
     return _load(Path(path or DEFAULT_PROFILE).resolve())
 
 
@@ -204,11 +248,11 @@ def classify(title: str, description: str | None, profile: RoleProfile) -> Verdi
         if hit:
             return Verdict(False, reason, hit[0].text)
 
-    body = fold((description or "")[:MAX_DESCRIPTION_CHARS])
-
     def evidence(found: re.Match[str]) -> str:
         # The role words themselves are not evidence: "Manufacturing Operations Lead" has to
         # prove its plant in the description, "Operations Manager - Manufacturing" in its title.
+        # Folded here, once, because most titles are decided before the description matters.
+        body = fold((description or "")[:MAX_DESCRIPTION_CHARS])
         return f"{folded[: found.start()]} | {folded[found.end() :]} | {body}"
 
     hit = _first(profile.include, folded)
@@ -244,7 +288,9 @@ class FilterRelevantPipeline:
 
     def process_item(self, item: JobItem) -> JobItem:
         if item.description_html:
-            description: str | None = html_to_text(item.description_html[: MAX_DESCRIPTION_CHARS * 2])
+            description: str | None = html_to_text(
+                item.description_html[: MAX_DESCRIPTION_CHARS * 2]
+            )
         else:
             description = item.description_text
         verdict = classify(item.title or "", description, self.profile)
