@@ -144,9 +144,7 @@ _WORKPLACE_WORDS = re.compile(
     re.IGNORECASE,
 )
 _PARENTHETICAL = re.compile(r"\([^)]*\)|\[[^\]]*\]")
-_POSTAL = re.compile(
-    r"\b\d{5}(?:-\d{4})?\b|\b[A-Z]\d[A-Z]\s?\d[A-Z]\d\b|\b\d{4}\b|\b\d{2}-\d{3}\b"
-)
+_POSTAL = re.compile(r"\b\d{5}(?:-\d{4})?\b|\b[A-Z]\d[A-Z]\s?\d[A-Z]\d\b|\b\d{4}\b|\b\d{2}-\d{3}\b")
 # A lone name that is a region and a city this big means the city ("New York", "Washington").
 BIG_CITY = 500_000
 _WORKDAY_CODE = re.compile(r"^([A-Z]{2,3})-([A-Z0-9]{1,3})-(.+)$")
@@ -241,7 +239,8 @@ class _Gazetteer:
             found = [
                 c
                 for c in index.get(key, [])
-                if (country is None or c.country == country) and (region is None or c.region == region)
+                if (country is None or c.country == country)
+                and (region is None or c.region == region)
             ]
             if found:
                 if prefer_country:
@@ -383,10 +382,9 @@ def _place(
 ) -> Place:
     gaz = _gazetteer()
     name = city.name if city else raw_city
-    if name and not city:
-        # An unknown name that is really the region or country ("Michigan, US") is no city.
-        if gaz.country(name) or gaz.region(name, country):
-            name = None
+    # An unknown name that is really the region or country ("Michigan, US") is no city.
+    if name and not city and (gaz.country(name) or gaz.region(name, country)):
+        name = None
     return Place(
         text=text,
         city=name,
