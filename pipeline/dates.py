@@ -115,6 +115,6 @@ def parse_valid_through(value: Any, now: datetime) -> datetime | None:
     parsed = parse_date(value, now=now)
     if parsed is None:
         return None
-    if isinstance(value, str) and _DATE_ONLY.match(value) or type(value) is date:
+    if (isinstance(value, str) and _DATE_ONLY.match(value)) or type(value) is date:
         return parsed + timedelta(days=1) - timedelta(microseconds=1)
     return parsed
