@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import logging
 import os
 import random
 import re
 import smtplib
-import socket
 import ssl
 import tempfile
 import time
-import urllib.error
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -287,16 +286,22 @@ class SmtpMailer(BaseMailer):
             smtp.send_message(em, from_addr=envelope_address(msg.from_), to_addrs=[msg.to])
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = next(iter(exc.recipients.values()))
-            raise _smtp_error(code, reply, "recipient") from None
+            raise self._refused(code, reply, "recipient") from None
         except smtplib.SMTPSenderRefused as exc:
-            raise _smtp_error(exc.smtp_code, exc.smtp_error, "sender") from None
+            raise self._refused(exc.smtp_code, exc.smtp_error, "sender") from None
         except smtplib.SMTPDataError as exc:
-            raise _smtp_error(exc.smtp_code, exc.smtp_error, "message") from None
+            raise self._refused(exc.smtp_code, exc.smtp_error, "message") from None
         except (OSError, smtplib.SMTPException) as exc:
             # The session is in an unknown state: drop it, the next send reconnects.
             self._drop()
             raise TransientSendError(f"SMTP send failed: {exc}") from exc
         return SendResult(provider_message_id=msg.message_id or None)
+
+    def _refused(self, code: int, reply: bytes | str, what: str) -> MailerError:
+        if code == 421:
+            # "Service closing transmission channel": the server hangs up after this reply.
+            self._drop()
+        return _smtp_error(code, reply, what)
 
     def _drop(self) -> None:
         if self._smtp is not None:
@@ -438,7 +443,8 @@ class SendGridMailer(BaseMailer):
                     raise PermanentSendError(
                         f"SendGrid rejected the message ({status}): {_provider_errors(exc.body)}"
                     ) from None
-            except (TimeoutError, urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+            # Timeouts, refused connections and URLError are all OSError; a torn response is not.
+            except (OSError, http.client.HTTPException) as exc:
                 last = f"{type(exc).__name__}: {exc}"
                 delay = self._backoff(attempt)
             else:
@@ -482,8 +488,6 @@ def _header(headers: Any, name: str) -> str | None:
 
 def _provider_errors(body: bytes | str | None) -> str:
     """SendGrid's `errors[].message` joined, else the raw body (trimmed)."""
-    import json
-
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")
     try:
         data = json.loads(text)
