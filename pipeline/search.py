@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, literal, not_, or_, select, text, true
+from sqlalchemy import and_, column, func, literal, literal_column, not_, or_, select, table, true
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -215,26 +215,17 @@ def where_clauses(node: Node | None, f: Filters, dialect: str) -> list[ColumnEle
     return clauses
 
 
-_param_counter = iter(range(1 << 62))
-
-
-def _bind(value: Any) -> Any:
-    from sqlalchemy import bindparam
-
-    return bindparam(f"q{next(_param_counter)}", value)
-
-
 def _json_any(column: str, values: frozenset[str], dialect: str) -> ColumnElement[bool]:
     vals = sorted(values)
+    col = getattr(Posting, column)
     if dialect == "postgresql":
-        col = getattr(Posting, column)
-        return or_(*[col.contains([v]) for v in vals])  # jsonb @> uses the GIN index
-    params = {_bind(v).key: v for v in vals}
-    sql = (
-        f"EXISTS (SELECT 1 FROM json_each(postings.{column}) "
-        f"WHERE json_each.value IN ({', '.join(':' + k for k in params)}))"
-    )
-    return text(sql).bindparams(**params)  # type: ignore[return-value]
+        from sqlalchemy import type_coerce
+        from sqlalchemy.dialects.postgresql import JSONB
+
+        as_jsonb = type_coerce(col, JSONB)
+        return or_(*[as_jsonb.contains([v]) for v in vals])  # jsonb @> uses the GIN index
+    each = func.json_each(col).table_valued("value")
+    return select(literal(1)).select_from(each).where(each.c.value.in_(vals)).exists()
 
 
 def _compile(node: Node, dialect: str) -> ColumnElement[bool]:
@@ -257,17 +248,16 @@ def _leaf(node: Term | Phrase, dialect: str) -> ColumnElement[bool]:
     words = (node.word,) if isinstance(node, Term) else node.words
     if dialect == "postgresql":
         weight = _PG_WEIGHT[node.field]
-        tsq = " <-> ".join(f"'{w}'{weight}" for w in words)
-        bp = _bind(tsq)
-        return text(f"postings.search_vector @@ to_tsquery('simple', :{bp.key})").bindparams(
-            **{bp.key: tsq}
-        )  # type: ignore[return-value]
+        # words are letters and digits only (tokenize), so quoting them is enough
+        tsquery = " <-> ".join(f"'{w}'{weight}" for w in words)
+        return literal_column("postings.search_vector").op("@@")(
+            func.to_tsquery(literal_column("'simple'"), tsquery)
+        )
     phrase = '"' + " ".join(words) + '"'
     match = f"{node.field} : {phrase}" if node.field else phrase
-    bp = _bind(match)
-    return text(
-        f"postings.id IN (SELECT rowid FROM posting_fts WHERE posting_fts MATCH :{bp.key})"
-    ).bindparams(**{bp.key: match})  # type: ignore[return-value]
+    fts = table("posting_fts", column("rowid"))
+    hits = select(fts.c.rowid).where(literal_column("posting_fts").op("MATCH")(match))
+    return Posting.id.in_(hits)  # type: ignore[union-attr]
 
 
 def _place(place: PlaceFilter, dialect: str) -> ColumnElement[bool]:

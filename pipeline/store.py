@@ -100,12 +100,9 @@ def _store(session: Session, items: list[CleanPosting], now: datetime) -> BatchR
     fresh = [i for i in items if (i.source, i.external_id) not in existing]
     candidates = _candidates(session, fresh)
     postings = _load_postings(
-        session,
-        {s.posting_id for s in existing.values()}
-        | {p for c in candidates.values() for p in c.posting_ids},
+        session, {s.posting_id for s in existing.values()} | candidates.posting_ids
     )
-    # postings created earlier in this batch, so two sources of one job in one batch merge too
-    batch_new: dict[tuple[str, str, str], list[tuple[Posting, frozenset[int]]]] = {}
+    found = candidates
 
     for item in items:
         key = (item.source, item.external_id)
@@ -128,14 +125,15 @@ def _store(session: Session, items: list[CleanPosting], now: datetime) -> BatchR
 
         dkey = _dedup_key(item)
         text = shingles(item.description_text)
-        posting = _find_duplicate(item, dkey, text, candidates, postings, batch_new)
+        posting = _find_duplicate(item, dkey, text, found, postings)
         if posting is None:
             posting = Posting(first_seen_at=now, last_seen_at=now, listed_at=now)
             _apply(posting, item, now)
             session.add(posting)
             session.flush()
-            batch_new.setdefault(dkey, []).append((posting, text))
             postings[posting.id] = posting  # type: ignore[index]
+            # later items of this batch can be duplicates of this one too
+            found.by_key.setdefault(dkey, []).append(posting.id)  # type: ignore[arg-type]
             result.new += 1
         else:
             if posting.status == "closed":
@@ -157,6 +155,10 @@ def _store(session: Session, items: list[CleanPosting], now: datetime) -> BatchR
                 last_seen_at=now,
             )
         )
+        if item.req_id:
+            found.by_req[(item.source, item.req_id)] = posting.id  # type: ignore[assignment]
+        if ukey := url_key(item.url):
+            found.by_url[ukey] = posting.id  # type: ignore[assignment]
         result.posting_ids[key] = posting.id  # type: ignore[assignment]
     session.flush()
     return result
@@ -170,11 +172,11 @@ class _Candidates:
     by_key: dict[tuple[str, str, str], list[int]] = field(default_factory=dict)
 
 
-def _candidates(session: Session, items: list[CleanPosting]) -> dict[str, _Candidates]:
+def _candidates(session: Session, items: list[CleanPosting]) -> _Candidates:
     """Existing postings that items not yet seen could be duplicates of, in three queries."""
     found = _Candidates()
     if not items:
-        return {"all": found}
+        return found
     reqs = {(i.source, i.req_id) for i in items if i.req_id}
     if reqs:
         rows = session.execute(
@@ -204,7 +206,7 @@ def _candidates(session: Session, items: list[CleanPosting]) -> dict[str, _Candi
     for pid, ck, tk, pk in rows:
         found.by_key.setdefault((ck, tk, pk), []).append(pid)
         found.posting_ids.add(pid)
-    return {"all": found}
+    return found
 
 
 def _load_postings(session: Session, ids: Iterable[int]) -> dict[int, Posting]:
@@ -218,11 +220,9 @@ def _find_duplicate(
     item: CleanPosting,
     dkey: tuple[str, str, str],
     text: frozenset[int],
-    candidates: dict[str, _Candidates],
+    found: _Candidates,
     postings: dict[int, Posting],
-    batch_new: dict[tuple[str, str, str], list[tuple[Posting, frozenset[int]]]],
 ) -> Posting | None:
-    found = candidates["all"]
     if item.req_id and (pid := found.by_req.get((item.source, item.req_id))):
         return postings[pid]
     if (ukey := url_key(item.url)) and (pid := found.by_url.get(ukey)):
@@ -230,9 +230,6 @@ def _find_duplicate(
     for pid in found.by_key.get(dkey, []):
         if similarity(text, shingles(postings[pid].description_text)) >= NEAR_DUPLICATE:
             return postings[pid]
-    for posting, other in batch_new.get(dkey, []):
-        if similarity(text, other) >= NEAR_DUPLICATE:
-            return posting
     return None
 
 
