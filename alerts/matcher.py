@@ -1,0 +1,597 @@
+"""Match postings against every saved search at once: an inverted index of searches (a percolator)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from alerts.query import And, Node, Not, Or, Phrase, Term, evaluate, tokenize
+from pipeline.filters import (
+    Filters,
+    PlaceFilter,
+    PostingDoc,
+    best_annual_usd,
+    bounding_box,
+    haversine_miles,
+)
+
+FIELD_ORDER = ("title", "company", "description")
+
+# Score weights (see `SearchIndex`): where a query word was found, and what kind of hit it was.
+FIELD_WEIGHT = {"title": 3.0, "company": 2.0, "description": 1.0}
+WORD_WEIGHT = 1.0
+PHRASE_WEIGHT = 2.0
+SALARY_KNOWN_BONUS = 1.0
+
+# Without document frequencies, the share of postings that contain a word is guessed: these
+# words are in nearly every production-management posting, so anchoring a search on them would
+# make it a candidate for everything. Other words are guessed rarer the longer they are.
+COMMON_WORD_SHARE: dict[str, float] = {
+    "manager": 0.95,
+    "production": 0.9,
+    "and": 0.99,
+    "the": 0.99,
+    "of": 0.99,
+    "to": 0.98,
+    "in": 0.97,
+    "for": 0.95,
+    "with": 0.95,
+    "a": 0.95,
+    "experience": 0.8,
+    "manufacturing": 0.75,
+    "management": 0.7,
+    "team": 0.7,
+    "operations": 0.65,
+    "quality": 0.65,
+    "safety": 0.65,
+    "plant": 0.5,
+    "shift": 0.5,
+    "process": 0.5,
+    "supervisor": 0.45,
+    "line": 0.4,
+    "lead": 0.35,
+    "senior": 0.3,
+    "director": 0.25,
+    "assistant": 0.2,
+}
+
+# Prior share of postings with each structured value, used to pick the one filter a search is
+# indexed under (the rarest wins). Wrong guesses cost speed, never correctness.
+_SENIORITY_SHARE = {
+    "supervisor": 0.25,
+    "assistant": 0.1,
+    "manager": 0.3,
+    "senior": 0.12,
+    "director": 0.15,
+    "executive": 0.08,
+}
+_WORKPLACE_SHARE = {"onsite": 0.75, "hybrid": 0.15, "remote": 0.1}
+_EMPLOYMENT_SHARE = {"full_time": 0.9}
+_INDUSTRY_SHARE = 0.2
+_SKILL_SHARE = 0.15
+_REMOTE_SHARE = 0.1  # remote postings reach every place filter of their country
+_CELL_SHARE = 0.005
+_PLACE_SHARE = {"city": 0.02, "region": 0.05, "country": 0.6}
+_WORTH_INDEXING = 0.9  # a filter that passes more postings than this is not worth a key
+
+# Geographic cells for radius filters, in degrees. One degree is ~69 miles of latitude, about the
+# size of the usual radius, so a search covers a handful of cells.
+_CELL_DEG = 1.0
+_LAT_CELLS = (math.floor(-90 / _CELL_DEG), math.ceil(90 / _CELL_DEG) - 1)
+_LON_CELLS = round(360 / _CELL_DEG)
+_MAX_CELLS = 400  # a radius wider than this many cells is indexed by its fallback only
+_CELL_MARGIN_DEG = 0.01  # ~0.7 mi: float rounding never puts a boundary posting in the wrong cell
+
+_EMPTY: frozenset[str] = frozenset()
+_INDUSTRY_LABEL = {"food_beverage": "food & beverage"}
+
+FilterKey = tuple[object, ...]
+TokenKey = str | None
+
+
+@dataclass(frozen=True)
+class SavedSearchSpec:
+    """What the matcher needs of a saved search."""
+
+    id: int
+    query: Node | None
+    filters: Filters
+    subscriber_id: int
+
+
+@dataclass(frozen=True)
+class Match:
+    """A posting that a saved search matched, how well, and one line saying why."""
+
+    search_id: int
+    posting_id: int
+    score: float
+    why: str
+
+
+def doc_fields(doc: PostingDoc) -> dict[str, list[str]]:
+    """The token lists `evaluate` reads: title, company, description."""
+    return {
+        "title": tokenize(doc.title),
+        "company": tokenize(doc.company),
+        "description": tokenize(doc.description),
+    }
+
+
+def reference_matches(specs: Iterable[SavedSearchSpec], doc: PostingDoc) -> list[SavedSearchSpec]:
+    """The naive reference: every search, checked with the reference semantics."""
+    fields = doc_fields(doc)
+    return [s for s in specs if evaluate(s.query, fields) and s.filters.accepts(doc)]
+
+
+class _Doc:
+    """A posting tokenized once, in the shapes the compiled queries read."""
+
+    __slots__ = ("every", "fields", "joined", "joined_all", "sets")
+
+    def __init__(self, doc: PostingDoc) -> None:
+        self.fields = doc_fields(doc)
+        self.sets = {name: set(tokens) for name, tokens in self.fields.items()}
+        self.every = self.sets["title"] | self.sets["company"] | self.sets["description"]
+        # Tokens never contain spaces or NULs, so " a b " occurs in " ... " exactly when the
+        # tokens a, b are consecutive, and NUL between fields keeps a phrase inside one field.
+        self.joined = {name: f" {' '.join(tokens)} " for name, tokens in self.fields.items()}
+        self.joined_all = "\0".join(self.joined.values())
+
+    def has(self, leaf: Term | Phrase, field: str) -> bool:
+        if isinstance(leaf, Term):
+            return leaf.word in self.sets.get(field, _EMPTY)
+        return _needle(leaf.words) in self.joined.get(field, "")
+
+
+Pred = Callable[[_Doc], bool]
+
+
+def _always(_: _Doc) -> bool:
+    return True
+
+
+def _needle(words: tuple[str, ...]) -> str:
+    return f" {' '.join(words)} "
+
+
+def _is_token(word: str) -> bool:
+    return tokenize(word) == [word]
+
+
+def _compile(node: Node | None) -> Pred:
+    """A closure equivalent to `evaluate(node, fields)` that reads sets and joined strings."""
+    match node:
+        case None:
+            return _always
+        case Term(word, None):
+            return lambda d: word in d.every
+        case Term(word, field):
+            return lambda d: word in d.sets.get(field, _EMPTY)
+        case Phrase(words, field) if words and all(_is_token(w) for w in words):
+            needle = _needle(words)
+            first = words[0]
+            if field is None:
+                return lambda d: first in d.every and needle in d.joined_all
+            return lambda d: needle in d.joined.get(field, "")
+        case Phrase():
+            # Hand-built phrases whose words are not single tokens: keep the reference exactly.
+            return lambda d: evaluate(node, d.fields)
+        case And(items):
+            words = frozenset(n.word for n in items if _plain_term(n))
+            rest = tuple(_compile(n) for n in sorted(items, key=_check_cost) if not _plain_term(n))
+            if not rest:
+                return lambda d: words <= d.every
+
+            def all_of(d: _Doc) -> bool:
+                if not words <= d.every:
+                    return False
+                # A plain loop: all() over a generator costs a frame per search in the hot path.
+                for pred in rest:  # noqa: SIM110
+                    if not pred(d):
+                        return False
+                return True
+
+            return all_of
+        case Or(items):
+            words = frozenset(n.word for n in items if _plain_term(n))
+            rest = tuple(_compile(n) for n in sorted(items, key=_check_cost) if not _plain_term(n))
+            if not rest:
+                return lambda d: not words.isdisjoint(d.every)
+
+            def any_of(d: _Doc) -> bool:
+                if not words.isdisjoint(d.every):
+                    return True
+                for pred in rest:  # noqa: SIM110
+                    if pred(d):
+                        return True
+                return False
+
+            return any_of
+        case Not(item):
+            inner = _compile(item)
+            return lambda d: not inner(d)
+    raise TypeError(node)
+
+
+def _plain_term(node: Node) -> bool:
+    return isinstance(node, Term) and node.field is None
+
+
+def _check_cost(node: Node) -> int:
+    # Cheap set lookups first, substring searches next, nested expressions last; the order of
+    # an And/Or never changes its value.
+    if isinstance(node, Term):
+        return 0
+    if isinstance(node, Phrase):
+        return 1
+    return 2
+
+
+def _heuristic_share(word: str) -> float:
+    share = COMMON_WORD_SHARE.get(word)
+    if share is not None:
+        return share
+    return min(0.25, 0.5 / max(len(word), 1))
+
+
+def _df_cost(df: Mapping[str, int]) -> Callable[[str], float]:
+    def cost(word: str) -> float:
+        return float(df.get(word, 0))
+
+    return cost
+
+
+def _anchors(
+    node: Node | None, cost: Callable[[str], float]
+) -> tuple[frozenset[str], float] | None:
+    """Token keys one of which every matching posting contains, with their estimated cost.
+
+    None means no such set exists (only negative clauses, or no query): the search needs
+    another way in. A fielded word anchors as `field:word`, looked up among that field's tokens.
+    """
+    match node:
+        case Term(word, field):
+            return frozenset((_token_key(word, field),)), cost(word) * _field_factor(field)
+        case Phrase(words, field) if words:
+            word = min(words, key=lambda w: (cost(w), -len(w), w))
+            return frozenset((_token_key(word, field),)), cost(word) * _field_factor(field)
+        case And(items):
+            options = [a for a in (_anchors(n, cost) for n in items) if a is not None]
+            if not options:
+                return None
+            return min(options, key=lambda a: (a[1], sorted(a[0])))
+        case Or(items):
+            keys: set[str] = set()
+            total = 0.0
+            for item in items:
+                anchor = _anchors(item, cost)
+                if anchor is None:
+                    return None
+                keys |= anchor[0]
+                total += anchor[1]
+            return frozenset(keys), total
+    return None
+
+
+def _token_key(word: str, field: str | None) -> str:
+    # Tokens never contain ':', so "title:manager" cannot collide with a plain token.
+    if field in ("title", "company"):
+        return f"{field}:{word}"
+    return word
+
+
+def _field_factor(field: str | None) -> float:
+    return {"title": 0.3, "company": 0.1}.get(field or "", 1.0)
+
+
+def _filter_keys(filters: Filters) -> tuple[float, list[FilterKey]] | None:
+    """The most selective structured filter as keys, one of which every accepted posting has."""
+    options: list[tuple[float, list[FilterKey]]] = []
+    if filters.seniorities:
+        share = sum(_SENIORITY_SHARE.get(str(v), 0.2) for v in filters.seniorities)
+        options.append((share, [("sen", v) for v in filters.seniorities]))
+    if filters.workplaces:
+        share = sum(_WORKPLACE_SHARE.get(str(v), 0.2) for v in filters.workplaces)
+        options.append((share, [("wp", v) for v in filters.workplaces]))
+    if filters.employment_types:
+        share = sum(_EMPLOYMENT_SHARE.get(str(v), 0.05) for v in filters.employment_types)
+        options.append((share, [("emp", v) for v in filters.employment_types]))
+    if filters.industries:
+        share = _INDUSTRY_SHARE * len(filters.industries)
+        options.append((share, [("ind", v) for v in filters.industries]))
+    if filters.skills:
+        options.append((_SKILL_SHARE * len(filters.skills), [("skill", v) for v in filters.skills]))
+    if filters.place is not None:
+        place = _place_keys(filters.place)
+        if place is not None:
+            options.append(place)
+    options = [o for o in options if o[0] < _WORTH_INDEXING]
+    if not options:
+        return None
+    return min(options, key=lambda o: (o[0], len(o[1])))
+
+
+def _place_keys(place: PlaceFilter) -> tuple[float, list[FilterKey]] | None:
+    """Keys for every way `place_accepts` can say yes (see `_doc_filter_keys`)."""
+    # A remote posting passes when it names no country, the place names none, or they agree.
+    keys: list[FilterKey] = [("rem*",), ("rem", place.country)]
+    share = _REMOTE_SHARE
+    if (
+        place.within_miles is not None
+        and place.latitude is not None
+        and place.longitude is not None
+    ):
+        cells = _radius_cells(place.latitude, place.longitude, place.within_miles)
+        if cells is None:
+            return None
+        keys.extend(cells)
+        # Postings with garbage coordinates still reach the haversine test.
+        keys.append(("geo?",))
+        share += _CELL_SHARE * len(cells)
+    # Postings without coordinates fall back to the city, region, country or text rule.
+    if place.city is not None:
+        keys.append(("city", place.city.casefold()))
+        share += _PLACE_SHARE["city"]
+    elif place.region is not None:
+        keys.append(("region", place.region))
+        share += _PLACE_SHARE["region"]
+    elif place.country is not None:
+        keys.append(("country", place.country))
+        share += _PLACE_SHARE["country"]
+    else:
+        keys.append(("text",))
+        share = 1.0
+    return share, keys
+
+
+def _radius_cells(lat: float, lon: float, miles: float) -> list[FilterKey] | None:
+    if not (-90.0 <= lat <= 90.0 and math.isfinite(lon) and math.isfinite(miles)):
+        return None
+    min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, miles)
+    lat_lo = max(math.floor((min_lat - _CELL_MARGIN_DEG) / _CELL_DEG), _LAT_CELLS[0])
+    lat_hi = min(math.floor((max_lat + _CELL_MARGIN_DEG) / _CELL_DEG), _LAT_CELLS[1])
+    if max_lon - min_lon + 2 * _CELL_MARGIN_DEG >= 360.0:
+        lon_cells = list(range(_LON_CELLS))
+    else:
+        lo = math.floor((min_lon - _CELL_MARGIN_DEG) / _CELL_DEG)
+        hi = math.floor((max_lon + _CELL_MARGIN_DEG) / _CELL_DEG)
+        lon_cells = sorted({c % _LON_CELLS for c in range(lo, hi + 1)})
+    count = max(0, lat_hi - lat_lo + 1) * len(lon_cells)
+    if count > _MAX_CELLS:
+        return None
+    return [("cell", i, j) for i in range(lat_lo, lat_hi + 1) for j in lon_cells]
+
+
+def _doc_cell(lat: float, lon: float) -> FilterKey:
+    i = min(max(math.floor(lat / _CELL_DEG), _LAT_CELLS[0]), _LAT_CELLS[1])
+    return ("cell", i, math.floor(lon / _CELL_DEG) % _LON_CELLS)
+
+
+def _doc_filter_keys(doc: PostingDoc) -> list[FilterKey | None]:
+    """Every key a search may be indexed under that this posting satisfies, and None."""
+    keys: list[FilterKey | None] = [
+        None,
+        ("sen", doc.seniority),
+        ("wp", doc.workplace),
+        ("emp", doc.employment_type),
+    ]
+    keys.extend(("ind", v) for v in doc.industries)
+    keys.extend(("skill", v) for v in doc.skills)
+    if doc.workplace == "remote":
+        if doc.country is None:
+            keys.append(("rem*",))
+        else:
+            keys.extend((("rem", doc.country), ("rem", None)))
+        return keys
+    if doc.latitude is not None and doc.longitude is not None:
+        if -90.0 <= doc.latitude <= 90.0 and math.isfinite(doc.longitude):
+            keys.append(_doc_cell(doc.latitude, doc.longitude))
+        else:
+            keys.append(("geo?",))
+    if doc.city is not None:
+        keys.append(("city", doc.city.casefold()))
+    if doc.region is not None:
+        keys.append(("region", doc.region))
+    if doc.country is not None:
+        keys.append(("country", doc.country))
+    if doc.location_text:
+        keys.append(("text",))
+    return keys
+
+
+def _positive_leaves(node: Node | None, negated: bool = False) -> list[Term | Phrase]:
+    match node:
+        case Term() | Phrase():
+            return [] if negated else [node]
+        case And(items) | Or(items):
+            return [leaf for n in items for leaf in _positive_leaves(n, negated)]
+        case Not(item):
+            return _positive_leaves(item, not negated)
+    return []
+
+
+def _leaf_label(leaf: Term | Phrase) -> str:
+    return leaf.word if isinstance(leaf, Term) else f'"{" ".join(leaf.words)}"'
+
+
+def _money(amount: float) -> str:
+    if amount >= 1000:
+        return f"${amount / 1000:,.0f}k"
+    return f"${amount:,.0f}"
+
+
+class SearchIndex:
+    """Saved searches indexed by what a posting must contain, so each posting meets few of them.
+
+    Each search is filed under keys: a token one of which every matching posting contains (its
+    anchors) paired with a structured value every accepted posting has (its rarest filter), or
+    only one of the two, or neither (then it is checked against every posting). A posting looks
+    up its own tokens and values, and only the searches found there are checked, with semantics
+    identical to `evaluate(query, fields)` and `filters.accepts(doc)`.
+
+    Score (higher first): for each query word or phrase found outside a NOT, its field weight
+    (title 3, company 2, description 1; its best field counts) times 1 for a word or 2 for a
+    phrase; plus for the place filter 1 + (1 - miles/radius) for a radius hit, 1.5 for the same
+    city, 1 for the same region and 0.5 otherwise; plus 1 when the posting states a salary.
+    """
+
+    def __init__(
+        self,
+        specs: list[SavedSearchSpec],
+        index: dict[TokenKey, dict[FilterKey | None, list[int]]],
+        preds: list[Pred],
+        leaves: list[list[Term | Phrase]],
+    ) -> None:
+        self._specs = specs
+        self._index = index
+        self._preds = preds
+        self._leaves = leaves
+
+    @classmethod
+    def build(
+        cls, specs: Iterable[SavedSearchSpec], df: Mapping[str, int] | None = None
+    ) -> SearchIndex:
+        """Index searches; `df` (token -> postings containing it) picks the rarest anchors."""
+        cost = _heuristic_share if df is None else _df_cost(df)
+        spec_list = list(specs)
+        index: dict[TokenKey, dict[FilterKey | None, list[int]]] = {}
+        preds: list[Pred] = []
+        leaves: list[list[Term | Phrase]] = []
+        for i, spec in enumerate(spec_list):
+            anchors = _anchors(spec.query, cost)
+            token_keys: Iterable[TokenKey] = anchors[0] if anchors is not None else (None,)
+            choice = _filter_keys(spec.filters)
+            filter_keys: Iterable[FilterKey | None] = choice[1] if choice is not None else (None,)
+            for token_key in token_keys:
+                inner = index.setdefault(token_key, {})
+                for filter_key in filter_keys:
+                    inner.setdefault(filter_key, []).append(i)
+            preds.append(_compile(spec.query))
+            leaves.append(_positive_leaves(spec.query))
+        return cls(spec_list, index, preds, leaves)
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def candidates(self, doc: PostingDoc) -> list[SavedSearchSpec]:
+        """The searches a posting is checked against (for diagnostics and the benchmark)."""
+        return [self._specs[i] for i in self._candidate_ids(doc, _Doc(doc))]
+
+    def _candidate_ids(self, doc: PostingDoc, d: _Doc) -> list[int]:
+        index = self._index
+        token_keys: set[TokenKey] = set(d.every)
+        token_keys.update(f"title:{t}" for t in d.sets["title"])
+        token_keys.update(f"company:{t}" for t in d.sets["company"])
+        token_keys.add(None)
+        filter_keys = _doc_filter_keys(doc)
+        filter_set = set(filter_keys)
+        found: set[int] = set()
+        for token_key in token_keys.intersection(index):
+            inner = index[token_key]
+            if len(inner) <= len(filter_keys):
+                for key, ids in inner.items():
+                    if key in filter_set:
+                        found.update(ids)
+            else:
+                for key in filter_keys:
+                    ids = inner.get(key)
+                    if ids is not None:
+                        found.update(ids)
+        return sorted(found)
+
+    def match(self, doc: PostingDoc) -> list[Match]:
+        """The searches this posting matches, in the order they were given to `build`."""
+        d = _Doc(doc)
+        specs, preds = self._specs, self._preds
+        out: list[Match] = []
+        for i in self._candidate_ids(doc, d):
+            if preds[i](d):
+                spec = specs[i]
+                if spec.filters.accepts(doc):
+                    score, why = _explain(self._leaves[i], spec.filters, d, doc)
+                    out.append(Match(spec.id, doc.id, score, why))
+        return out
+
+    def match_many(self, docs: Iterable[PostingDoc]) -> dict[int, list[Match]]:
+        """Matches keyed by search id, each list best first (ties: lower posting id first)."""
+        by_search: dict[int, list[Match]] = {}
+        for doc in docs:
+            for m in self.match(doc):
+                by_search.setdefault(m.search_id, []).append(m)
+        for matches in by_search.values():
+            matches.sort(key=lambda m: (-m.score, m.posting_id))
+        return by_search
+
+
+def _explain(
+    leaves: list[Term | Phrase], filters: Filters, d: _Doc, doc: PostingDoc
+) -> tuple[float, str]:
+    """Score and a one-line reason, for a posting already known to match."""
+    score = 0.0
+    hits: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for leaf in leaves:
+        label = _leaf_label(leaf)
+        if label in seen:
+            continue
+        names = (leaf.field,) if leaf.field else FIELD_ORDER
+        for name in names:
+            if d.has(leaf, name):
+                seen.add(label)
+                hits.setdefault(name, []).append(label)
+                kind = WORD_WEIGHT if isinstance(leaf, Term) else PHRASE_WEIGHT
+                score += FIELD_WEIGHT.get(name, 1.0) * kind
+                break
+    parts = [f"{', '.join(hits[name])} in {name}" for name in FIELD_ORDER if name in hits]
+    if filters.place is not None:
+        place_score, place_why = _explain_place(filters.place, doc)
+        score += place_score
+        parts.append(place_why)
+    best = best_annual_usd(doc.annual_min_usd, doc.annual_max_usd)
+    if best is not None:
+        score += SALARY_KNOWN_BONUS
+    if filters.min_salary_usd is not None:
+        if best is None:
+            parts.append("salary not stated")
+        else:
+            parts.append(f"{_money(best)} ≥ {_money(filters.min_salary_usd)}")
+    if filters.seniorities and doc.seniority:
+        parts.append(f"{doc.seniority} level")
+    if filters.industries:
+        found_industries = [i for i in doc.industries if i in filters.industries]
+        parts.append(
+            ", ".join(_INDUSTRY_LABEL.get(i, i.replace("_", " ")) for i in found_industries)
+        )
+    if filters.workplaces and doc.workplace:
+        parts.append(doc.workplace)
+    if filters.skills:
+        parts.append(", ".join(s.replace("_", " ") for s in doc.skills if s in filters.skills))
+    if filters.employment_types and doc.employment_type:
+        parts.append(doc.employment_type.replace("_", " "))
+    why = " · ".join(p for p in parts if p) or "every new posting"
+    return round(score, 3), why
+
+
+def _explain_place(place: PlaceFilter, doc: PostingDoc) -> tuple[float, str]:
+    if doc.workplace == "remote":
+        return 0.5, f"remote ({doc.country})" if doc.country else "remote"
+    if (
+        place.within_miles is not None
+        and place.latitude is not None
+        and place.longitude is not None
+        and doc.latitude is not None
+        and doc.longitude is not None
+    ):
+        miles = haversine_miles(place.latitude, place.longitude, doc.latitude, doc.longitude)
+        closeness = 1.0 - miles / place.within_miles if place.within_miles > 0 else 1.0
+        label = f"in {place.text}" if miles < 1 else f"{miles:.0f} mi from {place.text}"
+        return 1.0 + max(0.0, min(1.0, closeness)), label
+    if place.city is not None:
+        return 1.5, f"in {place.text or place.city}"
+    if place.region is not None:
+        return 1.0, f"in {place.region}"
+    if place.country is not None:
+        return 0.5, f"in {place.country}"
+    return 0.5, f"in {place.text}"
