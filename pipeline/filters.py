@@ -145,7 +145,13 @@ def haversine_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float
 
 def bounding_box(lat: float, lon: float, miles: float) -> tuple[float, float, float, float]:
     """(min_lat, max_lat, min_lon, max_lon) enclosing the circle; for an indexed pre-filter."""
-    dlat = math.degrees(miles / EARTH_RADIUS_MILES)
-    coslat = max(math.cos(math.radians(lat)), 1e-6)
-    dlon = min(180.0, math.degrees(miles / (EARTH_RADIUS_MILES * coslat)))
+    angle = miles / EARTH_RADIUS_MILES
+    dlat = math.degrees(angle)
+    # The circle's widest point is asin(sin(angle) / cos(lat)) away in longitude, a little more
+    # than angle / cos(lat); a circle that reaches a pole spans every longitude.
+    if angle >= math.pi / 2 - abs(math.radians(lat)):
+        dlon = 180.0
+    else:
+        ratio = math.sin(angle) / math.cos(math.radians(lat))
+        dlon = math.degrees(math.asin(max(-1.0, min(1.0, ratio))))
     return lat - dlat, lat + dlat, lon - dlon, lon + dlon
