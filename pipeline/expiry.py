@@ -1,0 +1,80 @@
+"""Closing postings: those a source stopped listing (after a clean crawl only) and expired ones."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from pipeline.models import CrawlRun, Posting, PostingSource
+from pipeline.store import close_postings
+
+log = logging.getLogger(__name__)
+
+# A crawl that saw fewer than this share of the items of the last good crawl closes nothing.
+MIN_SHARE_OF_LAST_GOOD = 0.5
+
+
+@dataclass
+class CrawlOutcome:
+    """How a crawl ended, as the spider and Scrapy's stats tell it."""
+
+    finish_reason: str | None
+    seen: int  # items the spider yielded (kept or dropped)
+    errors: int  # source errors (404 board, bad JSON, ...) and ERROR log lines
+    started_at: datetime
+
+
+def closing_verdict(session: Session, source: str, outcome: CrawlOutcome) -> str | None:
+    """None if the crawl may close what it did not see; otherwise why it may not."""
+    if outcome.finish_reason != "finished":
+        return f"crawl did not finish cleanly ({outcome.finish_reason}); nothing closed"
+    if outcome.errors:
+        return f"crawl had {outcome.errors} error(s); nothing closed"
+    last_good = session.execute(
+        select(CrawlRun.fetched)
+        .where(CrawlRun.source == source, CrawlRun.status == "finished")
+        .order_by(CrawlRun.started_at.desc())  # type: ignore[attr-defined]
+        .limit(1)
+    ).scalar_one_or_none()
+    if last_good and outcome.seen < last_good * MIN_SHARE_OF_LAST_GOOD:
+        return (
+            f"crawl saw {outcome.seen} items, the last good one {last_good}; "
+            "too few to trust, nothing closed"
+        )
+    return None
+
+
+def close_unseen(session: Session, source: str, *, since: datetime, now: datetime) -> int:
+    """Close this source's sightings not seen since `since`, then postings with no open sighting."""
+    stale = session.execute(
+        select(PostingSource.id, PostingSource.posting_id).where(
+            PostingSource.source == source,
+            PostingSource.status == "open",
+            PostingSource.last_seen_at < since,  # type: ignore[operator,arg-type]
+        )
+    ).all()
+    if not stale:
+        return 0
+    sighting_ids = [sid for sid, _ in stale]
+    for start in range(0, len(sighting_ids), 500):
+        session.execute(
+            update(PostingSource)
+            .where(PostingSource.id.in_(sighting_ids[start : start + 500]))  # type: ignore[union-attr]
+            .values(status="closed")
+        )
+    other = aliased(PostingSource)
+    candidates = {pid for _, pid in stale}
+    still_listed = set(
+        session.execute(
+            select(Posting.id).where(
+                Posting.id.in_(list(candidates)),  # type: ignore[union-attr]
+                exists().where(and_(other.posting_id == Posting.id, other.status == "open")),
+            )
+        ).scalars()
+    )
+    return close_postings(session, candidates - still_listed, now=now)
