@@ -269,7 +269,7 @@ INDUSTRY_KEYWORDS: dict[str, list[str]] = {
         r"chemicals?", r"petrochemical\w*", r"specialty\s+chemicals?", r"coatings", r"chemie\w*",
     ],
     "electronics": [
-        r"electronics?", r"semiconductors?", r"PCBA?", r"printed\s+circuit", r"SMT", r"elektronik\w*",
+        r"electronics?", r"semiconductors?", r"PCBA?", r"printed\s+circuit", r"SMT", r"elektronik(?:fertigung|industrie|hersteller)\w*",
     ],
     "energy": [
         r"energy", r"power\s+generation", r"oil\s+and\s+gas", r"renewables?", r"solar", r"wind\s+turbines?",
@@ -313,8 +313,9 @@ COMPANY_INDUSTRIES: list[tuple[str, tuple[str, ...]]] = [
      r"albemarle|evonik|covestro|\b3m\b", ("chemicals",)),
     (r"jabil|flex\s*ltd|foxconn|sanmina|celestica|texas\s+instruments|intel\b|micron|"
      r"rockwell\s+automation", ("electronics",)),
+    # Makers of power equipment (transformers, switchgear, turbines), not utilities.
     (r"hitachi\s+energy|siemens\s+energy|\bge\s+vernova|schneider\s+electric|\babb\b|vestas",
-     ("energy",)),
+     ("energy", "manufacturing")),
     (r"nucor|u\.?s\.?\s+steel|alcoa|arconic|thyssenkrupp|arcelormittal|novelis",
      ("metals",)),
     (r"berry\s+global|amcor|sealed\s+air|smurfit|westrock|international\s+paper|"

@@ -1,0 +1,287 @@
+"""`NormalizePostingPipeline`: a spider's `JobItem` → a `CleanPosting` (parse, sanitize, enrich).
+
+Each field is parsed on its own: a value that cannot be read is left empty, counted in the
+crawl stats under `andon/...` and logged once per item with its source and external id; only
+an item without title, company or external id is dropped (`andon/drop/<reason>`).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy.exceptions import DropItem
+
+from pipeline import enrich
+from pipeline.dates import parse_posted, parse_valid_through
+from pipeline.location import Place, currency_for_country, parse_location
+from pipeline.record import CleanPosting
+from pipeline.salary import Salary, is_plausible, read_salary
+from pipeline.sanitize import clean_html, html_to_text, normalize_text
+from spiders.items import JobItem
+
+logger = logging.getLogger(__name__)
+
+
+class UnusableItem(ValueError):
+    """The item lacks something a posting cannot do without; `reason` is a stats-key slug."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class Report:
+    """What normalizing one item noticed: stats keys (without "andon/") and log notes."""
+
+    counts: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def count(self, key: str, note: str | None = None) -> None:
+        self.counts.append(key)
+        if note:
+            self.notes.append(note)
+
+
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def clean_line(value: str | None) -> str:
+    """One line of display text: entities decoded, tags and extra whitespace removed."""
+    if not value:
+        return ""
+    text = html.unescape(html.unescape(value)) if "&amp;" in value else html.unescape(value)
+    return " ".join(_TAGS.sub(" ", text).split())
+
+
+def http_url(value: str | None) -> str | None:
+    """The URL when it is absolute http(s), else None (no javascript:, data:, relative...)."""
+    if not value or not isinstance(value, str):
+        return None
+    url = value.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in {"http", "https"} or not parts.netloc:
+        return None
+    return url
+
+
+def text_to_html(text: str) -> str:
+    """Plain text as safe HTML paragraphs, for sources that give no HTML."""
+    paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
+    return "".join(
+        "<p>" + "<br>".join(html.escape(line) for line in p.strip().split("\n")) + "</p>"
+        for p in paragraphs
+    )
+
+
+def _country_hint(item: JobItem) -> str | None:
+    for key in ("country_code", "country"):
+        value = item.extra.get(key)
+        if isinstance(value, str) and len(value.strip()) == 2:
+            return value.strip().upper()
+    return None
+
+
+def _has_structured_salary(data: dict[str, Any] | None) -> bool:
+    """True when a structured salary carries any number (Himalayas sends all-null fields)."""
+    if not data:
+        return False
+    stack: list[Any] = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str):
+            if any(c.isdigit() for c in value):
+                return True
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            return True
+    return False
+
+
+def _salary(item: JobItem, place: Place, report: Report) -> Salary | None:
+    has_input = bool(item.salary_text and item.salary_text.strip()) or _has_structured_salary(
+        item.salary
+    )
+    if not has_input:
+        return None
+    try:
+        salary = read_salary(
+            item.salary, item.salary_text, currency_hint=currency_for_country(place.country)
+        )
+    except Exception:  # one odd value must not lose the item
+        logger.exception("salary parser failed for %s %s", item.source, item.external_id)
+        report.count("salary/error")
+        return None
+    if salary is None:
+        report.count("salary/unparsed", f"salary {item.salary_text or item.salary!r}")
+        return None
+    if not is_plausible(salary):
+        report.count("salary/absurd", f"absurd salary {salary}")
+        return None
+    report.count("salary/parsed")
+    return salary
+
+
+def _location(item: JobItem, report: Report) -> Place:
+    try:
+        place = parse_location(
+            item.locations, item.location_parts, country_hint=_country_hint(item)
+        )
+    except Exception:
+        logger.exception("location parser failed for %s %s", item.source, item.external_id)
+        report.count("location/error")
+        return Place(text=item.locations[0] if item.locations else None)
+    had_input = bool([s for s in item.locations if s and s.strip()] or item.location_parts)
+    if had_input and place.country is None and not place.remote:
+        report.count("location/unresolved", f"location {item.locations or item.location_parts!r}")
+    return place
+
+
+def _dates(item: JobItem, now: datetime, report: Report) -> tuple[datetime | None, ...]:
+    anchor = item.crawled_at or now
+    results: list[datetime | None] = []
+    for name, value, parse in (
+        ("posted", item.posted, parse_posted),
+        ("valid_through", item.valid_through, parse_valid_through),
+    ):
+        parsed = None
+        if value not in (None, ""):
+            try:
+                parsed = parse(value, anchor)
+            except Exception:
+                logger.exception("date parser failed for %s %s", item.source, item.external_id)
+            if parsed is None:
+                report.count("date/unparsed", f"{name} {value!r}")
+        results.append(parsed)
+    return tuple(results)
+
+
+def _safe(report: Report, key: str, func: Any, *args: Any) -> Any:
+    try:
+        return func(*args)
+    except Exception:
+        logger.exception("%s failed", key)
+        report.count(f"{key}/error")
+        return None
+
+
+def normalize_with_report(
+    item: JobItem, *, now: datetime | None = None
+) -> tuple[CleanPosting, Report]:
+    """Normalize an item and say what was questionable; raises `UnusableItem`."""
+    now = now or datetime.now(UTC)
+    title = clean_line(item.title)
+    company = clean_line(item.company)
+    external_id = (item.external_id or "").strip()
+    if not external_id:
+        raise UnusableItem("no_external_id")
+    if not title:
+        raise UnusableItem("no_title")
+    if not company:
+        raise UnusableItem("no_company")
+    report = Report()
+
+    description_html = _safe(report, "description", clean_html, item.description_html) or ""
+    if description_html:
+        description_text = html_to_text(description_html)
+    else:
+        description_text = normalize_text(item.description_text or "")
+        description_html = text_to_html(description_text)
+
+    place = _location(item, report)
+    salary = _salary(item, place, report)
+    posted_at, valid_through = _dates(item, now, report)
+    texts = [*(item.locations or []), *([place.text] if place.text else [])]
+    extra_text = [v for k, v in item.extra.items() if k not in {"country", "country_code"}]
+    skill_text = f"{title}\n{description_text}"
+
+    posting = CleanPosting(
+        source=item.source,
+        external_id=external_id,
+        title=title,
+        company=company,
+        url=http_url(item.url),
+        apply_url=http_url(item.apply_url),
+        description_text=description_text,
+        description_html=description_html,
+        location_text=place.text,
+        city=place.city,
+        region=place.region,
+        country=place.country,
+        latitude=place.latitude,
+        longitude=place.longitude,
+        workplace=_safe(
+            report,
+            "workplace",
+            enrich.workplace,
+            item.workplace_hint,
+            item.remote,
+            texts,
+            description_text,
+        ),
+        employment_type=_safe(report, "employment", enrich.employment_type, item.employment_type),
+        salary_min=salary.min if salary else None,
+        salary_max=salary.max if salary else None,
+        salary_currency=salary.currency if salary else None,
+        salary_period=salary.period if salary else None,
+        annual_min_usd=salary.annual_min_usd if salary else None,
+        annual_max_usd=salary.annual_max_usd if salary else None,
+        seniority=_safe(report, "seniority", enrich.seniority, title),
+        industries=_safe(
+            report, "industries", enrich.industries, title, company, description_text, extra_text
+        )
+        or [],
+        skills=_safe(report, "skills", enrich.skills, skill_text) or [],
+        posted_at=posted_at,
+        valid_through=valid_through,
+        req_id=clean_line(item.req_id) or None,
+        attribution=clean_line(item.attribution) or None,
+        seen_at=item.crawled_at or now,
+    )
+    return posting, report
+
+
+def normalize_item(item: JobItem, *, now: datetime | None = None) -> CleanPosting:
+    """Normalize one item into a `CleanPosting`; raises `UnusableItem` (with a reason)."""
+    return normalize_with_report(item, now=now)[0]
+
+
+class NormalizePostingPipeline:
+    """Turns each `JobItem` into a `CleanPosting`, counting what it could not read."""
+
+    def __init__(self, stats: Any) -> None:
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> NormalizePostingPipeline:
+        return cls(crawler.stats)
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, JobItem):
+            return item  # not ours (an earlier stage already normalized it, or another type)
+        try:
+            posting, report = normalize_with_report(item)
+        except UnusableItem as exc:
+            self.stats.inc_value(f"andon/drop/{exc.reason}")
+            raise DropItem(f"{exc.reason}: {item.source} {item.external_id!r}") from exc
+        for key in report.counts:
+            self.stats.inc_value(f"andon/{key}")
+        if report.notes:
+            logger.info(
+                "questionable values in %s %s: %s",
+                item.source, item.external_id, "; ".join(report.notes),
+            )  # fmt: skip
+        self.stats.inc_value("andon/normalize/ok")
+        return posting
