@@ -22,7 +22,10 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from alerts.message import OutgoingMessage, to_email_message
+from python_http_client.exceptions import HTTPError
+from sendgrid import SendGridAPIClient
+
+from alerts.message import OutgoingMessage, sanitize_header, to_email_message
 
 if TYPE_CHECKING:
     from config import Settings
@@ -375,9 +378,6 @@ class SendGridMailer(BaseMailer):
 
     def open(self) -> None:
         if self._client is None:
-            # Imported here so the file and SMTP mailers work without the sendgrid package loaded.
-            from sendgrid import SendGridAPIClient
-
             self._client = SendGridAPIClient(api_key=self._api_key, host=self.host)
 
     def close(self) -> None:
@@ -392,13 +392,18 @@ class SendGridMailer(BaseMailer):
         content = [{"type": "text/plain", "value": msg.text}]
         if msg.html is not None:
             content.append({"type": "text/html", "value": msg.html})
-        headers = {k: v for k, v in msg.headers.items() if k.lower() not in _SENDGRID_RESERVED}
+        # Sanitized again: the sendgrid client forwards CR/LF in any string unchanged.
+        headers = {
+            k: sanitize_header(v)
+            for k, v in msg.headers.items()
+            if k.lower() not in _SENDGRID_RESERVED
+        }
         if msg.message_id:
             headers["Message-ID"] = msg.message_id
         body: dict[str, Any] = {
             "personalizations": [{"to": [{"email": msg.to}]}],
             "from": sender,
-            "subject": msg.subject,
+            "subject": sanitize_header(msg.subject),
             "content": content,
             "headers": headers,
             "custom_args": dict(msg.custom_args),
@@ -417,8 +422,6 @@ class SendGridMailer(BaseMailer):
         return body
 
     def send(self, msg: OutgoingMessage) -> SendResult:
-        from python_http_client.exceptions import HTTPError
-
         self.open()
         body = self.request_body(msg)
         last = ""

@@ -469,3 +469,12 @@ def test_make_mailer(tmp_path: Path) -> None:
         make_mailer(Settings(**base, mailer="smtp"))
     with pytest.raises(MailerConfigError, match="ANDON_SENDGRID_API_KEY"):
         make_mailer(Settings(**base, mailer="sendgrid"))
+
+
+def test_sendgrid_body_is_header_safe(httpserver: HTTPServer, digest: OutgoingMessage) -> None:
+    # The sendgrid client forwards CR/LF in a subject unchanged; the mailer must not.
+    digest.subject = "Jobs\r\nBcc: evil@x.com =?UTF-8?Q?x=0ABcc:_evil@x.com?="
+    digest.headers["List-Id"] = "andon\r\nBcc: evil@x.com"
+    body = sendgrid(httpserver).request_body(digest)
+    assert body["subject"] == "Jobs Bcc: evil@x.com"
+    assert body["headers"]["List-Id"] == "andon Bcc: evil@x.com"
