@@ -23,7 +23,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(soft_wrap=True)
+# Not a terminal (a pipe, CI, a test): wide enough that tables keep their words.
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -219,11 +220,13 @@ def _table(rows: list[dict[str, Any]]) -> None:
 def crawl(
     names: Annotated[list[str] | None, typer.Argument(help="Only these sources (by name)")] = None,
     sources: Annotated[str | None, typer.Option("--sources", help="A sources TOML file")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Scrapy's log")] = False,
 ) -> None:
     """Crawl now: a progress display, then a table per source."""
     chosen = load_chosen_sources(sources, names or [])
     engine()  # refuse an un-initialised database before starting any download
-    reports = run_with_progress(chosen)
+    # each source's problems are listed once under the table; the log is for --verbose
+    reports = run_with_progress(chosen, {"LOG_LEVEL": "INFO" if verbose else "CRITICAL"})
     _crawl_table(reports)
     if any(not r.ok for r in reports):
         raise typer.Exit(1)
@@ -267,7 +270,7 @@ def run_with_progress(chosen: list[Any], extra: dict[str, Any] | None = None) ->
         info = f"{counts['items_scraped']} kept · {counts['items_dropped']} dropped · {counts['responses']} responses"
         progress.update(tasks[name], info=info)
 
-    settings_extra = {"LOG_LEVEL": "WARNING", **(extra or {})}
+    settings_extra = {**settings().scrapy_overrides, **(extra or {})}
     with progress:
         reports = run_crawl(chosen, app=settings(), extra_settings=settings_extra, on_progress=on_progress)
     return reports

@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     role_profile: Path | None = (
         None  # a TOML file overriding the relevance include/exclude patterns
     )
+    # Scrapy settings laid over ours, e.g. {"DOWNLOAD_DELAY": 0} for a local mirror (JSON in env)
+    scrapy_overrides: dict[str, Any] = Field(default_factory=dict)
     market_pay: dict[str, Any] = Field(default_factory=lambda: dict(MARKET_PAY_USD))
 
     @classmethod

@@ -68,6 +68,8 @@ def scrapy_settings(
         # A stuck source ends itself instead of holding the whole run.
         "CLOSESPIDER_TIMEOUT": max(60, int(app.crawl_timeout_s)),
         "FEED_EXPORT_ENCODING": "utf-8",
+        # the relevance stage's role profile: a TOML file replacing pipeline/role_profile.toml
+        "ANDON_ROLE_PROFILE": str(app.role_profile) if app.role_profile else None,
         "ITEM_PIPELINES": dict(
             DEFAULT_ITEM_PIPELINES if item_pipelines is None else item_pipelines
         ),
