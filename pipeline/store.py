@@ -22,9 +22,10 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -96,21 +97,26 @@ def _store(session: Session, items: list[CleanPosting], now: datetime) -> BatchR
     existing = {
         (s.source, s.external_id): s
         for s in session.execute(
-            select(PostingSource).where(tuple_(PostingSource.source, PostingSource.external_id).in_(keys))
+            select(PostingSource).where(
+                tuple_(PostingSource.source, PostingSource.external_id).in_(keys)
+            )
         ).scalars()
     }
     fresh = [i for i in items if (i.source, i.external_id) not in existing]
-    candidates = _candidates(session, fresh)
-    postings = _load_postings(
-        session, {s.posting_id for s in existing.values()} | candidates.posting_ids
-    )
-    found = candidates
+    found = _candidates(session, fresh)
+    loaded = _load_postings(session, {s.posting_id for s in existing.values()} | found.posting_ids)
+    found.resolve(loaded)
+    # New postings are plain rows until one INSERT … RETURNING gives them ids: building ORM
+    # objects and flushing them one by one cost more than all the dedup logic together.
+    new_rows: list[SimpleNamespace] = []
+    sightings: list[tuple[CleanPosting, Target]] = []
+    texts: dict[int, frozenset[int]] = {}
 
     for item in items:
         key = (item.source, item.external_id)
         sighting = existing.get(key)
         if sighting is not None:
-            posting = postings[sighting.posting_id]
+            posting = loaded[sighting.posting_id]
             _apply(posting, item, now)
             if posting.status == "closed":
                 _reopen(posting)
@@ -120,58 +126,78 @@ def _store(session: Session, items: list[CleanPosting], now: datetime) -> BatchR
             sighting.url_key = url_key(item.url)
             sighting.req_id = item.req_id
             sighting.status = "open"
-            session.add(sighting)
             result.updated += 1
             result.posting_ids[key] = posting.id  # type: ignore[assignment]
             continue
 
         dkey = _dedup_key(item)
-        text = shingles(item.description_text)
-        posting = _find_duplicate(item, dkey, text, found, postings)
-        if posting is None:
-            posting = Posting(first_seen_at=now, last_seen_at=now, listed_at=now)
-            _apply(posting, item, now)
-            session.add(posting)
-            session.flush()
-            postings[posting.id] = posting  # type: ignore[index]
+        target = _find_duplicate(item, dkey, shingles(item.description_text), found, texts)
+        if target is None:
+            target = SimpleNamespace(
+                first_seen_at=now, last_seen_at=now, listed_at=now, status="open", closed_at=None
+            )
+            _apply(target, item, now)
+            new_rows.append(target)
             # later items of this batch can be duplicates of this one too
-            found.by_key.setdefault(dkey, []).append(posting.id)  # type: ignore[arg-type]
+            found.by_key.setdefault(dkey, []).append(target)
             result.new += 1
         else:
-            if posting.status == "closed":
-                _reopen(posting)
+            if target.status == "closed":
+                _reopen(target)
                 result.reopened += 1
-            posting.last_seen_at = now
-            _fill_gaps(posting, item)
-            session.add(posting)
+            target.last_seen_at = now
+            _fill_gaps(target, item)
             result.merged += 1
-        session.add(
-            PostingSource(
-                posting_id=posting.id,  # type: ignore[arg-type]
-                source=item.source,
-                external_id=item.external_id,
-                url=item.url,
-                url_key=url_key(item.url),
-                req_id=item.req_id,
-                first_seen_at=now,
-                last_seen_at=now,
-            )
-        )
+        sightings.append((item, target))
         if item.req_id:
-            found.by_req[(item.source, item.req_id)] = posting.id  # type: ignore[assignment]
+            found.by_req[(item.source, item.req_id)] = target
         if ukey := url_key(item.url):
-            found.by_url[ukey] = posting.id  # type: ignore[assignment]
-        result.posting_ids[key] = posting.id  # type: ignore[assignment]
+            found.by_url[ukey] = target
+
+    if new_rows:
+        ids = (
+            session.execute(
+                insert(Posting).returning(Posting.id, sort_by_parameter_order=True),
+                [vars(row) for row in new_rows],
+            )
+            .scalars()
+            .all()
+        )
+        for row, pid in zip(new_rows, ids, strict=True):
+            row.id = pid
+    if sightings:
+        session.execute(
+            insert(PostingSource),
+            [
+                {
+                    "posting_id": target.id, "source": item.source, "external_id": item.external_id,
+                    "url": item.url, "url_key": url_key(item.url), "req_id": item.req_id,
+                    "first_seen_at": now, "last_seen_at": now, "status": "open",
+                }
+                for item, target in sightings
+            ],
+        )  # fmt: skip
+        for item, target in sightings:
+            result.posting_ids[(item.source, item.external_id)] = target.id
     session.flush()
     return result
+
+
+Target = Any  # a loaded Posting, or a SimpleNamespace row about to be inserted
 
 
 @dataclass
 class _Candidates:
     posting_ids: set[int] = field(default_factory=set)
-    by_req: dict[tuple[str, str], int] = field(default_factory=dict)
-    by_url: dict[str, int] = field(default_factory=dict)
-    by_key: dict[tuple[str, str, str], list[int]] = field(default_factory=dict)
+    by_req: dict[tuple[str, str], Any] = field(default_factory=dict)
+    by_url: dict[str, Any] = field(default_factory=dict)
+    by_key: dict[tuple[str, str, str], list[Any]] = field(default_factory=dict)
+
+    def resolve(self, loaded: dict[int, Posting]) -> None:
+        """Replace the posting ids read from the database by the loaded postings."""
+        self.by_req = {k: loaded[v] for k, v in self.by_req.items()}
+        self.by_url = {k: loaded[v] for k, v in self.by_url.items()}
+        self.by_key = {k: [loaded[v] for v in vs] for k, vs in self.by_key.items()}
 
 
 def _candidates(session: Session, items: list[CleanPosting]) -> _Candidates:
@@ -223,15 +249,18 @@ def _find_duplicate(
     dkey: tuple[str, str, str],
     text: frozenset[int],
     found: _Candidates,
-    postings: dict[int, Posting],
-) -> Posting | None:
-    if item.req_id and (pid := found.by_req.get((item.source, item.req_id))):
-        return postings[pid]
-    if (ukey := url_key(item.url)) and (pid := found.by_url.get(ukey)):
-        return postings[pid]
-    for pid in found.by_key.get(dkey, []):
-        if similarity(text, shingles(postings[pid].description_text)) >= NEAR_DUPLICATE:
-            return postings[pid]
+    texts: dict[int, frozenset[int]],
+) -> Target | None:
+    if item.req_id and (hit := found.by_req.get((item.source, item.req_id))) is not None:
+        return hit
+    if (ukey := url_key(item.url)) and (hit := found.by_url.get(ukey)) is not None:
+        return hit
+    for candidate in found.by_key.get(dkey, []):
+        other = texts.get(id(candidate))
+        if other is None:
+            other = texts[id(candidate)] = shingles(candidate.description_text)
+        if similarity(text, other) >= NEAR_DUPLICATE:
+            return candidate
     return None
 
 
@@ -243,7 +272,7 @@ def _dedup_key(item: CleanPosting) -> tuple[str, str, str]:
     )
 
 
-def _apply(posting: Posting, item: CleanPosting, now: datetime) -> None:
+def _apply(posting: Target, item: CleanPosting, now: datetime) -> None:
     for name in _POSTING_FIELDS:
         setattr(posting, name, getattr(item, name))
     posting.company_key, posting.title_key, posting.place_key = _dedup_key(item)
@@ -251,7 +280,7 @@ def _apply(posting: Posting, item: CleanPosting, now: datetime) -> None:
     posting.listed_at = item.posted_at or posting.first_seen_at or now
 
 
-def _fill_gaps(posting: Posting, item: CleanPosting) -> None:
+def _fill_gaps(posting: Target, item: CleanPosting) -> None:
     """A second source of a known job adds what the first one lacked (salary, coordinates...)."""
     for name in _POSTING_FIELDS:
         if getattr(posting, name) in (None, "", []) and getattr(item, name) not in (None, "", []):
@@ -260,7 +289,7 @@ def _fill_gaps(posting: Posting, item: CleanPosting) -> None:
         posting.attribution = item.attribution
 
 
-def _reopen(posting: Posting) -> None:
+def _reopen(posting: Target) -> None:
     posting.status = "open"
     posting.closed_at = None
 
@@ -293,8 +322,6 @@ def close_expired(session: Session, *, now: datetime | None = None) -> int:
         .values(status="closed", closed_at=now)
     )
     return res.rowcount or 0
-
-
 
 
 class StorePostingPipeline:
@@ -423,7 +450,9 @@ class StorePostingPipeline:
             # one bad batch must not end the crawl; it is counted and the run is not "clean"
             self.failed_batches += 1
             self.crawler.stats.inc_value("andon/store/failed_batches")
-            log.exception("%s: could not store a batch of %d postings", self.source_name, len(batch))
+            log.exception(
+                "%s: could not store a batch of %d postings", self.source_name, len(batch)
+            )
             return
         self.totals.add(result)
         self.crawler.stats.inc_value("andon/store/batches")
