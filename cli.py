@@ -345,6 +345,21 @@ def _schedule_lines() -> list[str]:
     return next_runs(settings(), engine(check=False))
 
 
+@app.command()
+@friendly
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+) -> None:
+    """The web app: subscribe, manage, unsubscribe, browse listings, JSON API, webhooks."""
+    import uvicorn
+
+    from web.app import create_app
+
+    eng = engine()  # refuse an un-initialised database before listening
+    uvicorn.run(create_app(settings(), eng), host=host, port=port, proxy_headers=True)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

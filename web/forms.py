@@ -1,0 +1,289 @@
+"""Read the web forms into `SearchInput` and listing filters, with one message per bad field.
+
+The service functions (`alerts.subscriptions`, `pipeline.search`) validate everything again and
+raise one line for the first problem; here each field is checked on its own first so the page
+can show every message next to the field it belongs to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from alerts import cadence as cad
+from alerts.models import SavedSearch
+from alerts.query import QueryError, parse_query
+from alerts.subscriptions import SearchInput, SubscriptionError, normalize_email
+from pipeline.enrich import INDUSTRY_KEYWORDS, SKILL_PATTERNS
+from pipeline.filters import SENIORITIES, WORKPLACES, Filters
+from pipeline.search import SearchError, build_filters
+
+INDUSTRIES = tuple(INDUSTRY_KEYWORDS)
+SKILLS = tuple(SKILL_PATTERNS)
+DEFAULT_TIMEZONE = "UTC"  # when the browser runs no script to tell us its own
+DEFAULT_HOUR = 8
+COMMON_TIMEZONES = (
+    "UTC", "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
+    "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu", "America/Toronto",
+    "America/Mexico_City", "America/Sao_Paulo", "Europe/London", "Europe/Dublin",
+    "Europe/Berlin", "Europe/Paris", "Europe/Warsaw", "Asia/Kolkata", "Asia/Singapore",
+    "Asia/Shanghai", "Asia/Tokyo", "Australia/Sydney",
+)  # fmt: skip
+LABELS = {
+    "onsite": "On-site", "hybrid": "Hybrid", "remote": "Remote",
+    "supervisor": "Supervisor", "assistant": "Assistant manager", "manager": "Manager",
+    "senior": "Senior manager", "director": "Director", "executive": "VP / executive",
+    "full_time": "Full time", "part_time": "Part time", "contract": "Contract",
+    "temporary": "Temporary", "internship": "Internship",
+}  # fmt: skip
+
+
+class FormLike(Protocol):
+    """Starlette's FormData and QueryParams: one value or all values of a key."""
+
+    def get(self, key: str, default: Any = None) -> Any: ...
+
+    def getlist(self, key: str) -> list[Any]: ...
+
+
+def text(form: FormLike, key: str, max_len: int = 300) -> str:
+    value = form.get(key)
+    return value.strip()[:max_len] if isinstance(value, str) else ""
+
+
+def values(form: FormLike, key: str) -> list[str]:
+    return [v.strip() for v in form.getlist(key) if isinstance(v, str) and v.strip()][:30]
+
+
+def number(form: FormLike, key: str, errors: dict[str, str], what: str) -> float | None:
+    raw = text(form, key).replace(",", "").replace("$", "")
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        errors[key] = f"{what} must be a number"
+        return None
+    if value != value or value in (float("inf"), float("-inf")):  # NaN and infinities
+        errors[key] = f"{what} must be a number"
+        return None
+    return value
+
+
+@dataclass
+class SearchForm:
+    """A saved-search form as submitted: the raw values (to refill the form) and the errors."""
+
+    raw: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    search: SearchInput | None = None
+
+
+def blank_form(timezone: str = DEFAULT_TIMEZONE) -> dict[str, Any]:
+    return {
+        "email": "", "name": "", "query": "", "location": "", "within": "", "min_salary": "",
+        "workplace": [], "seniority": [], "industry": [], "cadence": "daily",
+        "hour": str(DEFAULT_HOUR), "weekday": "mon", "timezone": timezone,
+    }  # fmt: skip
+
+
+def form_of(saved: SavedSearch) -> dict[str, Any]:
+    """A stored search as form values, to prefill its edit form."""
+    return {
+        "name": saved.name,
+        "query": saved.query,
+        "location": saved.location or "",
+        "within": f"{saved.within_miles:g}" if saved.within_miles else "",
+        "min_salary": f"{saved.min_salary_usd:.0f}" if saved.min_salary_usd else "",
+        "workplace": list(saved.workplaces),
+        "seniority": list(saved.seniorities),
+        "industry": list(saved.industries),
+        "cadence": saved.cadence,
+        "hour": str(saved.send_hour),
+        "weekday": cad.WEEKDAYS[saved.weekday],
+        "timezone": saved.timezone,
+    }
+
+
+def input_of(saved: SavedSearch, **changes: Any) -> SearchInput:
+    """A stored search as `SearchInput` (to change only its schedule, say)."""
+    base = SearchInput(
+        name=saved.name, query=saved.query, location=saved.location, within=saved.within_miles,
+        workplaces=saved.workplaces, min_salary=saved.min_salary_usd,
+        salary_required=saved.salary_required, seniorities=saved.seniorities,
+        industries=saved.industries, skills=saved.skills,
+        employment_types=saved.employment_types, exclude_companies=saved.exclude_companies,
+        cadence=saved.cadence, hour=saved.send_hour, weekday=saved.weekday,
+        timezone=saved.timezone,
+    )  # fmt: skip
+    for key, value in changes.items():
+        setattr(base, key, value)
+    return base
+
+
+def _choices(
+    form: FormLike, key: str, allowed: Sequence[str], errors: dict[str, str], what: str
+) -> list[str]:
+    chosen = values(form, key)
+    unknown = [v for v in chosen if v not in allowed]
+    if unknown:
+        errors[key] = f"unknown {what} {unknown[0]!r}"
+    return [v for v in chosen if v in allowed]
+
+
+def schedule_fields(form: FormLike, errors: dict[str, str]) -> dict[str, Any]:
+    """Cadence, hour, weekday and timezone, each checked on its own."""
+    cadence = text(form, "cadence") or "daily"
+    if cadence not in cad.CADENCES:
+        errors["cadence"] = "choose daily or weekly"
+    hour_raw = text(form, "hour") or str(DEFAULT_HOUR)
+    hour = DEFAULT_HOUR
+    try:
+        hour = int(hour_raw)
+        if not 0 <= hour <= 23:
+            raise ValueError(hour)
+    except ValueError:
+        errors["hour"] = "the hour must be a whole number from 0 to 23"
+    weekday = text(form, "weekday") or "mon"
+    try:
+        cad.parse_weekday(weekday)
+    except cad.CadenceError as exc:
+        errors["weekday"] = str(exc)
+    timezone = text(form, "timezone", 64) or DEFAULT_TIMEZONE
+    try:
+        cad.zone(timezone)
+    except cad.CadenceError as exc:
+        errors["timezone"] = str(exc)
+    return {"cadence": cadence, "hour": hour, "weekday": weekday, "timezone": timezone}
+
+
+def read_search_form(form: FormLike, *, with_email: bool) -> tuple[SearchForm, str | None]:
+    """The search form's values and per-field errors; and the normalized email when asked."""
+    errors: dict[str, str] = {}
+    raw = {
+        key: text(form, key)
+        for key in ("email", "name", "query", "location", "within", "min_salary", "cadence",
+                    "hour", "weekday", "timezone")
+    }  # fmt: skip
+    for key in ("workplace", "seniority", "industry"):
+        raw[key] = values(form, key)
+    email = None
+    if with_email:
+        if not raw["email"]:
+            errors["email"] = "enter the address the alerts should go to"
+        else:
+            try:
+                email = normalize_email(raw["email"])
+            except SubscriptionError:
+                errors["email"] = "this is not a valid email address"
+    query = text(form, "query", 500)
+    try:
+        parse_query(query)
+    except QueryError as exc:
+        errors["query"] = exc.one_line()
+    within = number(form, "within", errors, "the radius")
+    min_salary = number(form, "min_salary", errors, "the minimum salary")
+    location = text(form, "location", 120) or None
+    if "within" not in errors:
+        try:
+            build_filters(location=location, within=within)
+        except SearchError as exc:
+            errors["within" if within is not None else "location"] = _plain(str(exc))
+    if min_salary is not None and min_salary < 0 and "min_salary" not in errors:
+        errors["min_salary"] = "the minimum salary must not be negative"
+    workplaces = _choices(form, "workplace", WORKPLACES, errors, "workplace")
+    seniorities = _choices(form, "seniority", SENIORITIES, errors, "level")
+    industries = _choices(form, "industry", INDUSTRIES, errors, "industry")
+    schedule = schedule_fields(form, errors)
+    result = SearchForm(raw=raw, errors=errors)
+    if not errors:
+        result.search = SearchInput(
+            name=text(form, "name", 120) or None,
+            query=query,
+            location=location,
+            within=within,
+            workplaces=workplaces,
+            min_salary=min_salary,
+            seniorities=seniorities,
+            industries=industries,
+            **schedule,
+        )
+    return result, email
+
+
+def _plain(message: str) -> str:
+    # The service's messages name CLI options; on a page the fields have labels instead.
+    return (
+        message.replace("--within", "the radius")
+        .replace("--location", "a location")
+        .replace("--min-salary", "the minimum salary")
+    )
+
+
+@dataclass
+class ListingQuery:
+    """/jobs and /api/jobs parameters, validated: what `andon listings` would run."""
+
+    query: str | None
+    filters: Filters
+    limit: int
+    offset: int
+
+
+def listing_filters(
+    *,
+    location: str | None,
+    within: float | None,
+    workplace: Sequence[str],
+    min_salary: float | None,
+    seniority: Sequence[str],
+    industry: Sequence[str],
+    skill: Sequence[str],
+    employment_type: Sequence[str],
+    since: str | None,
+    include_closed: bool,
+) -> Filters:
+    """Exactly the `build_filters` call of `andon listings` (SearchError on a bad value)."""
+    return build_filters(
+        location=location or None,
+        within=within,
+        workplaces=workplace,
+        min_salary=min_salary,
+        seniorities=seniority,
+        industries=industry,
+        skills=skill,
+        employment_types=employment_type,
+        since=since or None,
+        include_closed=include_closed,
+    )
+
+
+def read_listing_params(params: FormLike) -> tuple[dict[str, Any], dict[str, str]]:
+    """The /jobs page's query string as typed values plus per-field errors (never raises)."""
+    errors: dict[str, str] = {}
+    values_: dict[str, Any] = {
+        "q": text(params, "q", 500) or None,
+        "location": text(params, "location", 120) or None,
+        "within": number(params, "within", errors, "the radius"),
+        "workplace": values(params, "workplace"),
+        "min_salary": number(params, "min_salary", errors, "the minimum salary"),
+        "seniority": values(params, "seniority"),
+        "industry": values(params, "industry"),
+        "skill": values(params, "skill"),
+        "employment_type": values(params, "employment_type"),
+        "since": text(params, "since", 40) or None,
+        "include_closed": text(params, "include_closed").lower() in ("1", "true", "on", "yes"),
+    }
+    for key, default in (("limit", 25), ("offset", 0)):
+        raw = text(params, key)
+        try:
+            values_[key] = int(raw) if raw else default
+        except ValueError:
+            errors[key] = f"{key} must be a whole number"
+            values_[key] = default
+    return values_, errors
+
+
+def labels(mapping: Mapping[str, str] | None = None) -> dict[str, str]:
+    return dict(LABELS, **(mapping or {}))
