@@ -87,9 +87,16 @@ def _nullsafe(fn: Any) -> Any:
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session that commits on success and rolls back on error."""
+def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error.
+
+    `write=True` takes SQLite's write lock up front (BEGIN IMMEDIATE): two writers that both
+    read first and write later would otherwise deadlock on the lock upgrade, and SQLite answers
+    that with "database is locked" at once instead of waiting out the busy timeout.
+    """
     with Session(engine, expire_on_commit=False) as session:
+        if write and engine.dialect.name == "sqlite":
+            session.connection().exec_driver_sql("BEGIN IMMEDIATE")
         try:
             yield session
             session.commit()

@@ -444,7 +444,7 @@ class StorePostingPipeline:
             return
         batch, self.buffer, self.buffer_since = self.buffer, [], None
         try:
-            with session_scope(self.engine) as session:
+            with session_scope(self.engine, write=True) as session:
                 result = store_batch(session, batch, now=utcnow())
         except Exception:
             # one bad batch must not end the crawl; it is counted and the run is not "clean"
