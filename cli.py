@@ -296,6 +296,26 @@ def _crawl_table(reports: list[Any]) -> None:
 
 @app.command()
 @friendly
+def run(
+    sources: Annotated[str | None, typer.Option("--sources", help="A sources TOML file")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging")] = False,
+) -> None:
+    """The scheduler, in the foreground until Ctrl-C or SIGTERM: crawls on schedule, digests every few minutes."""
+    from pathlib import Path
+
+    import scheduler
+
+    load_chosen_sources(sources, [])  # a broken sources file is one line now, not a traceback later
+    eng = engine()
+    scheduler.configure_logging(verbose)
+    path = Path(sources) if sources else settings().sources
+    code = scheduler.run_forever(settings(), eng, sources_path=path)
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command()
+@friendly
 def status() -> None:
     """Sources with last crawl health, counts, last digests."""
     from alerts import stats
