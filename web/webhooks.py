@@ -19,7 +19,7 @@ import functools
 import hashlib
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -45,6 +45,7 @@ SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
 MAX_AGE_S = 600  # SendGrid sends at once; anything older is a replay or a very late retry
 MAX_BODY = 5 * 1024 * 1024
+CLOCK_SKEW = timedelta(minutes=5)
 
 STOPPED = ("unsubscribed", "bounced", "complained")
 # event → the status it puts the address in
@@ -222,6 +223,8 @@ def _applies(sub: Any, status: str, event: dict[str, Any]) -> bool:
         return False  # already stopped; only a complaint outranks another stop
     when = event.get("timestamp")
     if sub.confirmed_at is not None and isinstance(when, int | float):
-        # an event from before the address (re)confirmed must not undo that consent
-        return datetime.fromtimestamp(when, UTC) >= sub.confirmed_at
+        # A late retry of an event from before the address (re)confirmed must not undo that
+        # consent. Event times are whole seconds on SendGrid's clock: allow for skew.
+        happened = datetime.fromtimestamp(when, UTC)
+        return happened >= sub.confirmed_at - CLOCK_SKEW
     return True
