@@ -36,7 +36,20 @@ LABELS = {
     "senior": "Senior manager", "director": "Director", "executive": "VP / executive",
     "full_time": "Full time", "part_time": "Part time", "contract": "Contract",
     "temporary": "Temporary", "internship": "Internship",
+    "food_beverage": "Food & beverage", "medical_devices": "Medical devices",
 }  # fmt: skip
+
+
+# Skills are mostly acronyms (HACCP, OEE); the rest read as words.
+LABELS.update(
+    {s: s.replace("_", " ").upper() for s in SKILLS}
+    | {
+        "lean": "Lean", "kaizen": "Kaizen", "six_sigma": "Six Sigma", "5s": "5S",
+        "value_stream_mapping": "Value stream mapping", "oracle": "Oracle",
+        "dynamics": "Dynamics", "power_bi": "Power BI", "tableau": "Tableau",
+        "iatf_16949": "IATF 16949", "iso_9001": "ISO 9001", "as9100": "AS9100",
+    }
+)  # fmt: skip
 
 
 class FormLike(Protocol):

@@ -50,7 +50,7 @@ def environment() -> Environment:
     # safe_url: autoescape does not stop href="javascript:…"; every scraped link goes through it.
     env.filters.update(
         money=money, money_usd=money_usd, date=format_date, safe_url=safe_url, oneline=oneline,
-        workplace=workplace, label=lambda v: LABELS.get(v, str(v).replace("_", " ")),
+        workplace=workplace, label=lambda v: LABELS.get(v, str(v).replace("_", " ").capitalize()),
     )  # fmt: skip
     return env
 
