@@ -109,17 +109,33 @@ Multi = Annotated[list[str] | None, typer.Option()]
 @app.command()
 @friendly
 def listings(
-    query: Annotated[str | None, typer.Argument(help='Keywords: words, "phrases", OR, -word, title:, company:')] = None,
-    location: Annotated[str | None, typer.Option(help="A city, 'City, ST', a state or a country")] = None,
+    query: Annotated[
+        str | None, typer.Argument(help='Keywords: words, "phrases", OR, -word, title:, company:')
+    ] = None,
+    location: Annotated[
+        str | None, typer.Option(help="A city, 'City, ST', a state or a country")
+    ] = None,
     within: Annotated[float | None, typer.Option(help="Miles around --location")] = None,
-    workplace: Annotated[list[str] | None, typer.Option(help="onsite, hybrid or remote (repeatable)")] = None,
+    workplace: Annotated[
+        list[str] | None, typer.Option(help="onsite, hybrid or remote (repeatable)")
+    ] = None,
     min_salary: Annotated[float | None, typer.Option(help="Minimum annual salary in USD")] = None,
-    seniority: Annotated[list[str] | None, typer.Option(help="supervisor … executive (repeatable)")] = None,
-    industry: Annotated[list[str] | None, typer.Option(help="e.g. food_beverage (repeatable)")] = None,
+    seniority: Annotated[
+        list[str] | None, typer.Option(help="supervisor … executive (repeatable)")
+    ] = None,
+    industry: Annotated[
+        list[str] | None, typer.Option(help="e.g. food_beverage (repeatable)")
+    ] = None,
     skill: Annotated[list[str] | None, typer.Option(help="e.g. lean, haccp (repeatable)")] = None,
-    employment_type: Annotated[list[str] | None, typer.Option(help="full_time, contract … (repeatable)")] = None,
-    since: Annotated[str | None, typer.Option(help="Posted within: 7d, 12h, 2w, or an ISO date")] = None,
-    include_closed: Annotated[bool, typer.Option("--include-closed", help="Also closed postings")] = False,
+    employment_type: Annotated[
+        list[str] | None, typer.Option(help="full_time, contract … (repeatable)")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Posted within: 7d, 12h, 2w, or an ISO date")
+    ] = None,
+    include_closed: Annotated[
+        bool, typer.Option("--include-closed", help="Also closed postings")
+    ] = False,
     limit: Annotated[int, typer.Option(help="How many (1-1000)")] = 50,
     offset: Annotated[int, typer.Option(help="Skip this many (paging)")] = 0,
     format: Annotated[str, typer.Option("--format", help="table, json or csv")] = "table",
@@ -252,7 +268,9 @@ def load_chosen_sources(path: str | None, names: list[str]) -> list[Any]:
     by_name = {s.name: s for s in every}
     unknown = [n for n in names if n not in by_name]
     if unknown:
-        raise UsageError(f"no source named {', '.join(unknown)} in {file} (known: {', '.join(by_name)})")
+        raise UsageError(
+            f"no source named {', '.join(unknown)} in {file} (known: {', '.join(by_name)})"
+        )
     return [by_name[n] for n in names]
 
 
@@ -274,21 +292,45 @@ def run_with_progress(chosen: list[Any], extra: dict[str, Any] | None = None) ->
 
     settings_extra = {**settings().scrapy_overrides, **(extra or {})}
     with progress:
-        reports = run_crawl(chosen, app=settings(), extra_settings=settings_extra, on_progress=on_progress)
+        reports = run_crawl(
+            chosen, app=settings(), extra_settings=settings_extra, on_progress=on_progress
+        )
     return reports
 
 
 def _crawl_table(reports: list[Any]) -> None:
     table = Table(title="crawl")
-    for col in ("source", "kind", "fetched", "kept", "dropped", "new", "updated", "closed", "errors", "time"):
+    for col in (
+        "source",
+        "kind",
+        "fetched",
+        "kept",
+        "dropped",
+        "new",
+        "updated",
+        "closed",
+        "errors",
+        "time",
+    ):
         table.add_column(col, justify="right" if col not in ("source", "kind") else "left")
     for r in reports:
         s = r.stats
-        kept = s.get("andon/store/new", 0) + s.get("andon/store/updated", 0) + s.get("andon/store/merged", 0)
+        kept = (
+            s.get("andon/store/new", 0)
+            + s.get("andon/store/updated", 0)
+            + s.get("andon/store/merged", 0)
+        )
         table.add_row(
-            r.name, r.kind, str(r.items_scraped + r.items_dropped), str(kept), str(r.items_dropped),
-            str(s.get("andon/store/new", 0)), str(s.get("andon/store/updated", 0) + s.get("andon/store/merged", 0)),
-            str(s.get("andon/store/closed", 0)), str(len(r.errors)), f"{r.elapsed_s:.1f}s",
+            r.name,
+            r.kind,
+            str(r.items_scraped + r.items_dropped),
+            str(kept),
+            str(r.items_dropped),
+            str(s.get("andon/store/new", 0)),
+            str(s.get("andon/store/updated", 0) + s.get("andon/store/merged", 0)),
+            str(s.get("andon/store/closed", 0)),
+            str(len(r.errors)),
+            f"{r.elapsed_s:.1f}s",
         )
     out.print(table)
     for r in reports:
@@ -332,17 +374,26 @@ def status() -> None:
         digests = stats.digest_counts(session)
         recent = stats.recent_digests(session, limit=5)
     out.print(
-        f"postings: {postings.get('open', 0)} open, {postings.get('closed', 0)} closed", highlight=False
+        f"postings: {postings.get('open', 0)} open, {postings.get('closed', 0)} closed",
+        highlight=False,
     )
     subs = ", ".join(f"{n} {s}" for s, n in sorted(subscribers.items())) or "none"
-    out.print(f"subscribers: {subs}; saved searches: {searches['active']} active, {searches['paused']} paused", highlight=False)
+    out.print(
+        f"subscribers: {subs}; saved searches: {searches['active']} active, {searches['paused']} paused",
+        highlight=False,
+    )
     table = Table(title="sources")
     for col in ("source", "kind", "last run", "status", "kept", "new", "errors", "health"):
         table.add_column(col)
     for h in sources:
         table.add_row(
-            h.source, h.kind, h.last_started.strftime("%Y-%m-%d %H:%M") if h.last_started else "never",
-            h.last_status or "", str(h.last_kept), str(h.last_new), str(h.last_errors),
+            h.source,
+            h.kind,
+            h.last_started.strftime("%Y-%m-%d %H:%M") if h.last_started else "never",
+            h.last_status or "",
+            str(h.last_kept),
+            str(h.last_new),
+            str(h.last_errors),
             f"[red]{h.flag}[/]" if h.flag else "ok",
         )
     if sources:
@@ -355,7 +406,10 @@ def status() -> None:
     out.print(f"digests: {dig}", highlight=False)
     for d in recent:
         when = (d.sent_at or d.created_at).strftime("%Y-%m-%d %H:%M")
-        out.print(f"  #{d.id} search {d.saved_search_id} {d.period_key}: {d.status}, {d.job_count} jobs, {when}", highlight=False)
+        out.print(
+            f"  #{d.id} search {d.saved_search_id} {d.period_key}: {d.status}, {d.job_count} jobs, {when}",
+            highlight=False,
+        )
 
 
 def _schedule_lines() -> list[str]:
@@ -389,22 +443,40 @@ def serve(
 @friendly
 def subscribe(
     email: Annotated[str, typer.Argument(help="The subscriber's email address")],
-    query: Annotated[str, typer.Option(help='Keywords: words, "phrases", OR, -word, title:, company:')] = "",
-    location: Annotated[str | None, typer.Option(help="A city, 'City, ST', a state or a country")] = None,
+    query: Annotated[
+        str, typer.Option(help='Keywords: words, "phrases", OR, -word, title:, company:')
+    ] = "",
+    location: Annotated[
+        str | None, typer.Option(help="A city, 'City, ST', a state or a country")
+    ] = None,
     within: Annotated[float | None, typer.Option(help="Miles around --location")] = None,
-    workplace: Annotated[list[str] | None, typer.Option(help="onsite, hybrid or remote (repeatable)")] = None,
+    workplace: Annotated[
+        list[str] | None, typer.Option(help="onsite, hybrid or remote (repeatable)")
+    ] = None,
     min_salary: Annotated[float | None, typer.Option(help="Minimum annual salary in USD")] = None,
-    seniority: Annotated[list[str] | None, typer.Option(help="supervisor … executive (repeatable)")] = None,
-    industry: Annotated[list[str] | None, typer.Option(help="e.g. food_beverage (repeatable)")] = None,
+    seniority: Annotated[
+        list[str] | None, typer.Option(help="supervisor … executive (repeatable)")
+    ] = None,
+    industry: Annotated[
+        list[str] | None, typer.Option(help="e.g. food_beverage (repeatable)")
+    ] = None,
     skill: Annotated[list[str] | None, typer.Option(help="e.g. lean, haccp (repeatable)")] = None,
-    employment_type: Annotated[list[str] | None, typer.Option(help="full_time, contract … (repeatable)")] = None,
-    exclude_company: Annotated[list[str] | None, typer.Option(help="Never this company (repeatable)")] = None,
+    employment_type: Annotated[
+        list[str] | None, typer.Option(help="full_time, contract … (repeatable)")
+    ] = None,
+    exclude_company: Annotated[
+        list[str] | None, typer.Option(help="Never this company (repeatable)")
+    ] = None,
     cadence: Annotated[str, typer.Option(help="daily or weekly")] = "daily",
     hour: Annotated[int, typer.Option(help="Local hour to send, 0-23")] = 8,
     weekday: Annotated[str, typer.Option(help="Day for weekly digests: mon … sun")] = "mon",
     timezone: Annotated[str, typer.Option(help="IANA timezone, e.g. America/Chicago")] = "UTC",
-    name: Annotated[str | None, typer.Option(help="A name for the search (default: from the query)")] = None,
-    confirmed: Annotated[bool, typer.Option("--confirmed", help="Consent is on record: skip the confirmation email")] = False,
+    name: Annotated[
+        str | None, typer.Option(help="A name for the search (default: from the query)")
+    ] = None,
+    confirmed: Annotated[
+        bool, typer.Option("--confirmed", help="Consent is on record: skip the confirmation email")
+    ] = False,
 ) -> None:
     """Save a search for EMAIL; a new address is confirmed by email before any digest."""
     from alerts import subscriptions as subs
@@ -428,7 +500,9 @@ def subscribe(
         )  # fmt: skip
         description = subs.describe(saved)
     what = f"subscribed {sub.email}" if was is None else f"added a search for {sub.email}"
-    out.print(f"{what}: search #{saved.id} “{saved.name}”, subscriber {sub.status}", highlight=False)
+    out.print(
+        f"{what}: search #{saved.id} “{saved.name}”, subscriber {sub.status}", highlight=False
+    )
     out.print(f"  {description}", highlight=False)
     if not pending:
         return
@@ -440,7 +514,10 @@ def subscribe(
         send_confirmation(settings(), sub, saved)
     except MailerError as exc:
         fail(f"saved, but the confirmation email could not be sent: {exc}", 1)
-    out.print(f"  confirmation email sent to {sub.email}; nothing else goes out until they confirm", highlight=False)
+    out.print(
+        f"  confirmation email sent to {sub.email}; nothing else goes out until they confirm",
+        highlight=False,
+    )
 
 
 @app.command()
@@ -457,7 +534,9 @@ def searches(
 
     eng = engine()
     with db.session_scope(eng) as session:
-        stmt = select(SavedSearch, Subscriber).join(Subscriber, Subscriber.id == SavedSearch.subscriber_id)
+        stmt = select(SavedSearch, Subscriber).join(
+            Subscriber, Subscriber.id == SavedSearch.subscriber_id
+        )
         if email is not None:
             address = subs.normalize_email(email)
             if subs.subscriber_by_email(session, address) is None:
@@ -482,7 +561,9 @@ def searches(
 
 @app.command()
 @friendly
-def unsubscribe(email: Annotated[str, typer.Argument(help="The subscriber's email address")]) -> None:
+def unsubscribe(
+    email: Annotated[str, typer.Argument(help="The subscriber's email address")],
+) -> None:
     """Stop every digest to EMAIL."""
     from alerts import subscriptions as subs
 
@@ -492,7 +573,10 @@ def unsubscribe(email: Annotated[str, typer.Argument(help="The subscriber's emai
         if sub is None:
             raise UsageError(f"no subscriber with the address {subs.normalize_email(email)}")
         changed = subs.unsubscribe(session, sub, reason="andon unsubscribe")
-    out.print(f"unsubscribed {sub.email}" if changed else f"{sub.email} was already unsubscribed", highlight=False)
+    out.print(
+        f"unsubscribed {sub.email}" if changed else f"{sub.email} was already unsubscribed",
+        highlight=False,
+    )
 
 
 def parse_moment(value: str | None) -> Any:
@@ -504,7 +588,9 @@ def parse_moment(value: str | None) -> Any:
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise UsageError(f"--at {value!r} is not an ISO 8601 time: use e.g. 2026-11-20T08:00:00Z") from None
+        raise UsageError(
+            f"--at {value!r} is not an ISO 8601 time: use e.g. 2026-11-20T08:00:00Z"
+        ) from None
     if parsed.tzinfo is None:
         raise UsageError(f"--at {value!r} has no UTC offset: add Z or one like -05:00")
     return parsed.astimezone(UTC)
@@ -513,8 +599,13 @@ def parse_moment(value: str | None) -> Any:
 @app.command()
 @friendly
 def digest(
-    at: Annotated[str | None, typer.Option(help="Run as of this moment: ISO 8601 with Z or an offset (default now)")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be sent; write and send nothing")] = False,
+    at: Annotated[
+        str | None,
+        typer.Option(help="Run as of this moment: ISO 8601 with Z or an offset (default now)"),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be sent; write and send nothing")
+    ] = False,
 ) -> None:
     """Build and send every digest due at that moment (default now)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -532,19 +623,26 @@ def digest(
 
     def on_progress(stage: str, done: int, total: int) -> None:
         if stage not in tasks:
-            tasks[stage] = progress.add_task({"claim": "due searches", "send": "sending"}.get(stage, stage), total=total)
+            tasks[stage] = progress.add_task(
+                {"claim": "due searches", "send": "sending"}.get(stage, stage), total=total
+            )
         progress.update(tasks[stage], completed=done, total=total)
 
     try:
         with progress:
-            summary = run_digests(settings(), eng, at=moment, dry_run=dry_run, on_progress=on_progress)
+            summary = run_digests(
+                settings(), eng, at=moment, dry_run=dry_run, on_progress=on_progress
+            )
     except MailerError as exc:
         fail(str(exc), 1)
     if dry_run:
         for p in summary.planned:
             verb = "would resend" if p.resumed else "would send"
             jobs = "job" if p.job_count == 1 else "jobs"
-            out.print(f"{verb} {p.job_count} {jobs} to {p.email} for “{p.search_name}” ({p.period_key})", highlight=False)
+            out.print(
+                f"{verb} {p.job_count} {jobs} to {p.email} for “{p.search_name}” ({p.period_key})",
+                highlight=False,
+            )
             for title in p.titles:
                 out.print(f"  - {title}", highlight=False)
     out.print(("dry run: " if dry_run else "") + summary.line(), highlight=False)

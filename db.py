@@ -107,7 +107,6 @@ def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
 
 def all_models() -> None:
     """Import every table module so `SQLModel.metadata` is complete (Alembic and tests use it)."""
-    import alerts.models
     import pipeline.models  # noqa: F401
 
 
@@ -164,11 +163,11 @@ def migrate(engine: Engine) -> tuple[str | None, str]:
 def ensure_current(engine: Engine) -> None:
     """Refuse to work on a database that `andon init` has not set up or upgraded."""
     database = engine.url.database
-    if engine.dialect.name == "sqlite" and database not in (None, "", ":memory:"):
-        if not Path(database).exists():  # connecting would create an empty file
-            raise DatabaseError(
-                f"there is no database at {safe_url(engine)}: run `andon init` to create it"
-            )
+    sqlite_file = engine.dialect.name == "sqlite" and database not in (None, "", ":memory:")
+    if sqlite_file and not Path(database).exists():  # connecting would create an empty file
+        raise DatabaseError(
+            f"there is no database at {safe_url(engine)}: run `andon init` to create it"
+        )
     current = current_revision(engine)
     if current is None:
         raise DatabaseError(f"the database at {safe_url(engine)} is not set up: run `andon init`")

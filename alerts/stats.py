@@ -9,12 +9,16 @@ from alerts.models import Digest, SavedSearch, Subscriber
 
 
 def subscriber_counts(session: Session) -> dict[str, int]:
-    rows = session.execute(select(Subscriber.status, func.count()).group_by(Subscriber.status)).all()
-    return {status: n for status, n in rows}
+    rows = session.execute(
+        select(Subscriber.status, func.count()).group_by(Subscriber.status)
+    ).all()
+    return dict(rows)
 
 
 def search_counts(session: Session) -> dict[str, int]:
-    rows = session.execute(select(SavedSearch.active, func.count()).group_by(SavedSearch.active)).all()
+    rows = session.execute(
+        select(SavedSearch.active, func.count()).group_by(SavedSearch.active)
+    ).all()
     counts = {"active": 0, "paused": 0}
     for active, n in rows:
         counts["active" if active else "paused"] += n
@@ -31,4 +35,4 @@ def recent_digests(session: Session, limit: int = 10) -> list[Digest]:
 
 def digest_counts(session: Session) -> dict[str, int]:
     rows = session.execute(select(Digest.status, func.count()).group_by(Digest.status)).all()
-    return {status: n for status, n in rows}
+    return dict(rows)

@@ -215,7 +215,7 @@ def run(size: str) -> Iterator[dict[str, Any]]:
                     "stored_new": kept.get("rerun_new"),
                     "stored_updated": kept.get("rerun_updated"),
                 }
-            ),  # fmt: skip
+            ),
             "dropped_as_irrelevant": kept.get("dropped"),
         }
 

@@ -15,9 +15,9 @@ IGNORED_TABLES = {"apscheduler_jobs"}
 
 
 def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
-    if type_ == "table" and (name in IGNORED_TABLES or (name or "").startswith("posting_fts")):
-        return False
-    return True
+    return not (
+        type_ == "table" and (name in IGNORED_TABLES or (name or "").startswith("posting_fts"))
+    )
 
 
 def run_migrations() -> None:

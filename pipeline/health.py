@@ -34,7 +34,7 @@ class SourceHealth:
 def posting_counts(session: Session) -> dict[str, int]:
     rows = session.execute(select(Posting.status, func.count()).group_by(Posting.status)).all()
     counts = {"open": 0, "closed": 0}
-    counts.update({status: n for status, n in rows})
+    counts.update(dict(rows))
     return counts
 
 

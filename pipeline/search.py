@@ -110,7 +110,9 @@ def build_filters(
         min_salary_usd=min_salary,
         salary_required=salary_required,
         seniorities=_check(seniorities, SENIORITIES, "seniority"),
-        industries=frozenset(i.strip().lower().replace(" ", "_").replace("&", "") for i in industries),
+        industries=frozenset(
+            i.strip().lower().replace(" ", "_").replace("&", "") for i in industries
+        ),
         skills=frozenset(s.strip().lower().replace(" ", "_") for s in skills),
         employment_types=_check(employment_types, EMPLOYMENT_TYPES, "employment type"),
         exclude_companies=frozenset(c.strip().casefold() for c in exclude_companies if c.strip()),
@@ -271,8 +273,12 @@ def _place(place: PlaceFilter, dialect: str) -> ColumnElement[bool]:
     if place.city is not None:
         city_rule = and_(
             func.lower(Posting.city) == place.city.casefold(),
-            or_(Posting.region.is_(None), Posting.region == place.region) if place.region else true(),  # type: ignore[union-attr]
-            or_(Posting.country.is_(None), Posting.country == place.country) if place.country else true(),  # type: ignore[union-attr]
+            or_(Posting.region.is_(None), Posting.region == place.region)
+            if place.region
+            else true(),  # type: ignore[union-attr]
+            or_(Posting.country.is_(None), Posting.country == place.country)
+            if place.country
+            else true(),  # type: ignore[union-attr]
         )
     elif place.region is not None:
         city_rule = Posting.region == place.region  # type: ignore[assignment]
@@ -281,8 +287,14 @@ def _place(place: PlaceFilter, dialect: str) -> ColumnElement[bool]:
     else:
         city_rule = func.lower(Posting.location_text).contains(place.text.casefold())
     local = city_rule
-    if place.within_miles is not None and place.latitude is not None and place.longitude is not None:
-        lo_lat, hi_lat, lo_lon, hi_lon = bounding_box(place.latitude, place.longitude, place.within_miles)
+    if (
+        place.within_miles is not None
+        and place.latitude is not None
+        and place.longitude is not None
+    ):
+        lo_lat, hi_lat, lo_lon, hi_lon = bounding_box(
+            place.latitude, place.longitude, place.within_miles
+        )
         has_coords = and_(Posting.latitude.is_not(None), Posting.longitude.is_not(None))  # type: ignore[union-attr]
         near = and_(
             has_coords,
@@ -348,7 +360,12 @@ def listing(p: Posting, sources: list[dict[str, Any]]) -> dict[str, Any]:
         "url": p.url,
         "apply_url": p.apply_url,
         "sources": sources,
-        "location": {"text": p.location_text, "city": p.city, "region": p.region, "country": p.country},
+        "location": {
+            "text": p.location_text,
+            "city": p.city,
+            "region": p.region,
+            "country": p.country,
+        },
         "workplace": p.workplace,
         "employment_type": p.employment_type,
         "salary": salary,

@@ -17,7 +17,9 @@ from tests.factories import posting
 PROJECT = Path(__file__).resolve().parents[1]
 
 
-def andon(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def andon(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("ANDON_")}
     full_env.update(env or {})
     return subprocess.run(
@@ -43,9 +45,13 @@ def test_init_then_listings_on_a_fresh_folder_prints_an_empty_array(tmp_path):
 
 def test_second_init_changes_nothing(tmp_path):
     andon("init", cwd=tmp_path)
-    schema = lambda: subprocess.run(  # noqa: E731
-        ["sqlite3", str(tmp_path / "andon.db"), ".schema"], capture_output=True, text=True
-    ).stdout if _has_sqlite3() else (tmp_path / "andon.db").stat().st_size
+    schema = lambda: (
+        subprocess.run(  # noqa: E731
+            ["sqlite3", str(tmp_path / "andon.db"), ".schema"], capture_output=True, text=True
+        ).stdout
+        if _has_sqlite3()
+        else (tmp_path / "andon.db").stat().st_size
+    )
     before = schema()
     andon("init", cwd=tmp_path)
     assert schema() == before
@@ -85,7 +91,11 @@ def test_usage_mistakes_exit_2_with_one_line(tmp_path, args, needle):
 
 
 def test_unreachable_database_is_one_line_exit_1(tmp_path):
-    res = andon("listings", cwd=tmp_path, env={"ANDON_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none"})
+    res = andon(
+        "listings",
+        cwd=tmp_path,
+        env={"ANDON_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none"},
+    )
     assert res.returncode == 1
     assert "cannot reach the database" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
@@ -95,9 +105,19 @@ def test_listings_json_csv_and_table_show_stored_postings(tmp_path, db_url):
     env = {"ANDON_DATABASE_URL": db_url}
     eng = db.make_engine(db_url)
     with db.session_scope(eng) as s:
-        store_batch(s, [posting(), posting(external_id="2", url=None, title="Plant Manager", city="Toledo", region="US-OH")])
+        store_batch(
+            s,
+            [
+                posting(),
+                posting(
+                    external_id="2", url=None, title="Plant Manager", city="Toledo", region="US-OH"
+                ),
+            ],
+        )
     eng.dispose()
-    res = andon("listings", "plant", "--location", "Toledo, OH", "--format", "json", cwd=tmp_path, env=env)
+    res = andon(
+        "listings", "plant", "--location", "Toledo, OH", "--format", "json", cwd=tmp_path, env=env
+    )
     assert res.returncode == 0, res.stderr
     rows = json.loads(res.stdout)
     assert [r["title"] for r in rows] == ["Plant Manager"]
