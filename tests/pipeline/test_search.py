@@ -421,3 +421,12 @@ def test_sql_search_agrees_with_the_reference_semantics(engine):
                 k for k, (doc, fields) in docs.items() if evaluate(node, fields) and f.accepts(doc)
             }
             assert got == want, (q, f)
+
+
+def test_full_text_index_follows_updates(engine):
+    with db.session_scope(engine) as s:
+        store_batch(s, [posting(title="Bakery Production Manager")], now=T0)
+    with db.session_scope(engine) as s:
+        store_batch(s, [posting(title="Brewery Production Manager")], now=T0 + timedelta(hours=1))
+    assert ids(engine, "bakery") == []
+    assert ids(engine, "title:brewery") == ["Brewery Production Manager"]
