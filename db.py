@@ -107,7 +107,9 @@ def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
 
 def all_models() -> None:
     """Import every table module so `SQLModel.metadata` is complete (Alembic and tests use it)."""
+    import alerts.models  # noqa: F401
     import pipeline.models  # noqa: F401
+    import web.models  # noqa: F401
 
 
 class Lease(SQLModel, table=True):

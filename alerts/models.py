@@ -110,7 +110,11 @@ class Delivery(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     subscriber_id: int = Field(foreign_key="subscribers.id", ondelete="CASCADE")
     posting_id: int = Field(foreign_key="postings.id", index=True, ondelete="CASCADE")
-    digest_id: int = Field(foreign_key="digests.id", index=True, ondelete="CASCADE")
+    # SET NULL: deleting a saved search (and so its digests) must not forget what was sent,
+    # or a later search could send the same job again (invariant 3)
+    digest_id: int | None = Field(
+        default=None, foreign_key="digests.id", index=True, ondelete="SET NULL"
+    )
     rank: int = 0
     score: float = 0.0
     why: str = ""
