@@ -360,6 +360,24 @@ def run(
 
 @app.command()
 @friendly
+def demo(
+    dir: Annotated[str, typer.Option("--dir", help="The demo's folder (wiped and recreated)")] = "andon-demo",
+) -> None:
+    """The whole flow offline: a loopback job-board server, crawl every kind, subscribe, send digests."""
+    from pathlib import Path
+
+    from demo.report import print_summary
+    from demo.runner import DemoError, run_demo
+
+    try:
+        result = run_demo(Path(dir), say=lambda line: err.print(line, highlight=False, markup=False))
+    except DemoError as exc:
+        raise UsageError(str(exc)) from None
+    print_summary(result, out)
+
+
+@app.command()
+@friendly
 def status() -> None:
     """Sources with last crawl health, counts, last digests."""
     from alerts import stats

@@ -1,0 +1,1 @@
+"""`andon demo`: the whole flow offline — a loopback server of job-board responses, a fresh database, crawls, subscribers, digests."""
