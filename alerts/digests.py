@@ -62,6 +62,7 @@ from alerts.mailers import (
 from alerts.matcher import Match, SavedSearchSpec, SearchIndex
 from alerts.message import OutgoingMessage, build_message, sanitize_header
 from alerts.models import Delivery, Digest, SavedSearch, Subscriber
+from alerts.notify import send_operator_alert
 from alerts.query import QueryError
 from alerts.render import DigestContext, DigestJob, RenderedEmail, render_digest
 from alerts.subscriptions import spec_of
@@ -183,6 +184,7 @@ class _Due:
     period_key: str
     window_start: datetime
     next_due_at: datetime
+    seen_due_at: datetime  # next_due_at as read: the claim only wins if it is unchanged
 
 
 def due_searches(session: Session, at: datetime) -> list[tuple[SavedSearch, Subscriber]]:
@@ -226,7 +228,7 @@ def _due(session: Session, at: datetime) -> list[_Due]:
         start = search.last_digest_at or (search.created_at - cad.lookback(search.cadence))
         start = max(start, occurrence - MAX_WINDOW)
         key = cad.period_key(cadence=search.cadence, due_at=occurrence, timezone=search.timezone)
-        out.append(_Due(search, sub, occurrence, key, start, following))
+        out.append(_Due(search, sub, occurrence, key, start, following, search.next_due_at))  # type: ignore[arg-type]
     return out
 
 
@@ -349,7 +351,10 @@ def _claim_due(
 ) -> None:
     with Session(engine, expire_on_commit=False) as session:
         due = _due(session, at)
-        session.rollback()  # end the read: each claim below is its own transaction
+        # Detach what was read, so nothing reloads it mid-claim, and end the read: each claim
+        # below is its own transaction.
+        session.expunge_all()
+        session.rollback()
         summary.due = len(due)
         progress("claim", 0, len(due))
         if not due:
@@ -403,12 +408,12 @@ def _claim_one(
         if digest_id is not None:
             # Only a digest that exists moves the window: a period already served (say the
             # hour was changed after today's digest) must not swallow its postings.
-            advance["last_digest_at"] = d.occurrence
+            advance["last_digest_at"] = max(d.occurrence, d.window_start)
         moved = session.execute(
             update(SavedSearch)
             .where(
                 SavedSearch.id == search.id,  # type: ignore[arg-type]
-                SavedSearch.next_due_at == search.next_due_at,  # type: ignore[arg-type]
+                SavedSearch.next_due_at == d.seen_due_at,  # type: ignore[arg-type]
             )
             .values(**advance)
         ).rowcount
@@ -481,6 +486,7 @@ def _next_digest(session: Session, after_id: int, cutoff: datetime) -> Digest | 
         .where(Digest.id > after_id, _claimable(cutoff))  # type: ignore[operator]
         .order_by(Digest.id)  # type: ignore[arg-type]
         .limit(1)
+        .execution_options(populate_existing=True)
     )
     if session.get_bind().dialect.name == "postgresql":
         # Two senders share the queue: each takes a row the other has not locked.
@@ -518,6 +524,7 @@ def _send_claimed(
                 break
             last_id = digest.id  # type: ignore[assignment]
             outcome = _send_one(settings, session, mailer, digest, at, cutoff)
+            session.expunge_all()  # a long run keeps no identity map of every digest it sent
             done += 1
             progress("send", done, max(total, done))
             if digest.created_at < run_started and outcome != "gone":
@@ -567,8 +574,9 @@ def _send_one(
             )
             session.commit()
             return "failed"
-        subscriber = session.get(Subscriber, digest.subscriber_id)
-        search = session.get(SavedSearch, digest.saved_search_id)
+        # Read fresh, not from the session's cache: they may have left a moment ago.
+        subscriber = session.get(Subscriber, digest.subscriber_id, populate_existing=True)
+        search = session.get(SavedSearch, digest.saved_search_id, populate_existing=True)
         if subscriber is None or search is None:
             session.rollback()
             return "gone"
@@ -845,8 +853,6 @@ def _titles(session: Session, ids: list[int]) -> list[str]:
 
 def _tell_operator(settings: Settings, why: str, summary: DigestSummary) -> None:
     """Best effort: the mailer that refused us may refuse this too; the log and exit code stay."""
-    from alerts.notify import send_operator_alert
-
     log.error("digest run stopped: %s", why)
     try:
         send_operator_alert(
