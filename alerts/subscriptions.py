@@ -35,9 +35,12 @@ class SubscriptionError(ValueError):
 
 def normalize_email(address: str) -> str:
     try:
-        return validate_email(address.strip(), check_deliverability=False).normalized
+        normalized = validate_email(address.strip(), check_deliverability=False).normalized
     except EmailNotValidError as exc:
         raise SubscriptionError(f"{address!r} is not a valid email address: {exc}") from None
+    # RFC 5321 lets the local part be case-sensitive, but no mailbox provider treats it so;
+    # without this, Pat@ and pat@ would be two subscribers getting the same jobs twice
+    return normalized.lower()
 
 
 @dataclass
