@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from itertools import compress
+from typing import NamedTuple
 
 from alerts.query import And, Node, Not, Or, Phrase, Term, evaluate, tokenize
 from pipeline.filters import (
@@ -14,6 +16,7 @@ from pipeline.filters import (
     best_annual_usd,
     bounding_box,
     haversine_miles,
+    place_accepts,
 )
 
 FIELD_ORDER = ("title", "company", "description")
@@ -100,8 +103,7 @@ class SavedSearchSpec:
     subscriber_id: int
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
     """A posting that a saved search matched, how well, and one line saying why."""
 
     search_id: int
@@ -286,6 +288,90 @@ def _field_factor(field: str | None) -> float:
     return {"title": 0.3, "company": 0.1}.get(field or "", 1.0)
 
 
+class _Facts:
+    """The values of a posting that the non-place filters read, computed once per posting."""
+
+    __slots__ = (
+        "best",
+        "company",
+        "employment_type",
+        "industries",
+        "seniority",
+        "skills",
+        "workplace",
+    )
+
+    def __init__(self, doc: PostingDoc) -> None:
+        self.workplace = doc.workplace
+        self.seniority = doc.seniority
+        self.employment_type = doc.employment_type
+        self.industries = doc.industries
+        self.skills = doc.skills
+        self.company = doc.company.casefold()
+        self.best = best_annual_usd(doc.annual_min_usd, doc.annual_max_usd)
+
+
+FactsPred = Callable[[_Facts], bool]
+
+
+def _compile_filters(filters: Filters) -> FactsPred | None:
+    """`filters.accepts` without the place, as checks of only the filters that are set.
+
+    None when nothing but the place is set. Mirrors `Filters.accepts` line by line (a property
+    test holds them equal): the place is decided separately, once per posting and place.
+    """
+    checks: list[FactsPred] = []
+    if filters.workplaces:
+        workplaces = filters.workplaces
+        checks.append(lambda f: f.workplace in workplaces)
+    if filters.seniorities:
+        seniorities = filters.seniorities
+        checks.append(lambda f: f.seniority in seniorities)
+    if filters.employment_types:
+        types = filters.employment_types
+        checks.append(lambda f: f.employment_type in types)
+    if filters.industries:
+        industries = filters.industries
+        checks.append(lambda f: not industries.isdisjoint(f.industries))
+    if filters.skills:
+        skills = filters.skills
+        checks.append(lambda f: not skills.isdisjoint(f.skills))
+    if filters.exclude_companies:
+        excluded = filters.exclude_companies
+        checks.append(lambda f: f.company not in excluded)
+    if filters.min_salary_usd is not None:
+        least, required = filters.min_salary_usd, filters.salary_required
+        # `not best < least`, as accepts says it: a NaN salary passes there, so it passes here.
+        checks.append(lambda f: not required if f.best is None else not f.best < least)
+    if not checks:
+        return None
+    if len(checks) == 1:
+        return checks[0]
+    every = tuple(checks)
+
+    def all_checks(f: _Facts) -> bool:
+        for check in every:  # noqa: SIM110 - see all_of
+            if not check(f):
+                return False
+        return True
+
+    return all_checks
+
+
+def _rest_signature(filters: Filters) -> tuple[object, ...]:
+    """Everything `accepts` reads besides the place (and the listing-only `since`)."""
+    return (
+        filters.workplaces,
+        filters.seniorities,
+        filters.employment_types,
+        filters.industries,
+        filters.skills,
+        filters.exclude_companies,
+        filters.min_salary_usd,
+        filters.salary_required,
+    )
+
+
 def _filter_keys(filters: Filters) -> tuple[float, list[FilterKey]] | None:
     """The most selective structured filter as keys, one of which every accepted posting has."""
     options: list[tuple[float, list[FilterKey]]] = []
@@ -429,7 +515,8 @@ class SearchIndex:
     anchors) paired with a structured value every accepted posting has (its rarest filter), or
     only one of the two, or neither (then it is checked against every posting). A posting looks
     up its own tokens and values, and only the searches found there are checked, with semantics
-    identical to `evaluate(query, fields)` and `filters.accepts(doc)`.
+    identical to `evaluate(query, fields)` and `filters.accepts(doc)`. Searches with the same
+    query share one compiled query, evaluated once per posting.
 
     Score (higher first): for each query word or phrase found outside a NOT, its field weight
     (title 3, company 2, description 1; its best field counts) times 1 for a word or 2 for a
@@ -437,47 +524,69 @@ class SearchIndex:
     city, 1 for the same region and 0.5 otherwise; plus 1 when the posting states a salary.
     """
 
-    def __init__(
-        self,
-        specs: list[SavedSearchSpec],
-        index: dict[TokenKey, dict[FilterKey | None, list[int]]],
-        preds: list[Pred],
-        leaves: list[list[Term | Phrase]],
-    ) -> None:
+    def __init__(self, specs: list[SavedSearchSpec], df: Mapping[str, int] | None) -> None:
+        cost = _heuristic_share if df is None else _df_cost(df)
         self._specs = specs
-        self._index = index
-        self._preds = preds
-        self._leaves = leaves
+        self._index: dict[TokenKey, dict[FilterKey | None, list[int]]] = {}
+        # Per search, numbers into tables of what searches share: the query, the place and the
+        # other filters (lists: `list.__getitem__` is the fastest thing `map` can call).
+        self._ids: list[int] = []
+        self._query_ids: list[int] = []
+        self._place_ids: list[int] = []
+        self._rest_ids: list[int] = []
+        self._preds: list[Pred] = []
+        self._leaves: list[list[Term | Phrase]] = []
+        self._places: list[PlaceFilter] = []
+        self._rest_checks: list[FactsPred | None] = []
+        self._rest_filters: list[Filters] = []
+        queries: dict[Node | None, int] = {}
+        anchors: list[tuple[frozenset[str], float] | None] = []
+        places: dict[PlaceFilter, int] = {}
+        rests: dict[tuple[object, ...], int] = {}
+        for i, spec in enumerate(specs):
+            query_id = queries.setdefault(spec.query, len(queries))
+            if query_id == len(self._preds):
+                self._preds.append(_compile(spec.query))
+                self._leaves.append(_positive_leaves(spec.query))
+                anchors.append(_anchors(spec.query, cost))
+            # `accepts` is "every other filter, and then the place"; both parts are shared by
+            # many searches, so each is decided once per posting.
+            filters = spec.filters
+            place_id = -1
+            if filters.place is not None:
+                place_id = places.setdefault(filters.place, len(places))
+                if place_id == len(self._places):
+                    self._places.append(filters.place)
+            rest_id = rests.setdefault(_rest_signature(filters), len(rests))
+            if rest_id == len(self._rest_checks):
+                self._rest_checks.append(_compile_filters(filters))
+                self._rest_filters.append(filters)
+            self._ids.append(spec.id)
+            self._query_ids.append(query_id)
+            self._place_ids.append(place_id)
+            self._rest_ids.append(rest_id)
+            anchor = anchors[query_id]
+            token_keys: Iterable[TokenKey] = anchor[0] if anchor is not None else (None,)
+            choice = _filter_keys(filters)
+            filter_keys: Iterable[FilterKey | None] = choice[1] if choice is not None else (None,)
+            for token_key in token_keys:
+                inner = self._index.setdefault(token_key, {})
+                for filter_key in filter_keys:
+                    inner.setdefault(filter_key, []).append(i)
 
     @classmethod
     def build(
         cls, specs: Iterable[SavedSearchSpec], df: Mapping[str, int] | None = None
     ) -> SearchIndex:
         """Index searches; `df` (token -> postings containing it) picks the rarest anchors."""
-        cost = _heuristic_share if df is None else _df_cost(df)
-        spec_list = list(specs)
-        index: dict[TokenKey, dict[FilterKey | None, list[int]]] = {}
-        preds: list[Pred] = []
-        leaves: list[list[Term | Phrase]] = []
-        for i, spec in enumerate(spec_list):
-            anchors = _anchors(spec.query, cost)
-            token_keys: Iterable[TokenKey] = anchors[0] if anchors is not None else (None,)
-            choice = _filter_keys(spec.filters)
-            filter_keys: Iterable[FilterKey | None] = choice[1] if choice is not None else (None,)
-            for token_key in token_keys:
-                inner = index.setdefault(token_key, {})
-                for filter_key in filter_keys:
-                    inner.setdefault(filter_key, []).append(i)
-            preds.append(_compile(spec.query))
-            leaves.append(_positive_leaves(spec.query))
-        return cls(spec_list, index, preds, leaves)
+        return cls(list(specs), df)
 
     def __len__(self) -> int:
         return len(self._specs)
 
     def candidates(self, doc: PostingDoc) -> list[SavedSearchSpec]:
         """The searches a posting is checked against (for diagnostics and the benchmark)."""
-        return [self._specs[i] for i in self._candidate_ids(doc, _Doc(doc))]
+        return [self._specs[i] for i in sorted(self._candidate_ids(doc, _Doc(doc)))]
 
     def _candidate_ids(self, doc: PostingDoc, d: _Doc) -> list[int]:
         index = self._index
@@ -499,20 +608,67 @@ class SearchIndex:
                     ids = inner.get(key)
                     if ids is not None:
                         found.update(ids)
-        return sorted(found)
+        return list(found)
 
     def match(self, doc: PostingDoc) -> list[Match]:
         """The searches this posting matches, in the order they were given to `build`."""
         d = _Doc(doc)
-        specs, preds = self._specs, self._preds
-        out: list[Match] = []
-        for i in self._candidate_ids(doc, d):
-            if preds[i](d):
-                spec = specs[i]
-                if spec.filters.accepts(doc):
-                    score, why = _explain(self._leaves[i], spec.filters, d, doc)
-                    out.append(Match(spec.id, doc.id, score, why))
-        return out
+        candidates = self._candidate_ids(doc, d)
+        if not candidates:
+            return []
+        facts = _Facts(doc)
+        # Each distinct query, set of other filters and place is decided (and explained) once
+        # per posting, however many searches share it; the per-search steps are C-level
+        # map/compress over the candidates, so a candidate costs a few dict lookups.
+        query_ids = list(map(self._query_ids.__getitem__, candidates))
+        query_ok = {q: self._preds[q](d) for q in set(query_ids)}
+        kept = list(compress(candidates, map(query_ok.__getitem__, query_ids)))
+
+        # Places before the other filters: few distinct places, and they reject the most.
+        place_ids = list(map(self._place_ids.__getitem__, kept))
+        places = self._places
+        place_ok = {p: p < 0 or place_accepts(places[p], doc) for p in set(place_ids)}
+        kept = list(compress(kept, map(place_ok.__getitem__, place_ids)))
+
+        rest_ids = list(map(self._rest_ids.__getitem__, kept))
+        rest_ok = {r: _check(self._rest_checks[r], facts) for r in set(rest_ids)}
+        kept = list(compress(kept, map(rest_ok.__getitem__, rest_ids)))
+        if not kept:
+            return []
+        kept.sort()  # the order searches were given in, as the naive loop returns them
+
+        query_ids = list(map(self._query_ids.__getitem__, kept))
+        place_ids = list(map(self._place_ids.__getitem__, kept))
+        rest_ids = list(map(self._rest_ids.__getitem__, kept))
+        # Each part of the reason is kept as " · part" (or ""), so a reason is three
+        # concatenations and a slice; the score parts add up the same way.
+        query_why = {q: _explain_query(self._leaves[q], d) for q in set(query_ids)}
+        query_score = {q: why[0] for q, why in query_why.items()}
+        query_text = {q: _sep(why[1]) for q, why in query_why.items()}
+        place_why = {
+            p: (0.0, "") if p < 0 else _explain_place(places[p], doc) for p in set(place_ids)
+        }
+        bonus = 0.0 if facts.best is None else SALARY_KNOWN_BONUS
+        place_score = {p: why[0] + bonus for p, why in place_why.items()}
+        place_text = {p: _sep(why[1]) for p, why in place_why.items()}
+        rest_text = {
+            r: _sep(_explain_filters(self._rest_filters[r], doc, facts.best)) for r in set(rest_ids)
+        }
+        posting_id = doc.id
+        return [
+            _new_match(
+                Match,
+                (
+                    search_id,
+                    posting_id,
+                    round(query_score[q] + place_score[p], 3),
+                    (query_text[q] + place_text[p] + rest_text[r])[3:] or "every new posting",
+                ),
+            )
+            for search_id, q, p, r in zip(
+                map(self._ids.__getitem__, kept), query_ids, place_ids, rest_ids, strict=True
+            )
+        ]
 
     def match_many(self, docs: Iterable[PostingDoc]) -> dict[int, list[Match]]:
         """Matches keyed by search id, each list best first (ties: lower posting id first)."""
@@ -525,10 +681,21 @@ class SearchIndex:
         return by_search
 
 
-def _explain(
-    leaves: list[Term | Phrase], filters: Filters, d: _Doc, doc: PostingDoc
-) -> tuple[float, str]:
-    """Score and a one-line reason, for a posting already known to match."""
+def _check(check: FactsPred | None, facts: _Facts) -> bool:
+    return check is None or check(facts)
+
+
+def _sep(part: str) -> str:
+    return f" · {part}" if part else ""
+
+
+# NamedTuple's generated __new__ is a Python function; tuple.__new__ builds the same object
+# without that call, once per match (millions per digest run).
+_new_match = tuple.__new__
+
+
+def _explain_query(leaves: list[Term | Phrase], d: _Doc) -> tuple[float, str]:
+    """Score and reason for the query words found in a posting already known to match."""
     score = 0.0
     hits: dict[str, list[str]] = {}
     seen: set[str] = set()
@@ -544,14 +711,13 @@ def _explain(
                 kind = WORD_WEIGHT if isinstance(leaf, Term) else PHRASE_WEIGHT
                 score += FIELD_WEIGHT.get(name, 1.0) * kind
                 break
-    parts = [f"{', '.join(hits[name])} in {name}" for name in FIELD_ORDER if name in hits]
-    if filters.place is not None:
-        place_score, place_why = _explain_place(filters.place, doc)
-        score += place_score
-        parts.append(place_why)
-    best = best_annual_usd(doc.annual_min_usd, doc.annual_max_usd)
-    if best is not None:
-        score += SALARY_KNOWN_BONUS
+    text = " · ".join(f"{', '.join(hits[name])} in {name}" for name in FIELD_ORDER if name in hits)
+    return score, text
+
+
+def _explain_filters(filters: Filters, doc: PostingDoc, best: float | None) -> str:
+    """What the salary, seniority, industry, workplace, skill and type filters saw."""
+    parts = []
     if filters.min_salary_usd is not None:
         if best is None:
             parts.append("salary not stated")
@@ -560,18 +726,15 @@ def _explain(
     if filters.seniorities and doc.seniority:
         parts.append(f"{doc.seniority} level")
     if filters.industries:
-        found_industries = [i for i in doc.industries if i in filters.industries]
-        parts.append(
-            ", ".join(_INDUSTRY_LABEL.get(i, i.replace("_", " ")) for i in found_industries)
-        )
+        found = [i for i in doc.industries if i in filters.industries]
+        parts.append(", ".join(_INDUSTRY_LABEL.get(i, i.replace("_", " ")) for i in found))
     if filters.workplaces and doc.workplace:
         parts.append(doc.workplace)
     if filters.skills:
         parts.append(", ".join(s.replace("_", " ") for s in doc.skills if s in filters.skills))
     if filters.employment_types and doc.employment_type:
         parts.append(doc.employment_type.replace("_", " "))
-    why = " · ".join(p for p in parts if p) or "every new posting"
-    return round(score, 3), why
+    return " · ".join(p for p in parts if p)
 
 
 def _explain_place(place: PlaceFilter, doc: PostingDoc) -> tuple[float, str]:

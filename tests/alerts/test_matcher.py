@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,7 +13,9 @@ from alerts.matcher import (
     SavedSearchSpec,
     SearchIndex,
     _compile,
+    _compile_filters,
     _Doc,
+    _Facts,
     doc_fields,
     reference_matches,
 )
@@ -133,7 +136,8 @@ def postings(draw: st.DrawFn, posting_id: int = 1) -> PostingDoc:
 @st.composite
 def search_lists(draw: st.DrawFn) -> list[SavedSearchSpec]:
     pairs = draw(st.lists(st.tuples(queries, filters_strategy), min_size=1, max_size=25))
-    return [SavedSearchSpec(i, q, f, subscriber_id=i % 3) for i, (q, f) in enumerate(pairs)]
+    # Ids run backwards: results follow the order searches were given in, not their ids.
+    return [SavedSearchSpec(1000 - i, q, f, subscriber_id=i % 3) for i, (q, f) in enumerate(pairs)]
 
 
 doc_frequencies = st.none() | st.dictionaries(st.sampled_from(VOCAB), st.integers(0, 1000))
@@ -158,6 +162,18 @@ def test_index_matches_exactly_the_naive_reference(
 @settings(max_examples=400, deadline=None)
 def test_compiled_query_agrees_with_evaluate(node: Node | None, doc: PostingDoc) -> None:
     assert _compile(node)(_Doc(doc)) == evaluate(node, doc_fields(doc))
+
+
+@given(filters_strategy, postings(), st.sampled_from([None, float("nan"), 1e12]))
+@settings(max_examples=400, deadline=None)
+def test_compiled_filters_agree_with_accepts(
+    filters: Filters, doc: PostingDoc, odd_salary: float | None
+) -> None:
+    if odd_salary is not None:
+        doc = replace(doc, annual_max_usd=odd_salary)
+    rest = replace(filters, place=None)
+    check = _compile_filters(rest)
+    assert (check is None or check(_Facts(doc))) == rest.accepts(doc)
 
 
 def test_hand_built_phrase_of_several_tokens_keeps_reference_semantics() -> None:
@@ -339,6 +355,18 @@ def test_radius_edge_at_high_latitude() -> None:
     assert haversine_miles(60.0, 0.0, 63.43, 29.9) <= 1000.0
     index = SearchIndex.build([_spec(1, "plant", place=place)])
     assert [m.search_id for m in index.match(doc)] == [1]
+
+
+def test_searches_sharing_a_query_and_place_are_each_reported() -> None:
+    specs = [
+        _spec(30, '"plant manager"', place=DEARBORN),
+        _spec(10, '"plant manager"', place=DEARBORN, min_salary_usd=150_000, salary_required=True),
+        _spec(20, '"plant manager"', place=DEARBORN, seniorities=frozenset({"manager"})),
+    ]
+    doc = _doc(1, "Plant Manager", seniority="manager", annual_max_usd=120_000)
+    matches = SearchIndex.build(specs).match(doc)
+    assert [m.search_id for m in matches] == [30, 20]
+    assert matches[1].why == '"plant manager" in title · 7 mi from Dearborn, MI · manager level'
 
 
 def test_search_without_query_or_filters_matches_everything() -> None:
