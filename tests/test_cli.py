@@ -134,3 +134,14 @@ def test_status_reports_counts(tmp_path):
     res = andon("status", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     assert "postings: 0 open, 0 closed" in res.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["init", "crawl", "listings", "subscribe", "searches", "unsubscribe", "digest", "run", "serve", "demo", "status"],
+)
+def test_every_command_has_help(tmp_path, command):
+    # Typer and Click have broken each other before; every command's --help must still render
+    res = andon(command, "--help", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "Usage" in res.stdout
