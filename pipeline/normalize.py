@@ -134,6 +134,32 @@ def _salary(item: JobItem, place: Place, report: Report) -> Salary | None:
     return salary
 
 
+# A sentence that states pay: a pay word and an amount with a currency (US pay-transparency
+# laws put the range in the description when the source has no salary field).
+_PAY_SENTENCE = re.compile(
+    r"[^.\n]*\b(?:salary|pay range|pay rate|base pay|compensation|wage|hourly rate|"
+    r"gehalt|vergütung|salaire|salario)\b[^.\n]*?(?:[$€£]\s?\d|\d[\d,.]*\s?(?:k\b)?\s*(?:USD|EUR|GBP|CAD))"
+    r"[^\n]*",
+    re.IGNORECASE,
+)
+
+
+def _salary_in_text(text: str, place: Place, report: Report) -> Salary | None:
+    """Pay stated in the description, read only from a sentence that says it is pay."""
+    match = _PAY_SENTENCE.search(text[:20000])
+    if match is None:
+        return None
+    try:
+        salary = read_salary(None, match.group(), currency_hint=currency_for_country(place.country))
+    except Exception:  # one odd sentence must not lose the item
+        report.count("salary/error")
+        return None
+    if salary is None or not is_plausible(salary):
+        return None
+    report.count("salary/from_description")
+    return salary
+
+
 def _location(item: JobItem, report: Report) -> Place:
     try:
         place = parse_location(
@@ -201,7 +227,7 @@ def normalize_with_report(
         description_html = text_to_html(description_text)
 
     place = _location(item, report)
-    salary = _salary(item, place, report)
+    salary = _salary(item, place, report) or _salary_in_text(description_text, place, report)
     posted_at, valid_through = _dates(item, now, report)
     texts = [*(item.locations or []), *([place.text] if place.text else [])]
     extra_text = [v for k, v in item.extra.items() if k not in {"country", "country_code"}]

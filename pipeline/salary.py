@@ -182,7 +182,10 @@ _AMOUNT = re.compile(
     re.IGNORECASE,
 )
 _RANGE_GAP = re.compile(
-    r"^\s*(?:-|–|—|~|to|bis|à|a|and|und|et|through)\s*$|^\s*-{1,2}\s*$", re.IGNORECASE
+    # the low end may repeat the unit: "$28/hr to $34/hr", "$90k per year - $110k per year"
+    r"^\s*(?:(?:/|per)\s*(?:hr|hour|h|yr|year|annum|mo|month|wk|week|day|std|stunde|monat)\.?\s*)?"
+    r"(?:-|–|—|~|to|bis|à|a|and|und|et|through)\s*$|^\s*-{1,2}\s*$",
+    re.IGNORECASE,
 )
 # A bare number followed by these is a count, not money.
 _NOT_MONEY_AFTER = re.compile(

@@ -8,8 +8,22 @@ from typing import Any
 from urllib.parse import quote
 
 from scrapy.http import Response
+from scrapy.selector import Selector
 
 from spiders.base import JobSpider, text_or_none
+
+
+def pay_range(description: str | None) -> str | None:
+    """The pay-transparency block Greenhouse appends to a job's content ("$68,000 — $78,000 USD").
+
+    The board list has no structured pay (only the per-job endpoint with `pay_transparency=true`
+    does), but the same range is rendered into the content as `div.pay-range`.
+    """
+    if not description or "pay-range" not in description:
+        return None
+    parts = Selector(text=description).css("div.pay-range ::text").getall()
+    text = " ".join(p.strip() for p in parts if p.strip())
+    return text or None
 
 
 class GreenhouseSpider(JobSpider):
@@ -48,6 +62,7 @@ class GreenhouseSpider(JobSpider):
             if isinstance(m, dict) and m.get("name")
         }
         content = job.get("content")
+        description = html.unescape(content) if isinstance(content, str) else None
         extra = {
             "departments": [d["name"] for d in job.get("departments") or [] if d.get("name")],
             "offices": [o["name"] for o in job.get("offices") or [] if o.get("name")],
@@ -61,7 +76,8 @@ class GreenhouseSpider(JobSpider):
             title=job.get("title"),
             company=text_or_none(job.get("company_name")),
             url=job.get("absolute_url"),
-            description_html=html.unescape(content) if isinstance(content, str) else None,
+            description_html=description,
+            salary_text=pay_range(description),
             locations=[name]
             if (name := text_or_none((job.get("location") or {}).get("name")))
             else [],

@@ -11,6 +11,8 @@ from pipeline.salary import is_plausible, parse_salary, read_salary
 CASES: list[tuple[dict | None, str | None, str | None, tuple | None]] = [
     # --- text ---
     (None, "$38/hr", None, (38, 38, "USD", "hour")),
+    (None, "$28/hr to $34/hr", None, (28, 34, "USD", "hour")),
+    (None, "$90k per year - $110k per year", None, (90000, 110000, "USD", "year")),
     (None, "$95,000 - $115,000 per year", None, (95000, 115000, "USD", "year")),
     (None, "€4.500 brutto/Monat", None, (4500, 4500, "EUR", "month")),
     (None, "90k–110k", "USD", (90000, 110000, "USD", "year")),
