@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from itertools import compress
@@ -288,74 +289,82 @@ def _field_factor(field: str | None) -> float:
     return {"title": 0.3, "company": 0.1}.get(field or "", 1.0)
 
 
-class _Facts:
-    """The values of a posting that the non-place filters read, computed once per posting."""
+class _Constraints:
+    """The filters besides the place, as bits: one bit per distinct constraint.
 
-    __slots__ = (
-        "best",
-        "company",
-        "employment_type",
-        "industries",
-        "seniority",
-        "skills",
-        "workplace",
-    )
-
-    def __init__(self, doc: PostingDoc) -> None:
-        self.workplace = doc.workplace
-        self.seniority = doc.seniority
-        self.employment_type = doc.employment_type
-        self.industries = doc.industries
-        self.skills = doc.skills
-        self.company = doc.company.casefold()
-        self.best = best_annual_usd(doc.annual_min_usd, doc.annual_max_usd)
-
-
-FactsPred = Callable[[_Facts], bool]
-
-
-def _compile_filters(filters: Filters) -> FactsPred | None:
-    """`filters.accepts` without the place, as checks of only the filters that are set.
-
-    None when nothing but the place is set. Mirrors `Filters.accepts` line by line (a property
-    test holds them equal): the place is decided separately, once per posting and place.
+    A constraint is "any of these seniorities", "any of these industries", "not these
+    companies", "at least this salary" and so on, exactly as `Filters.accepts` reads them. A
+    posting satisfies a set of bits, found by a few dictionary lookups per posting; a search
+    passes when it needs no bit the posting lacks, one integer AND per search.
     """
-    checks: list[FactsPred] = []
-    if filters.workplaces:
-        workplaces = filters.workplaces
-        checks.append(lambda f: f.workplace in workplaces)
-    if filters.seniorities:
-        seniorities = filters.seniorities
-        checks.append(lambda f: f.seniority in seniorities)
-    if filters.employment_types:
-        types = filters.employment_types
-        checks.append(lambda f: f.employment_type in types)
-    if filters.industries:
-        industries = filters.industries
-        checks.append(lambda f: not industries.isdisjoint(f.industries))
-    if filters.skills:
-        skills = filters.skills
-        checks.append(lambda f: not skills.isdisjoint(f.skills))
-    if filters.exclude_companies:
-        excluded = filters.exclude_companies
-        checks.append(lambda f: f.company not in excluded)
-    if filters.min_salary_usd is not None:
-        least, required = filters.min_salary_usd, filters.salary_required
-        # `not best < least`, as accepts says it: a NaN salary passes there, so it passes here.
-        checks.append(lambda f: not required if f.best is None else not f.best < least)
-    if not checks:
-        return None
-    if len(checks) == 1:
-        return checks[0]
-    every = tuple(checks)
 
-    def all_checks(f: _Facts) -> bool:
-        for check in every:  # noqa: SIM110 - see all_of
-            if not check(f):
-                return False
-        return True
+    _GROUPS = ("wp", "sen", "emp", "ind", "skill")
 
-    return all_checks
+    def __init__(self) -> None:
+        self._bits: dict[tuple[object, ...], int] = {}
+        self._by_value: dict[tuple[str, object], int] = {}
+        self._excluded_all = 0
+        self._excluded_by: dict[str, int] = {}
+        self._salaries: list[tuple[int, float, bool]] = []
+
+    def need(self, filters: Filters) -> int:
+        """The bits a search with these filters needs (0: it needs nothing besides a place)."""
+        mask = 0
+        groups = (
+            filters.workplaces,
+            filters.seniorities,
+            filters.employment_types,
+            filters.industries,
+            filters.skills,
+        )
+        for group, values in zip(self._GROUPS, groups, strict=True):
+            if values:
+                mask |= self._bit((group, values), group, values)
+        if filters.exclude_companies:
+            mask |= self._bit(
+                ("excl", filters.exclude_companies), "excl", filters.exclude_companies
+            )
+        if filters.min_salary_usd is not None:
+            key = ("salary", filters.min_salary_usd, filters.salary_required)
+            mask |= self._bit(key, "salary", (filters.min_salary_usd, filters.salary_required))
+        return mask
+
+    def _bit(self, key: tuple[object, ...], group: str, values: object) -> int:
+        bit = self._bits.get(key)
+        if bit is not None:
+            return bit
+        bit = self._bits[key] = 1 << len(self._bits)
+        if group == "excl":
+            self._excluded_all |= bit
+            for company in values:  # type: ignore[attr-defined]
+                self._excluded_by[company] = self._excluded_by.get(company, 0) | bit
+        elif group == "salary":
+            least, required = values  # type: ignore[misc]
+            self._salaries.append((bit, least, required))
+        else:
+            for value in values:  # type: ignore[attr-defined]
+                self._by_value[group, value] = self._by_value.get((group, value), 0) | bit
+        return bit
+
+    def satisfied(self, doc: PostingDoc, best: float | None) -> int:
+        """The bits this posting satisfies."""
+        get = self._by_value.get
+        mask = (
+            get(("wp", doc.workplace), 0)
+            | get(("sen", doc.seniority), 0)
+            | get(("emp", doc.employment_type), 0)
+        )
+        for industry in doc.industries:
+            mask |= get(("ind", industry), 0)
+        for skill in doc.skills:
+            mask |= get(("skill", skill), 0)
+        mask |= self._excluded_all & ~self._excluded_by.get(doc.company.casefold(), 0)
+        for bit, least, required in self._salaries:
+            # As `accepts` says it: no salary passes unless required; otherwise `not best <
+            # least` (so a NaN on either side passes there, and here).
+            if (not required) if best is None else not best < least:
+                mask |= bit
+        return mask
 
 
 def _rest_signature(filters: Filters) -> tuple[object, ...]:
@@ -515,8 +524,9 @@ class SearchIndex:
     anchors) paired with a structured value every accepted posting has (its rarest filter), or
     only one of the two, or neither (then it is checked against every posting). A posting looks
     up its own tokens and values, and only the searches found there are checked, with semantics
-    identical to `evaluate(query, fields)` and `filters.accepts(doc)`. Searches with the same
-    query share one compiled query, evaluated once per posting.
+    identical to `evaluate(query, fields)` and `filters.accepts(doc)`. Searches share what they
+    have in common: per posting, each distinct query is evaluated once, each distinct place
+    once, and the other filters become bits (see `_Constraints`), one AND per search.
 
     Score (higher first): for each query word or phrase found outside a NOT, its field weight
     (title 3, company 2, description 1; its best field counts) times 1 for a word or 2 for a
@@ -537,7 +547,8 @@ class SearchIndex:
         self._preds: list[Pred] = []
         self._leaves: list[list[Term | Phrase]] = []
         self._places: list[PlaceFilter] = []
-        self._rest_checks: list[FactsPred | None] = []
+        self._constraints = _Constraints()
+        self._rest_needs: list[int] = []
         self._rest_filters: list[Filters] = []
         queries: dict[Node | None, int] = {}
         anchors: list[tuple[frozenset[str], float] | None] = []
@@ -558,8 +569,8 @@ class SearchIndex:
                 if place_id == len(self._places):
                     self._places.append(filters.place)
             rest_id = rests.setdefault(_rest_signature(filters), len(rests))
-            if rest_id == len(self._rest_checks):
-                self._rest_checks.append(_compile_filters(filters))
+            if rest_id == len(self._rest_needs):
+                self._rest_needs.append(self._constraints.need(filters))
                 self._rest_filters.append(filters)
             self._ids.append(spec.id)
             self._query_ids.append(query_id)
@@ -616,7 +627,7 @@ class SearchIndex:
         candidates = self._candidate_ids(doc, d)
         if not candidates:
             return []
-        facts = _Facts(doc)
+        best = best_annual_usd(doc.annual_min_usd, doc.annual_max_usd)
         # Each distinct query, set of other filters and place is decided (and explained) once
         # per posting, however many searches share it; the per-search steps are C-level
         # map/compress over the candidates, so a candidate costs a few dict lookups.
@@ -631,8 +642,9 @@ class SearchIndex:
         kept = list(compress(kept, map(place_ok.__getitem__, place_ids)))
 
         rest_ids = list(map(self._rest_ids.__getitem__, kept))
-        rest_ok = {r: _check(self._rest_checks[r], facts) for r in set(rest_ids)}
-        kept = list(compress(kept, map(rest_ok.__getitem__, rest_ids)))
+        lacking = ~self._constraints.satisfied(doc, best)
+        needs = map(self._rest_needs.__getitem__, rest_ids)
+        kept = list(compress(kept, map(operator.not_, map(lacking.__and__, needs))))
         if not kept:
             return []
         kept.sort()  # the order searches were given in, as the naive loop returns them
@@ -640,19 +652,24 @@ class SearchIndex:
         query_ids = list(map(self._query_ids.__getitem__, kept))
         place_ids = list(map(self._place_ids.__getitem__, kept))
         rest_ids = list(map(self._rest_ids.__getitem__, kept))
-        # Each part of the reason is kept as " · part" (or ""), so a reason is three
-        # concatenations and a slice; the score parts add up the same way.
+        # Each part of the reason is kept as " · part" (or ""), so a reason is a concatenation
+        # and a slice. Query and place are explained, scored and joined once per pair.
         query_why = {q: _explain_query(self._leaves[q], d) for q in set(query_ids)}
-        query_score = {q: why[0] for q, why in query_why.items()}
-        query_text = {q: _sep(why[1]) for q, why in query_why.items()}
         place_why = {
             p: (0.0, "") if p < 0 else _explain_place(places[p], doc) for p in set(place_ids)
         }
-        bonus = 0.0 if facts.best is None else SALARY_KNOWN_BONUS
-        place_score = {p: why[0] + bonus for p, why in place_why.items()}
-        place_text = {p: _sep(why[1]) for p, why in place_why.items()}
+        bonus = 0.0 if best is None else SALARY_KNOWN_BONUS
+        width = len(places) + 1  # place ids run from -1
+        pair_keys = [q * width + p + 1 for q, p in zip(query_ids, place_ids, strict=True)]
+        pairs = {
+            q * width + p + 1: (
+                round(query_why[q][0] + place_why[p][0] + bonus, 3),
+                _sep(query_why[q][1]) + _sep(place_why[p][1]),
+            )
+            for q, p in set(zip(query_ids, place_ids, strict=True))
+        }
         rest_text = {
-            r: _sep(_explain_filters(self._rest_filters[r], doc, facts.best)) for r in set(rest_ids)
+            r: _sep(_explain_filters(self._rest_filters[r], doc, best)) for r in set(rest_ids)
         }
         posting_id = doc.id
         return [
@@ -661,12 +678,15 @@ class SearchIndex:
                 (
                     search_id,
                     posting_id,
-                    round(query_score[q] + place_score[p], 3),
-                    (query_text[q] + place_text[p] + rest_text[r])[3:] or "every new posting",
+                    pair[0],
+                    (pair[1] + rest_text[r])[3:] or "every new posting",
                 ),
             )
-            for search_id, q, p, r in zip(
-                map(self._ids.__getitem__, kept), query_ids, place_ids, rest_ids, strict=True
+            for search_id, pair, r in zip(
+                map(self._ids.__getitem__, kept),
+                map(pairs.__getitem__, pair_keys),
+                rest_ids,
+                strict=True,
             )
         ]
 
@@ -679,10 +699,6 @@ class SearchIndex:
         for matches in by_search.values():
             matches.sort(key=lambda m: (-m.score, m.posting_id))
         return by_search
-
-
-def _check(check: FactsPred | None, facts: _Facts) -> bool:
-    return check is None or check(facts)
 
 
 def _sep(part: str) -> str:

@@ -13,9 +13,8 @@ from alerts.matcher import (
     SavedSearchSpec,
     SearchIndex,
     _compile,
-    _compile_filters,
+    _Constraints,
     _Doc,
-    _Facts,
     doc_fields,
     reference_matches,
 )
@@ -25,6 +24,7 @@ from pipeline.filters import (
     Filters,
     PlaceFilter,
     PostingDoc,
+    best_annual_usd,
     bounding_box,
     haversine_miles,
 )
@@ -164,16 +164,22 @@ def test_compiled_query_agrees_with_evaluate(node: Node | None, doc: PostingDoc)
     assert _compile(node)(_Doc(doc)) == evaluate(node, doc_fields(doc))
 
 
-@given(filters_strategy, postings(), st.sampled_from([None, float("nan"), 1e12]))
+@given(
+    st.lists(filters_strategy, min_size=1, max_size=8),
+    postings(),
+    st.sampled_from([None, float("nan"), 1e12]),
+)
 @settings(max_examples=400, deadline=None)
-def test_compiled_filters_agree_with_accepts(
-    filters: Filters, doc: PostingDoc, odd_salary: float | None
+def test_constraint_bits_agree_with_accepts(
+    filter_list: list[Filters], doc: PostingDoc, odd_salary: float | None
 ) -> None:
     if odd_salary is not None:
         doc = replace(doc, annual_max_usd=odd_salary)
-    rest = replace(filters, place=None)
-    check = _compile_filters(rest)
-    assert (check is None or check(_Facts(doc))) == rest.accepts(doc)
+    constraints = _Constraints()
+    needs = [constraints.need(f) for f in filter_list]
+    have = constraints.satisfied(doc, best_annual_usd(doc.annual_min_usd, doc.annual_max_usd))
+    for filters, need in zip(filter_list, needs, strict=True):
+        assert (need & ~have == 0) == replace(filters, place=None).accepts(doc)
 
 
 def test_hand_built_phrase_of_several_tokens_keeps_reference_semantics() -> None:
