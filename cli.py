@@ -103,33 +103,32 @@ def init() -> None:
         out.print(f"upgraded the database at {where} from {before} to {after}", highlight=False)
 
 
-Multi = Annotated[list[str] | None, typer.Option()]
+# Filter options shared by `listings` and `subscribe` (one declaration, one help text).
+QueryHelp = 'Keywords: words, "phrases", OR, -word, title:, company:'
+LocationOpt = Annotated[str | None, typer.Option(help="A city, 'City, ST', a state or a country")]
+WithinOpt = Annotated[float | None, typer.Option(help="Miles around --location")]
+WorkplaceOpt = Annotated[
+    list[str] | None, typer.Option(help="onsite, hybrid or remote (repeatable)")
+]
+MinSalaryOpt = Annotated[float | None, typer.Option(help="Minimum annual salary in USD")]
+SeniorityOpt = Annotated[list[str] | None, typer.Option(help="supervisor … executive (repeatable)")]
+IndustryOpt = Annotated[list[str] | None, typer.Option(help="e.g. food_beverage (repeatable)")]
+SkillOpt = Annotated[list[str] | None, typer.Option(help="e.g. lean, haccp (repeatable)")]
+EmploymentOpt = Annotated[list[str] | None, typer.Option(help="full_time, contract … (repeatable)")]
 
 
 @app.command()
 @friendly
 def listings(
-    query: Annotated[
-        str | None, typer.Argument(help='Keywords: words, "phrases", OR, -word, title:, company:')
-    ] = None,
-    location: Annotated[
-        str | None, typer.Option(help="A city, 'City, ST', a state or a country")
-    ] = None,
-    within: Annotated[float | None, typer.Option(help="Miles around --location")] = None,
-    workplace: Annotated[
-        list[str] | None, typer.Option(help="onsite, hybrid or remote (repeatable)")
-    ] = None,
-    min_salary: Annotated[float | None, typer.Option(help="Minimum annual salary in USD")] = None,
-    seniority: Annotated[
-        list[str] | None, typer.Option(help="supervisor … executive (repeatable)")
-    ] = None,
-    industry: Annotated[
-        list[str] | None, typer.Option(help="e.g. food_beverage (repeatable)")
-    ] = None,
-    skill: Annotated[list[str] | None, typer.Option(help="e.g. lean, haccp (repeatable)")] = None,
-    employment_type: Annotated[
-        list[str] | None, typer.Option(help="full_time, contract … (repeatable)")
-    ] = None,
+    query: Annotated[str | None, typer.Argument(help=QueryHelp)] = None,
+    location: LocationOpt = None,
+    within: WithinOpt = None,
+    workplace: WorkplaceOpt = None,
+    min_salary: MinSalaryOpt = None,
+    seniority: SeniorityOpt = None,
+    industry: IndustryOpt = None,
+    skill: SkillOpt = None,
+    employment_type: EmploymentOpt = None,
     since: Annotated[
         str | None, typer.Option(help="Posted within: 7d, 12h, 2w, or an ISO date")
     ] = None,
@@ -361,7 +360,9 @@ def run(
 @app.command()
 @friendly
 def demo(
-    dir: Annotated[str, typer.Option("--dir", help="The demo's folder (wiped and recreated)")] = "andon-demo",
+    dir: Annotated[
+        str, typer.Option("--dir", help="The demo's folder (wiped and recreated)")
+    ] = "andon-demo",
 ) -> None:
     """The whole flow offline: a loopback job-board server, crawl every kind, subscribe, send digests."""
     from pathlib import Path
@@ -370,7 +371,9 @@ def demo(
     from demo.runner import DemoError, run_demo
 
     try:
-        result = run_demo(Path(dir), say=lambda line: err.print(line, highlight=False, markup=False))
+        result = run_demo(
+            Path(dir), say=lambda line: err.print(line, highlight=False, markup=False)
+        )
     except DemoError as exc:
         raise UsageError(str(exc)) from None
     print_summary(result, out)
@@ -461,27 +464,15 @@ def serve(
 @friendly
 def subscribe(
     email: Annotated[str, typer.Argument(help="The subscriber's email address")],
-    query: Annotated[
-        str, typer.Option(help='Keywords: words, "phrases", OR, -word, title:, company:')
-    ] = "",
-    location: Annotated[
-        str | None, typer.Option(help="A city, 'City, ST', a state or a country")
-    ] = None,
-    within: Annotated[float | None, typer.Option(help="Miles around --location")] = None,
-    workplace: Annotated[
-        list[str] | None, typer.Option(help="onsite, hybrid or remote (repeatable)")
-    ] = None,
-    min_salary: Annotated[float | None, typer.Option(help="Minimum annual salary in USD")] = None,
-    seniority: Annotated[
-        list[str] | None, typer.Option(help="supervisor … executive (repeatable)")
-    ] = None,
-    industry: Annotated[
-        list[str] | None, typer.Option(help="e.g. food_beverage (repeatable)")
-    ] = None,
-    skill: Annotated[list[str] | None, typer.Option(help="e.g. lean, haccp (repeatable)")] = None,
-    employment_type: Annotated[
-        list[str] | None, typer.Option(help="full_time, contract … (repeatable)")
-    ] = None,
+    query: Annotated[str, typer.Option(help=QueryHelp)] = "",
+    location: LocationOpt = None,
+    within: WithinOpt = None,
+    workplace: WorkplaceOpt = None,
+    min_salary: MinSalaryOpt = None,
+    seniority: SeniorityOpt = None,
+    industry: IndustryOpt = None,
+    skill: SkillOpt = None,
+    employment_type: EmploymentOpt = None,
     exclude_company: Annotated[
         list[str] | None, typer.Option(help="Never this company (repeatable)")
     ] = None,
