@@ -444,6 +444,7 @@ def main(size: str) -> None:
         # Alternate which side goes first so neither always runs on a warmer process.
         for side in ("ours", "naive") if r % 2 == 0 else ("naive", "ours"):
             if side == "ours":
+                index = None  # drop the last round's index first: one index in memory
                 build_s, match_s, index, found, kept = run_ours(
                     specs, ours_docs, history, sample_ids
                 )
