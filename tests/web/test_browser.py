@@ -121,8 +121,8 @@ def test_subscribe_confirm_manage_pause_unsubscribe(live, engine, outbox, db_url
 
             (email,) = messages(outbox)
             assert (
-                email["To"] == "Pat.Lee@example.com"
-            )  # the domain is normalized, not the local part
+                email["To"] == "pat.lee@example.com"
+            )  # addresses are lower-cased: one person, one subscriber
             page.goto(link_in(email, "/confirm/"))
             shot(page, "03-confirm-phone")
             page.click("text=Confirm my alert")
