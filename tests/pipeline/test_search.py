@@ -357,6 +357,10 @@ def test_sql_search_agrees_with_the_reference_semantics(engine):
                 skills=rng.sample(["lean", "sap", "haccp"], rng.randint(0, 2)),
                 annual_max_usd=rng.choice([None, 60000, 140000]),
                 annual_min_usd=None,
+                # places vary so that the place filters have something to decide
+                latitude=rng.choice([None, 42.3223, 41.66]),
+                region=rng.choice(["US-MI", "US-OH", None]),
+                country=rng.choice(["US", "DE", None]),
             )
         )
     with db.session_scope(engine) as s:
@@ -403,6 +407,10 @@ def test_sql_search_agrees_with_the_reference_semantics(engine):
         Filters(skills=frozenset({"lean", "sap"})),
         Filters(min_salary_usd=100000, salary_required=False),
         Filters(workplaces=frozenset({"remote"})),
+        Filters(place=PlaceFilter(**{**DEARBORN.__dict__, "within_miles": 5})),
+        Filters(place=PlaceFilter(text="Toledo", city="Toledo", region="US-OH", country="US")),
+        Filters(place=PlaceFilter(text="Michigan", region="US-MI", country="US")),
+        Filters(place=PlaceFilter(text="Germany", country="DE")),
     ]
     for q in queries:
         for f in filter_sets:
