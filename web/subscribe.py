@@ -127,7 +127,7 @@ def subscribe_post(request: Request, form: FormData = Depends(form_data)) -> Res
         )
 
     # Count the attempt before judging it, in its own transaction, so refusals count too.
-    with session_scope(web.engine) as session:
+    with session_scope(web.engine, write=True) as session:
         ip_over = ratelimit.over(
             session, f"subscribe:ip:{client_ip(request)}", ratelimit.SUBSCRIBE_PER_IP
         )
@@ -142,7 +142,7 @@ def subscribe_post(request: Request, form: FormData = Depends(form_data)) -> Res
     if parsed.errors or parsed.search is None or email is None:
         return again(400, parsed.errors)
     try:
-        with session_scope(web.engine) as session:
+        with session_scope(web.engine, write=True) as session:
             sub, saved = _add_search(session, email, parsed.search)
     except subs.SubscriptionError as exc:
         return again(400, {"form": str(exc)})
@@ -201,7 +201,7 @@ def subscribed(request: Request) -> Response:
 @router.get("/confirm/{token}", include_in_schema=False)
 def confirm_get(request: Request, token: str) -> Response:
     web = state(request)
-    with session_scope(web.engine) as session:
+    with session_scope(web.engine, write=True) as session:
         sub = subscriber_from(web, session, "confirm", token, "confirmation")
         pending = _pending(session, sub)
     return page(request, "confirm.html", token=token, subscriber=sub, pending=pending, done=False)
@@ -212,7 +212,7 @@ def confirm_post(request: Request, token: str) -> Response:
     # No CSRF token: the signed, expiring link is the authority, and it must work for a
     # browser that refuses cookies. It can only do what the mailbox owner asked for.
     web = state(request)
-    with session_scope(web.engine) as session:
+    with session_scope(web.engine, write=True) as session:
         sub = subscriber_from(web, session, "confirm", token, "confirmation")
         if sub.status in STOPPED:
             raise PageError(
@@ -283,7 +283,7 @@ def _manage_page(
 @router.get("/manage/{token}", include_in_schema=False)
 def manage(request: Request, token: str, done: str | None = None) -> Response:
     web = state(request)
-    with session_scope(web.engine) as session:
+    with session_scope(web.engine, write=True) as session:
         sub = subscriber_from(web, session, "manage", token, "manage")
         return _manage_page(request, session, sub, token, notice=NOTICES.get(done or ""))
 
@@ -312,7 +312,7 @@ def _refuse_if_stopped(sub: Subscriber) -> None:
 def manage_add(request: Request, token: str, form: FormData = Depends(form_data)) -> Response:
     web = state(request)
     require_csrf(request, form)
-    with session_scope(web.engine) as session:
+    with session_scope(web.engine, write=True) as session:
         sub = subscriber_from(web, session, "manage", token, "manage")
         _refuse_if_stopped(sub)
         parsed, _ = read_search_form(form, with_email=False)
@@ -336,7 +336,7 @@ def manage_add(request: Request, token: str, form: FormData = Depends(form_data)
 @router.get("/manage/{token}/searches/{search_id}", include_in_schema=False)
 def manage_edit(request: Request, token: str, search_id: int) -> Response:
     web = state(request)
-    with session_scope(web.engine) as session:
+    with session_scope(web.engine, write=True) as session:
         sub = subscriber_from(web, session, "manage", token, "manage")
         saved = _own_search(session, sub, search_id)
         return page(
@@ -351,7 +351,7 @@ def manage_edit_post(
 ) -> Response:
     web = state(request)
     require_csrf(request, form)
-    with session_scope(web.engine) as session:
+    with session_scope(web.engine, write=True) as session:
         sub = subscriber_from(web, session, "manage", token, "manage")
         saved = _own_search(session, sub, search_id)
         parsed, _ = read_search_form(form, with_email=False)
@@ -389,7 +389,7 @@ def manage_action(
     require_csrf(request, form)
     if action not in ("pause", "resume", "delete", "schedule"):
         raise PageError(404, "Not found", "There is no such action.")
-    with session_scope(web.engine) as session:
+    with session_scope(web.engine, write=True) as session:
         sub = subscriber_from(web, session, "manage", token, "manage")
         saved = _own_search(session, sub, search_id)
         if action in ("pause", "resume"):
@@ -442,7 +442,7 @@ def unsubscribe_post(request: Request, token: str) -> Response:
     # need to read the body. Idempotent, and the same answer for a subscriber deleted since.
     web = state(request)
     value = _unsubscribe_id(web, token)
-    with session_scope(web.engine) as session:
+    with session_scope(web.engine, write=True) as session:
         sub = session.get(Subscriber, value) if isinstance(value, int) else None
         if sub is not None and sub.status not in STOPPED:
             subs.unsubscribe(session, sub, reason="unsubscribe link")

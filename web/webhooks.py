@@ -130,7 +130,7 @@ async def sendgrid_events(request: Request) -> JSONResponse:
 
 def _handle_all(engine: Any, events: list[Any]) -> dict[str, int]:
     counts = {"received": len(events), "recorded": 0, "duplicates": 0, "suppressed": 0}
-    with session_scope(engine) as session:
+    with session_scope(engine, write=True) as session:
         for event in events:
             if not isinstance(event, dict) or not isinstance(event.get("event"), str):
                 continue
