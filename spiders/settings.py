@@ -81,4 +81,20 @@ def scrapy_settings(
     # Older Scrapy versions warn unless the modern fingerprinter is chosen; 2.19 has no setting.
     if hasattr(default_settings, "REQUEST_FINGERPRINTER_IMPLEMENTATION"):
         settings["REQUEST_FINGERPRINTER_IMPLEMENTATION"] = "2.7"
+    if app.redis_url:
+        settings.update(redis_settings(app.redis_url))
     return settings
+
+
+def redis_settings(redis_url: str) -> dict[str, Any]:
+    """scrapy-redis's shared queue and duplicate filter (`spiders.distributed`): processes
+    crawling the same source split its requests. Keys are per source (set when the scheduler
+    opens); persisted with a renewed TTL rather than flushed, see `spiders.distributed`."""
+    return {
+        "SCHEDULER": "spiders.distributed.SourceScheduler",
+        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
+        "SCHEDULER_PERSIST": True,
+        "SCHEDULER_FLUSH_ON_START": False,
+        "REDIS_URL": redis_url,
+    }
