@@ -27,10 +27,18 @@ class CrawlOutcome:
     seen: int  # items the spider yielded (kept or dropped)
     errors: int  # source errors (404 board, bad JSON, ...) and ERROR log lines
     started_at: datetime
+    shared: bool = False  # crawled together with other processes (scrapy-redis)
 
 
 def closing_verdict(session: Session, source: str, outcome: CrawlOutcome) -> str | None:
     """None if the crawl may close what it did not see; otherwise why it may not."""
+    if outcome.shared:
+        # each process saw only its share of the source, and may finish before its peers have
+        # stored theirs; closing here would close live jobs
+        return (
+            "crawl was shared with other processes through Redis; nothing closed "
+            "(a single-process crawl or valid_through closes postings)"
+        )
     if outcome.finish_reason != "finished":
         return f"crawl did not finish cleanly ({outcome.finish_reason}); nothing closed"
     if outcome.errors:

@@ -401,7 +401,8 @@ class StorePostingPipeline:
         dropped = stats.get_value("item_dropped_count", 0)
         source_errors = len(getattr(spider, "errors", []) or [])
         errors = source_errors + self.failed_batches
-        outcome = CrawlOutcome(reason, scraped + dropped, errors, self.started_at)
+        shared = bool(self.crawler.settings.get("REDIS_URL"))
+        outcome = CrawlOutcome(reason, scraped + dropped, errors, self.started_at, shared)
         closed = 0
         with session_scope(self.engine) as session:
             verdict = closing_verdict(session, self.source_name, outcome)

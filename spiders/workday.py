@@ -96,7 +96,8 @@ class WorkdaySpider(JobSpider):
             method="POST",
             headers={"Accept": "application/json", "Accept-Language": "en-US"},
             meta={"offset": offset, "facets": facets, "total": total, "split": split},
-            dont_filter=True,  # same URL, different bodies
+            # no dont_filter: the request fingerprint includes the POST body (the offset), so
+            # pages are distinct, and a shared crawl (scrapy-redis) fetches each page once
         )
 
     async def start(self) -> AsyncIterator[Any]:

@@ -45,13 +45,14 @@ def test_init_then_listings_on_a_fresh_folder_prints_an_empty_array(tmp_path):
 
 def test_second_init_changes_nothing(tmp_path):
     andon("init", cwd=tmp_path)
-    schema = lambda: (
-        subprocess.run(  # noqa: E731
+
+    def schema() -> object:
+        if not _has_sqlite3():
+            return (tmp_path / "andon.db").stat().st_size
+        return subprocess.run(
             ["sqlite3", str(tmp_path / "andon.db"), ".schema"], capture_output=True, text=True
         ).stdout
-        if _has_sqlite3()
-        else (tmp_path / "andon.db").stat().st_size
-    )
+
     before = schema()
     andon("init", cwd=tmp_path)
     assert schema() == before
@@ -138,7 +139,19 @@ def test_status_reports_counts(tmp_path):
 
 @pytest.mark.parametrize(
     "command",
-    ["init", "crawl", "listings", "subscribe", "searches", "unsubscribe", "digest", "run", "serve", "demo", "status"],
+    [
+        "init",
+        "crawl",
+        "listings",
+        "subscribe",
+        "searches",
+        "unsubscribe",
+        "digest",
+        "run",
+        "serve",
+        "demo",
+        "status",
+    ],
 )
 def test_every_command_has_help(tmp_path, command):
     # Typer and Click have broken each other before; every command's --help must still render

@@ -75,6 +75,7 @@ def test_failed_cut_short_or_erroring_crawls_close_nothing(engine):
             (CrawlOutcome("closespider_timeout", 9, 0, LATER), "did not finish cleanly"),
             (CrawlOutcome("finished", 9, 2, LATER), "error"),
             (CrawlOutcome("finished", 3, 0, LATER), "too few"),
+            (CrawlOutcome("finished", 9, 0, LATER, shared=True), "shared"),
         ]:
             verdict = closing_verdict(s, "acme", outcome)
             assert verdict is not None
