@@ -164,10 +164,8 @@ def test_keyword_query_uses_full_text(stored):
         "Plant Manager",
         "Produktionsleiter (m/w/d)",
     ]
-    assert (
-        ids(stored, "fuhrung") == ["Produktionsleiter (m/w/d)"]
-        or stored.dialect.name == "postgresql"
-    )
+    # accents are folded on both engines: "Führung" is found as "fuhrung"
+    assert ids(stored, "fuhrung") == ["Produktionsleiter (m/w/d)"]
 
 
 def test_bad_query_is_a_search_error(stored):
