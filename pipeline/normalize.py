@@ -134,30 +134,34 @@ def _salary(item: JobItem, place: Place, report: Report) -> Salary | None:
     return salary
 
 
-# A sentence that states pay: a pay word and an amount with a currency (US pay-transparency
-# laws put the range in the description when the source has no salary field).
-_PAY_SENTENCE = re.compile(
-    r"[^.\n]*\b(?:salary|pay range|pay rate|base pay|compensation|wage|hourly rate|"
-    r"gehalt|vergütung|salaire|salario)\b[^.\n]*?(?:[$€£]\s?\d|\d[\d,.]*\s?(?:k\b)?\s*(?:USD|EUR|GBP|CAD))"
-    r"[^\n]*",
+# Pay stated in a description (US pay-transparency laws put the range there when the source has
+# no salary field): a pay word, then an amount with a currency in the same sentence.
+_PAY_WORD = re.compile(
+    r"\b(?:salary|pay range|pay rate|base pay|compensation|wage|hourly rate|"
+    r"gehalt|vergütung|salaire|salario)\b",
     re.IGNORECASE,
 )
+_MONEY = re.compile(r"[$€£]\s?\d|\d[\d,.]*\s?k?\s*(?:USD|EUR|GBP|CAD)\b", re.IGNORECASE)
 
 
 def _salary_in_text(text: str, place: Place, report: Report) -> Salary | None:
     """Pay stated in the description, read only from a sentence that says it is pay."""
-    match = _PAY_SENTENCE.search(text[:20000])
-    if match is None:
-        return None
-    try:
-        salary = read_salary(None, match.group(), currency_hint=currency_for_country(place.country))
-    except Exception:  # one odd sentence must not lose the item
-        report.count("salary/error")
-        return None
-    if salary is None or not is_plausible(salary):
-        return None
-    report.count("salary/from_description")
-    return salary
+    for hit in _PAY_WORD.finditer(text, 0, 20000):
+        # the sentence: from the last full stop or line break before the word to the line's end
+        start = max(text.rfind(". ", 0, hit.start()), text.rfind("\n", 0, hit.start())) + 1
+        end = text.find("\n", hit.end())
+        sentence = text[start : end if end != -1 else min(len(text), hit.end() + 300)]
+        if not _MONEY.search(sentence, hit.end() - start):
+            continue
+        try:
+            salary = read_salary(None, sentence, currency_hint=currency_for_country(place.country))
+        except Exception:  # one odd sentence must not lose the item
+            report.count("salary/error")
+            return None
+        if salary is not None and is_plausible(salary):
+            report.count("salary/from_description")
+            return salary
+    return None
 
 
 def _location(item: JobItem, report: Report) -> Place:
