@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,13 +31,6 @@ from pipeline.models import Posting, PostingSource
 
 class SearchError(ValueError):
     """A search a user asked for that cannot run (bad value, bad query); one line."""
-
-
-@dataclass(frozen=True)
-class ListingPage:
-    items: list[dict[str, Any]]
-    limit: int
-    offset: int
 
 
 _SINCE_RE = re.compile(r"^\s*(\d+)\s*([hdwm])\s*$", re.IGNORECASE)
@@ -126,23 +118,19 @@ def resolve_place(
 ) -> PlaceFilter:
     """Resolve a place with the offline gazetteer; unknown places fall back to a text match."""
     if geocode is None:
-        try:
-            from pipeline.location import geocode as gazetteer
-        except ImportError:  # the gazetteer is optional for text-only location matching
-            gazetteer = None
-        geocode = gazetteer
-    found = geocode(location) if geocode is not None else None
+        from pipeline.location import geocode  # builds its index on first use: import late
+    found = geocode(location)
     if found is None:
         if within is not None:
             raise SearchError(f"--within needs a place andon knows; {location!r} is not one")
         return PlaceFilter(text=location)
     return PlaceFilter(
         text=location,
-        city=getattr(found, "city", None),
-        region=getattr(found, "region", None),
-        country=getattr(found, "country", None),
-        latitude=getattr(found, "latitude", None),
-        longitude=getattr(found, "longitude", None),
+        city=found.city,
+        region=found.region,
+        country=found.country,
+        latitude=found.latitude,
+        longitude=found.longitude,
         within_miles=within,
     )
 
