@@ -267,11 +267,14 @@ def test_a_started_scheduler_runs_each_overdue_crawl_once(
 
 # -- crawls in a child process -------------------------------------------------------------------
 
+# A crawl that hangs: it (and a grandchild) block until killed, for two minutes at most.
 HANGING_CHILD = """
-import subprocess, sys, time
-grandchild = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+import subprocess, sys, threading
+grandchild = subprocess.Popen(
+    [sys.executable, "-c", "import threading; threading.Event().wait(120)"]
+)
 open(sys.argv[1], "w").write(str(grandchild.pid))
-time.sleep(120)
+threading.Event().wait(120)
 """
 
 CRASHING_CHILD = """
