@@ -48,7 +48,7 @@ def friendly(fn: F) -> F:
 
         from alerts.cadence import CadenceError
         from alerts.subscriptions import SubscriptionError
-        from pipeline.search import SearchError
+        from search.sql import SearchError
 
         try:
             return fn(*args, **kwargs)
@@ -140,7 +140,7 @@ def listings(
     format: Annotated[str, typer.Option("--format", help="table, json or csv")] = "table",
 ) -> None:
     """Search stored listings, newest first."""
-    from pipeline import search
+    from search import sql as search
 
     if format not in ("table", "json", "csv"):
         raise UsageError(f"unknown --format {format!r}: choose table, json or csv")

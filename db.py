@@ -73,7 +73,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
-    from pipeline.filters import haversine_miles
+    from search.filters import haversine_miles
 
     # radius search; not every SQLite build has the math functions, so bring our own
     dbapi_conn.create_function("andon_miles", 4, _nullsafe(haversine_miles), deterministic=True)

@@ -59,18 +59,18 @@ from alerts.mailers import (
     TransientSendError,
     make_mailer,
 )
-from alerts.matcher import Match, SavedSearchSpec, SearchIndex
 from alerts.message import OutgoingMessage, build_message, sanitize_header
 from alerts.models import Delivery, Digest, SavedSearch, Subscriber
 from alerts.notify import send_operator_alert
-from alerts.query import QueryError
 from alerts.render import DigestContext, DigestJob, RenderedEmail, render_digest
 from alerts.subscriptions import spec_of
 from config import Settings
 from db import utcnow
-from pipeline.filters import PostingDoc
 from pipeline.models import Posting
-from pipeline.search import listings
+from search.filters import PostingDoc
+from search.matcher import Match, SavedSearchSpec, SearchIndex
+from search.query import QueryError
+from search.sql import listings
 
 log = logging.getLogger(__name__)
 

@@ -21,12 +21,12 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from alerts import cadence as cad
-from alerts.matcher import SavedSearchSpec
 from alerts.models import SavedSearch, Subscriber
-from alerts.query import QueryError, parse_query, to_text
 from db import utcnow
-from pipeline.filters import Filters, PlaceFilter
-from pipeline.search import SearchError, build_filters
+from search.filters import Filters, PlaceFilter
+from search.matcher import SavedSearchSpec
+from search.query import QueryError, parse_query, to_text
+from search.sql import SearchError, build_filters
 
 
 class SubscriptionError(ValueError):

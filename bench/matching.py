@@ -11,10 +11,10 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 
-from alerts import query as query_module
-from alerts.matcher import SavedSearchSpec, SearchIndex, doc_fields
-from alerts.query import Node, evaluate, parse_query, tokenize
-from pipeline.filters import Filters, PlaceFilter, PostingDoc
+from search import query as query_module
+from search.filters import Filters, PlaceFilter, PostingDoc
+from search.matcher import SavedSearchSpec, SearchIndex, doc_fields
+from search.query import Node, evaluate, parse_query, tokenize
 
 SIZES = {"small": (10_000, 1_000), "full": (100_000, 10_000)}
 ROUNDS = 5

@@ -6,7 +6,7 @@ import re
 
 from w3lib.url import canonicalize_url, url_query_cleaner
 
-from alerts.query import tokenize
+from pipeline.tokens import tokenize
 
 # Tracking parameters that make one job look like many (utm_* is handled by prefix).
 TRACKING_PARAMS = (

@@ -1,6 +1,6 @@
 """Read the web forms into `SearchInput` and listing filters, with one message per bad field.
 
-The service functions (`alerts.subscriptions`, `pipeline.search`) validate everything again and
+The service functions (`alerts.subscriptions`, `search.sql`) validate everything again and
 raise one line for the first problem; here each field is checked on its own first so the page
 can show every message next to the field it belongs to.
 """
@@ -13,11 +13,11 @@ from typing import Any, Protocol
 
 from alerts import cadence as cad
 from alerts.models import SavedSearch
-from alerts.query import QueryError, parse_query
 from alerts.subscriptions import SearchInput, SubscriptionError, normalize_email
 from pipeline.enrich import INDUSTRY_KEYWORDS, SKILL_PATTERNS
-from pipeline.filters import SENIORITIES, WORKPLACES, Filters
-from pipeline.search import SearchError, build_filters
+from search.filters import SENIORITIES, WORKPLACES, Filters
+from search.query import QueryError, parse_query
+from search.sql import SearchError, build_filters
 
 INDUSTRIES = tuple(INDUSTRY_KEYWORDS)
 SKILLS = tuple(SKILL_PATTERNS)

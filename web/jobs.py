@@ -16,15 +16,15 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from alerts.models import SavedSearch
-from alerts.query import QueryError, parse_query
 from alerts.render import safe_url
 from alerts.subscriptions import describe, filters_of
 from alerts.tokens import BadToken, read_token
 from db import session_scope, utcnow
-from pipeline.filters import EMPLOYMENT_TYPES, SENIORITIES, WORKPLACES
 from pipeline.models import Posting
 from pipeline.sanitize import clean_html
-from pipeline.search import SearchError, count_postings, listings, search_postings
+from search.filters import EMPLOYMENT_TYPES, SENIORITIES, WORKPLACES
+from search.query import QueryError, parse_query
+from search.sql import SearchError, count_postings, listings, search_postings
 from web.forms import INDUSTRIES, SKILLS, listing_filters, read_listing_params
 from web.pages import PageError, page, state
 

@@ -31,7 +31,7 @@ from alerts.mailers import MailerError
 from alerts.models import SavedSearch, Subscriber
 from alerts.tokens import BadToken, make_token, read_token
 from db import session_scope
-from pipeline.filters import SENIORITIES, WORKPLACES
+from search.filters import SENIORITIES, WORKPLACES
 from web import ratelimit
 from web.forms import (
     COMMON_TIMEZONES,

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 
 import db
-from alerts.query import evaluate, parse_query, tokenize
-from pipeline import search
-from pipeline.filters import Filters, PlaceFilter, PostingDoc
 from pipeline.store import store_batch
+from search import sql as search
+from search.filters import Filters, PlaceFilter, PostingDoc
+from search.query import evaluate, parse_query, tokenize
 from tests.factories import T0, posting
 
 DEARBORN = PlaceFilter(

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from alerts.query import (
+from search.query import (
     And,
     Node,
     Not,

@@ -15,9 +15,9 @@ from sqlalchemy import and_, column, func, literal, literal_column, not_, or_, s
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
-from alerts.query import And, Node, Not, Or, Phrase, Term, parse_query
 from db import utcnow
-from pipeline.filters import (
+from pipeline.models import Posting, PostingSource
+from search.filters import (
     EARTH_RADIUS_MILES,
     EMPLOYMENT_TYPES,
     SENIORITIES,
@@ -26,7 +26,7 @@ from pipeline.filters import (
     PlaceFilter,
     bounding_box,
 )
-from pipeline.models import Posting, PostingSource
+from search.query import And, Node, Not, Or, Phrase, Term, parse_query
 
 
 class SearchError(ValueError):
@@ -164,7 +164,7 @@ def count_postings(session: Session, query: str | Node | None, filters: Filters)
 
 def _parse(query: str | Node | None) -> Node | None:
     if query is None or isinstance(query, str):
-        from alerts.query import QueryError
+        from search.query import QueryError
 
         try:
             return parse_query(query)

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from itertools import compress
 from typing import NamedTuple
 
-from alerts.query import And, Node, Not, Or, Phrase, Term, evaluate, tokenize
-from pipeline.filters import (
+from search.filters import (
     Filters,
     PlaceFilter,
     PostingDoc,
@@ -19,6 +18,7 @@ from pipeline.filters import (
     haversine_miles,
     place_accepts,
 )
+from search.query import And, Node, Not, Or, Phrase, Term, evaluate, tokenize
 
 FIELD_ORDER = ("title", "company", "description")
 

@@ -8,7 +8,16 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alerts.matcher import (
+from search.filters import (
+    EARTH_RADIUS_MILES,
+    Filters,
+    PlaceFilter,
+    PostingDoc,
+    best_annual_usd,
+    bounding_box,
+    haversine_miles,
+)
+from search.matcher import (
     Match,
     SavedSearchSpec,
     SearchIndex,
@@ -18,16 +27,7 @@ from alerts.matcher import (
     doc_fields,
     reference_matches,
 )
-from alerts.query import And, Node, Not, Or, Phrase, Term, evaluate, parse_query
-from pipeline.filters import (
-    EARTH_RADIUS_MILES,
-    Filters,
-    PlaceFilter,
-    PostingDoc,
-    best_annual_usd,
-    bounding_box,
-    haversine_miles,
-)
+from search.query import And, Node, Not, Or, Phrase, Term, evaluate, parse_query
 
 VOCAB = ["plant", "manager", "production", "lean", "haccp", "bakery", "shift", "video", "molding"]
 COMPANIES = ["Magna", "Nestlé", "Bosch Rexroth", "magna"]

@@ -17,26 +17,11 @@ remove_diacritics 2`, PostgreSQL `simple`), so the listing search and the alert 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+
+from pipeline.tokens import tokenize
 
 FIELDS = ("title", "company")
-
-_WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
-
-
-def tokenize(text: str | None) -> list[str]:
-    """Split text into normalized tokens (lowercase, no accents, letters and digits only)."""
-    if not text:
-        return []
-    return _WORD_RE.findall(_fold(text))
-
-
-@lru_cache(maxsize=65536)
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Structured filters shared by the listing search (SQL) and the alert matcher (Python).
 
 The semantics live here once, as `Filters.accepts(doc)`; the SQL compiler in
-`pipeline.search` must agree with it (a test checks both on the same data).
+`search.sql` must agree with it (a test checks both on the same data).
 
 - place without radius: same city (and region when known), else same region, else same country;
   with `within_miles`: great-circle distance from the place's centre; postings without

@@ -1,0 +1,22 @@
+"""Text tokens shared by dedup keys, the SQL search and the matcher: case- and accent-folded words."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def tokenize(text: str | None) -> list[str]:
+    """Split text into normalized tokens (lowercase, no accents, letters and digits only)."""
+    if not text:
+        return []
+    return _WORD_RE.findall(fold(text))
+
+
+@lru_cache(maxsize=65536)
+def fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))

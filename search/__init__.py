@@ -1,0 +1,1 @@
+"""Finding postings: the query language, the filter definitions, the SQL listing search and the alert matcher."""
