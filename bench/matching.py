@@ -11,7 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 
-from search import query as query_module
+from pipeline import tokens as tokens_module
 from search.filters import Filters, PlaceFilter, PostingDoc
 from search.matcher import SavedSearchSpec, SearchIndex, doc_fields
 from search.query import Node, evaluate, parse_query, tokenize
@@ -381,7 +381,7 @@ def document_frequencies(docs: Sequence[PostingDoc]) -> Counter[str]:
 
 def _clear_token_cache() -> None:
     # tokenize() memoizes folded text; each side must pay for its own tokenizing.
-    query_module._fold.cache_clear()
+    tokens_module.fold.cache_clear()
 
 
 def run_ours(
