@@ -262,7 +262,10 @@ INDUSTRY_KEYWORDS: dict[str, list[str]] = {
     ],
     "pharma": [
         r"pharma\w*", r"biotech\w*", r"biopharma\w*", r"c?GMP", r"drug\s+(?:product|substance|manufactur\w*)",
-        r"api\s+manufactur\w*", r"sterile\s+(?:manufactur\w*|fill)", r"vaccines?",
+        r"api\s+manufactur\w*", r"sterile\s+(?:manufactur\w*|fill\w*|injectables?|products?)",
+        r"vaccines?", r"biologics?", r"monoclonal", r"antibod(?:y|ies)", r"(?:cell|gene)(?:\s+and\s+gene)?\s+therap(?:y|ies)",
+        r"injectables?", r"aseptic", r"fill[\s/-]+finish", r"bio-?manufactur\w*", r"bioprocess\w*",
+        r"biosimilars?", r"lyophili[sz]\w*", r"oral\s+solid\s+dose", r"Arzneimittel\w*",
     ],
     "medical_devices": [r"medical\s+devices?", r"medtech", r"ISO\s?13485"],
     "chemicals": [

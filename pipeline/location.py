@@ -108,9 +108,18 @@ _REGION_NAMES: dict[str, dict[str, tuple[str, ...]]] = {
         "NT": ("Northern Territory",), "QLD": ("Queensland",), "SA": ("South Australia",),
         "TAS": ("Tasmania",), "VIC": ("Victoria",), "WA": ("Western Australia",),
     },
+    # Indian postings write the state code in parentheses: "Pune (MH)".
+    "IN": {
+        "AP": ("Andhra Pradesh",), "AS": ("Assam",), "BR": ("Bihar",), "CG": ("Chhattisgarh",),
+        "DL": ("Delhi",), "GA": ("Goa",), "GJ": ("Gujarat",), "HR": ("Haryana",),
+        "HP": ("Himachal Pradesh",), "JH": ("Jharkhand",), "KA": ("Karnataka",),
+        "KL": ("Kerala",), "MP": ("Madhya Pradesh",), "MH": ("Maharashtra",), "OD": ("Odisha",),
+        "PB": ("Punjab",), "RJ": ("Rajasthan",), "TN": ("Tamil Nadu",), "TS": ("Telangana",),
+        "UP": ("Uttar Pradesh",), "UK": ("Uttarakhand",), "WB": ("West Bengal",),
+    },
 }  # fmt: skip
 # Abbreviations accepted as regions ("Toronto, ON"); German and British codes are not written so.
-_ABBREVIATED = frozenset({"US", "CA", "AU"})
+_ABBREVIATED = frozenset({"US", "CA", "AU", "IN"})
 
 _COUNTRY_ALIASES: dict[str, str] = {
     "usa": "US", "u s": "US", "u s a": "US", "united states of america": "US", "america": "US",
@@ -144,6 +153,7 @@ _WORKPLACE_WORDS = re.compile(
     re.IGNORECASE,
 )
 _PARENTHETICAL = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+_PAREN_REGION = re.compile(r"\s*\(\s*([A-Za-z]{2,3})\s*\)")
 _POSTAL = re.compile(r"\b\d{5}(?:-\d{4})?\b|\b[A-Z]\d[A-Z]\s?\d[A-Z]\d\b|\b\d{4}\b|\b\d{2}-\d{3}\b")
 # A lone name that is a region and a city this big means the city ("New York", "Washington").
 BIG_CITY = 500_000
@@ -353,21 +363,52 @@ def _resolve(
     return city, raw_city, region, country
 
 
-def _place_from_text(text: str, hint: str | None) -> Place | None:
+def _regions_in_parentheses(text: str, country: str | None) -> str:
+    """ "Tatura (VIC)" → "Tatura, VIC" where the code is a known state or province abbreviation."""
+    gaz = _gazetteer()
+
+    def swap(m: re.Match[str]) -> str:
+        code = m.group(1)
+        return f", {code}" if gaz.region(code, country) else m.group(0)
+
+    return _PAREN_REGION.sub(swap, text)
+
+
+def _place_from_text(
+    text: str,
+    hint: str | None,
+    *,
+    country: str | None = None,
+    bare_min_population: int = 0,
+) -> Place | None:
+    """A place from one location string; `country` is a structured country that wins over guesses.
+
+    A lone name with no state, country or hint ("Franklin") is a guess; with `bare_min_population`
+    it resolves only to a city that big (a "Franklin" is in many states; "Munich" is not a guess).
+    """
     cleaned = _clean(text)
     remote = bool(_REMOTE.search(cleaned))
-    core = _strip_workplace(cleaned)
+    core = _strip_workplace(_regions_in_parentheses(cleaned, country))
     if not core or _NO_PLACE.match(core):
-        return Place(text=cleaned, remote=remote) if remote else None
+        return Place(text=cleaned, remote=remote, country=country) if remote else None
     core = _POSTAL.sub(" ", core)
     parts = [" ".join(p.split()) for p in _split(core)]
     parts = [p for p in parts if p and not _NO_PLACE.match(p)]
     if not parts:
+        return Place(text=cleaned, remote=remote, country=country) if remote else None
+    city, raw_city, region, found_country = _resolve(parts, country=country, region=None, hint=hint)
+    if (
+        city is not None
+        and len(parts) == 1
+        and country is None
+        and hint is None
+        and city.population < bare_min_population
+        and _gazetteer().region(parts[0], None) is None
+    ):
         return Place(text=cleaned, remote=remote) if remote else None
-    city, raw_city, region, country = _resolve(parts, country=None, region=None, hint=hint)
-    if city is None and country is None and region is None:
+    if city is None and found_country is None and region is None:
         return Place(text=cleaned, remote=remote) if remote else None
-    return _place(cleaned, city, raw_city, region, country, remote)
+    return _place(cleaned, city, raw_city, region, found_country, remote)
 
 
 def _place(
@@ -445,8 +486,13 @@ def _place_from_parts(parts: dict[str, Any], hint: str | None) -> Place | None:
     )
 
 
+def _has_country(parts: dict[str, Any]) -> bool:
+    return bool(_as_text(parts.get("country") or parts.get("addressCountry")))
+
+
 def _rank(place: Place) -> int:
-    return 3 if place.city and place.latitude is not None else 2 if place.region else 1
+    located = place.city is not None and place.latitude is not None
+    return 4 * located + 2 * (place.region is not None) + (place.city is not None)
 
 
 def parse_location(
@@ -460,12 +506,17 @@ def parse_location(
     strings = [s for s in (strings or []) if isinstance(s, str) and s.strip()]
     remote = any(_REMOTE.search(s) for s in strings)
     candidates: list[Place] = []
+    structured_country: str | None = None
     if parts:
         from_parts = _place_from_parts(parts, hint)
         if from_parts is not None:
             candidates.append(from_parts)
+            # A country the source states outright wins over any guess from a name.
+            structured_country = from_parts.country if _has_country(parts) else None
     for s in strings:
-        place = _place_from_text(s, hint)
+        place = _place_from_text(
+            s, hint, country=structured_country, bare_min_population=BIG_CITY
+        )
         if place is not None and place.country is not None:
             candidates.append(place)
     text = next(

@@ -185,3 +185,17 @@ def test_skills_phrases() -> None:
         "tpm",
     ]
     assert skills("") == []
+
+
+@pytest.mark.parametrize(
+    "description",
+    [
+        "Our biologics plant makes monoclonal antibodies under cGMP; you lead the downstream shift.",
+        "Supervise aseptic fill-finish of sterile injectables in a cGMP suite.",
+        "A cell therapy manufacturing site: lead production technicians under GMP.",
+    ],
+)
+def test_a_biologics_plant_is_pharma(description: str) -> None:
+    found = industries("Production Supervisor", "Northwind Biologics", description)
+    assert "pharma" in found
+    assert "manufacturing" in found

@@ -209,3 +209,42 @@ def test_currency_for_country() -> None:
     assert currency_for_country("DE") == "EUR"
     assert currency_for_country("GB") == "GBP"
     assert currency_for_country(None) is None
+
+
+# (strings, structured parts) → (city, region, country): recorded Workday shapes of an
+# Australian dairy company and Indian plants; a structured country wins over a name guess.
+STRUCTURED_COUNTRY_CASES: list[
+    tuple[list[str], dict[str, str] | None, tuple[str | None, str | None, str | None]]
+] = [
+    (["Chelsea (VIC)"], {"country": "AU"}, ("Chelsea", "AU-VIC", "AU")),
+    (["Chelsea"], {"country": "AU"}, ("Chelsea", None, "AU")),
+    (["Tatura (VIC)"], {"country": "AU"}, ("Tatura", "AU-VIC", "AU")),
+    (["Crestmead (QLD)"], None, ("Crestmead", "AU-QLD", "AU")),
+    (["South Nowra (NSW)"], {"country": "AU"}, ("South Nowra", "AU-NSW", "AU")),
+    (["Pune (MH)"], {"country": "IN"}, ("Pune", "IN-MH", "IN")),
+    (["Kitchener (ON)"], None, ("Kitchener", "CA-ON", "CA")),
+    (["Franklin (TN)"], None, ("Franklin", "US-TN", "US")),
+    (["London"], {"country": "CA"}, ("London", "CA-ON", "CA")),
+]
+
+
+@pytest.mark.parametrize(("strings", "parts", "expected"), STRUCTURED_COUNTRY_CASES)
+def test_structured_country_and_parenthesised_state_resolve(
+    strings: list[str],
+    parts: dict[str, str] | None,
+    expected: tuple[str | None, str | None, str | None],
+) -> None:
+    place = parse_location(strings, parts)
+    assert (place.city, place.region, place.country) == expected
+
+
+@pytest.mark.parametrize("name", ["Franklin", "Springfield", "Toledo", "Columbus Junction"])
+def test_a_bare_small_town_name_is_not_guessed(name: str) -> None:
+    place = parse_location([name], None)
+    assert (place.city, place.country) == (None, None)
+    assert place.text == name
+
+
+def test_a_bare_big_city_and_a_search_box_still_resolve() -> None:
+    assert parse_location(["Detroit"], None).region == "US-MI"
+    assert geocode("Toledo") is not None  # a person typing a place may be terse
