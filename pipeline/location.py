@@ -514,9 +514,7 @@ def parse_location(
             # A country the source states outright wins over any guess from a name.
             structured_country = from_parts.country if _has_country(parts) else None
     for s in strings:
-        place = _place_from_text(
-            s, hint, country=structured_country, bare_min_population=BIG_CITY
-        )
+        place = _place_from_text(s, hint, country=structured_country, bare_min_population=BIG_CITY)
         if place is not None and place.country is not None:
             candidates.append(place)
     text = next(

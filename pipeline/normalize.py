@@ -137,8 +137,15 @@ def _salary(item: JobItem, place: Place, report: Report) -> Salary | None:
 # Pay stated in a description (US pay-transparency laws put the range there when the source has
 # no salary field): a pay word, then an amount with a currency in the same sentence.
 _PAY_WORD = re.compile(
-    r"\b(?:salary|pay range|pay rate|base pay|compensation|wage|hourly rate|"
-    r"gehalt|vergütung|salaire|salario)\b",
+    r"\b(?:salary|pay range|pay rate|base pay|compensation|wages?|hourly rate|hiring range|"
+    r"starting pay|pay scale|gehalt|vergütung|salaire|salario)\b",
+    re.IGNORECASE,
+)
+# With no pay word, a currency range that names its period is pay by itself:
+# "$30.50 - $34.00 per hour", "$95,000 to $120,000 per year", "€18–22/h".
+_RATE_RANGE = re.compile(
+    r"[$€£]\s?\d[\d,.]{0,12}\s?k?\s{0,3}(?:-|–|—|to)\s{0,3}[$€£]?\s?\d[\d,.]{0,12}\s?k?"
+    r"\s{0,3}(?:(?:per|an|a|/)\s{0,2}(?:hour|hr|h|year|yr|annum)\b|hourly\b|annually\b)",
     re.IGNORECASE,
 )
 _MONEY = re.compile(r"[$€£]\s?\d|\d[\d,.]*\s?k?\s*(?:USD|EUR|GBP|CAD)\b", re.IGNORECASE)
@@ -161,6 +168,23 @@ def _salary_in_text(text: str, place: Place, report: Report) -> Salary | None:
         if salary is not None and is_plausible(salary):
             report.count("salary/from_description")
             return salary
+    return _rate_range_in_text(text, place, report)
+
+
+def _rate_range_in_text(text: str, place: Place, report: Report) -> Salary | None:
+    match = _RATE_RANGE.search(text, 0, 20000)
+    if match is None:
+        return None
+    try:
+        salary = read_salary(
+            None, match.group(0), currency_hint=currency_for_country(place.country)
+        )
+    except Exception:  # one odd sentence must not lose the item
+        report.count("salary/error")
+        return None
+    if salary is not None and is_plausible(salary):
+        report.count("salary/from_description")
+        return salary
     return None
 
 

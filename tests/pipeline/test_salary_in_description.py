@@ -31,6 +31,11 @@ def item(description: str) -> JobItem:
         ("Compensation: 90k-110k USD annually plus bonus.", (90000, 110000)),
         ("You will own a $5M capital budget and a 401k plan.", None),
         ("Lead 40 people across 3 lines.", None),
+        # Workday puts pay in the description with no pay word at all.
+        ("Second shift. $30.50 - $34.00 per hour. Full benefits from day one.", (63440, 70720)),
+        ("The hiring range for this position is $88,000 to $104,000.", (88000, 104000)),
+        ("Spend $2 - $3 per hour of downtime less: that is the job.", None),
+        ("Budget of $1M - $2M a year for capital projects.", None),
     ],
 )
 def test_salary_from_description_only_from_pay_sentences(text, annual):
