@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from scrapy.http import Response
 
@@ -36,6 +36,25 @@ class AshbySpider(JobSpider):
     kind = "ashby"
     api_base = "https://api.ashbyhq.com"
     board_key = "board"
+    keys = frozenset({"board"})
+    required = (("board",),)
+    url_patterns = (r"^https?://jobs\.ashbyhq\.com/[^/?#]+",)
+
+    @classmethod
+    def entry_from_url(cls, url: str) -> dict[str, Any] | None:
+        """`https://jobs.ashbyhq.com/Acme/…` → `board = "Acme"` (case kept: Ashby's is case-sensitive)."""
+        if super().entry_from_url(url) is None:
+            return None
+        return {"board": unquote(urlsplit(url).path.strip("/").split("/")[0])}
+
+    @classmethod
+    def check_entry(cls, entry: dict[str, Any]) -> None:
+        # The job-board API never names the employer: without `company` every posting is dropped.
+        if not entry.get("company"):
+            raise ValueError(
+                "an Ashby board needs `company` (the Ashby API does not name the employer), "
+                'e.g. company = "Acme Foods"'
+            )
 
     async def start(self) -> AsyncIterator[Any]:
         yield self.request(
@@ -51,6 +70,8 @@ class AshbySpider(JobSpider):
             self.fail("no `jobs` list in the response", url=response.url, key="shape")
             return
         listed = [job for job in jobs if job.get("isListed", True) is not False]
+        if self.probe:
+            self.probe_total = len(listed)
         if not listed:
             self.report_empty(response)
             return
@@ -70,7 +91,7 @@ class AshbySpider(JobSpider):
         compensation = job.get("compensation") or {}
         extra = {"department": job.get("department"), "team": job.get("team"), "board": self.board}
         return self.make_item(
-            external_id=f"ashby:{self.board}:{job['id']}",
+            external_id=self.external_id(job["id"]),
             title=job.get("title"),
             url=job.get("jobUrl"),
             apply_url=job.get("applyUrl"),

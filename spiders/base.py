@@ -10,6 +10,7 @@ from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit, urlunsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import JsonRequest, Request, Response
@@ -17,6 +18,14 @@ from twisted.python.failure import Failure
 
 from spiders.items import JobItem
 from spiders.sources import Source
+
+# Drop reasons of the pipeline that mean the source entry lacks something, and the fix.
+DATA_DROP_FIXES: dict[str, str] = {
+    "no_company": 'the source names no employer: add `company = "…"` to the sources entry',
+    "no_title": "the source gives no job titles: check the entry's URL and `kind`",
+    "no_external_id": "the source gives no job ids: check the entry's URL and `kind`",
+    "no_date": "the source gives no posting dates: check the entry's URL and `kind`",
+}
 
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
@@ -68,22 +77,95 @@ class JobSpider(scrapy.Spider):
     """
 
     kind: ClassVar[str] = ""
+    # -- the kind's contract with the sources file (KIND-SPEC.md) -----------------------------
+    #: Kind-specific keys a sources entry may carry (the common ones are always allowed).
+    keys: ClassVar[frozenset[str]] = frozenset()
+    #: Each inner tuple: at least one of these keys must be present.
+    required: ClassVar[tuple[tuple[str, ...], ...]] = ()
+    #: The schedule of an entry without `schedule`.
+    default_schedule: ClassVar[str] = "every 12h"
+    #: Seconds: a more frequent schedule is raised to this (the source asks for it).
+    min_interval: ClassVar[int | None] = None
+    #: Regexes (ours, on a URL a person pasted) of career-site URLs this kind reads.
+    url_patterns: ClassVar[tuple[str, ...]] = ()
+    #: Kind-specific keys holding URLs: only http(s) is accepted in them.
+    url_keys: ClassVar[tuple[str, ...]] = ()
+    #: Generic kinds (a feed, a page with JSON-LD) are tried last when recognising a URL.
+    generic: ClassVar[bool] = False
+    #: What a probe's one request shows: `andon sources add` prints it.
+    probe_total: int | None = None
+    probe_company: str | None = None
     #: The host API requests go to when a path is given to `url()`.
     api_base: ClassVar[str] = ""
     #: The sources-file key a 404 points at ("check `board` in the sources file").
     board_key: ClassVar[str] = "board"
     handle_httpstatus_list: ClassVar[list[int]] = list(range(400, 600))
 
-    def __init__(self, source: Source, **kwargs: Any) -> None:
+    def __init__(self, source: Source, *, probe: bool = False, **kwargs: Any) -> None:
         super().__init__(name=self.name, **kwargs)
         self.source = source
         self.errors: list[str] = []
+        # Probe mode (`andon sources add/check`): the first listing request only, no paging,
+        # no detail requests; `probe_total`/`probe_company` say what the source answered.
+        self.probe = probe
+        self.probe_total = None
+        self.probe_company = None
+        self.drop_reasons: dict[str, int] = {}
+        self.kept = 0
+
+    # -- the kind's metadata -------------------------------------------------------------------
+
+    @classmethod
+    def entry_from_url(cls, url: str) -> dict[str, Any] | None:
+        """The kind-specific entry keys for a pasted URL (`{"url": url}` when a pattern matches),
+        or None when the URL is not this kind's."""
+        if any(re.search(p, url, re.IGNORECASE) for p in cls.url_patterns):
+            return {"url": url}
+        return None
+
+    @classmethod
+    def check_entry(cls, entry: dict[str, Any]) -> None:
+        """Kind-specific validation of a raw entry: raise ValueError naming the key to fix."""
+
+    @classmethod
+    def prepare_options(cls, options: dict[str, Any]) -> dict[str, Any]:
+        """The entry's options as the spider reads them (after `check_entry` accepted them)."""
+        return options
+
+    def external_id(self, raw_id: Any) -> str:
+        """The stable id of a posting: `{kind}:{board}:{raw id}`."""
+        return f"{self.kind}:{self.board}:{raw_id}"
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         if not isinstance(kwargs.get("source"), Source):
             raise TypeError(f"{cls.__name__} needs source=<spiders.sources.Source>")
-        return super().from_crawler(crawler, *args, **kwargs)
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.on_item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(spider.on_item_dropped, signal=signals.item_dropped)
+        return spider
+
+    # -- no silent losses ---------------------------------------------------------------------
+
+    def on_item_scraped(self, item: Any = None, **kwargs: Any) -> None:
+        self.kept += 1
+
+    def on_item_dropped(self, item: Any = None, exception: Any = None, **kwargs: Any) -> None:
+        reason = str(exception or "").split(":", 1)[0].strip()
+        self.drop_reasons[reason] = self.drop_reasons.get(reason, 0) + 1
+
+    def closed(self, reason: str) -> None:
+        """A crawl that kept nothing because every item lacked the same field is an error."""
+        if reason != "finished" or self.kept or self.errors:
+            return
+        data_drops = {r: n for r, n in self.drop_reasons.items() if r in DATA_DROP_FIXES}
+        if len(data_drops) == 1 and sum(data_drops.values()) == sum(self.drop_reasons.values()):
+            why, count = next(iter(data_drops.items()))
+            self.fail(
+                f"kept 0: all {count} postings were dropped ({why}) — {DATA_DROP_FIXES[why]}",
+                url=None,
+                key=f"all_dropped_{why}",
+            )
 
     # -- URLs and requests --------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 from scrapy.http import Response
 from scrapy.selector import Selector
@@ -37,6 +37,26 @@ class GreenhouseSpider(JobSpider):
     kind = "greenhouse"
     api_base = "https://boards-api.greenhouse.io"
     board_key = "board"
+    keys = frozenset({"board"})
+    required = (("board",),)
+    url_patterns = (
+        r"^https?://(?:job-)?boards(?:\.eu)?\.greenhouse\.io/(?:embed/job_board\?for=)?[\w.-]+",
+        r"^https?://boards-api\.greenhouse\.io/v1/boards/[\w.-]+",
+    )
+
+    @classmethod
+    def entry_from_url(cls, url: str) -> dict[str, Any] | None:
+        """`https://boards.greenhouse.io/acme/jobs/1` (or the embed and API URLs) → `board = "acme"`."""
+        if super().entry_from_url(url) is None:
+            return None
+        parts = urlsplit(url)
+        segments = [s for s in parts.path.split("/") if s]
+        if segments[:2] == ["v1", "boards"] and len(segments) > 2:
+            return {"board": segments[2]}
+        if segments[:2] == ["embed", "job_board"]:
+            board = parse_qs(parts.query).get("for", [""])[0]
+            return {"board": board} if board else None
+        return {"board": segments[0]} if segments else None
 
     async def start(self) -> AsyncIterator[Any]:
         yield self.request(f"/v1/boards/{quote(self.board)}/jobs?content=true", self.parse)
@@ -49,6 +69,11 @@ class GreenhouseSpider(JobSpider):
         if jobs is None:
             self.fail("no `jobs` list in the response", url=response.url, key="shape")
             return
+        if self.probe:
+            self.probe_total = len(jobs)
+            self.probe_company = next(
+                (c for j in jobs if (c := text_or_none(j.get("company_name")))), None
+            )
         if not jobs:
             self.report_empty(response)
             return
@@ -72,7 +97,7 @@ class GreenhouseSpider(JobSpider):
             "language": job.get("language"),
         }
         return self.make_item(
-            external_id=f"greenhouse:{self.board}:{job['id']}",
+            external_id=self.external_id(job["id"]),
             title=job.get("title"),
             company=text_or_none(job.get("company_name")),
             url=job.get("absolute_url"),

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from scrapy.http import Response
 
 from spiders.base import JobSpider, text_or_none
+from spiders.sources import DAY
 
 DEFAULT_MAX_PAGES = 25  # a full browse is ~5,000 requests; Himalayas asks for one sweep a day
 
@@ -45,7 +46,35 @@ class HimalayasSpider(JobSpider):
     kind = "himalayas"
     api_base = "https://himalayas.app"
     board_key = "search"
+    keys = frozenset({"params", "watermark", "max_pages"})
+    # Himalayas refreshes its data once a day and asks not to be polled more often.
+    default_schedule = "daily"
+    min_interval = DAY
+    # The browse or search pages and their API; `/jobs/rss` is a feed (the rss kind reads it).
+    url_patterns = (r"^https?://(?:www\.)?himalayas\.app/jobs(?:/api(?:/search)?)?/?(?:[?#].*)?$",)
     custom_settings = {"CONCURRENT_REQUESTS_PER_DOMAIN": 1}
+
+    @classmethod
+    def entry_from_url(cls, url: str) -> dict[str, Any] | None:
+        """The board itself; a `q=` in the URL becomes `search`."""
+        if super().entry_from_url(url) is None:
+            return None
+        query = parse_qs(urlsplit(url).query).get("q", [""])[0].strip()
+        return {"search": query} if query else {}
+
+    @classmethod
+    def check_entry(cls, entry: dict[str, Any]) -> None:
+        params = entry.get("params")
+        if params is not None and not isinstance(params, dict):
+            raise ValueError('`params` must be a table, e.g. {seniority = "Manager"}')
+        if entry.get("watermark") not in (None, ""):
+            try:
+                watermark_seconds(entry["watermark"])
+            except (TypeError, ValueError):
+                raise ValueError("`watermark` must be an ISO date or epoch seconds") from None
+
+    def external_id(self, raw_id: Any) -> str:
+        return f"{self.kind}:{raw_id}"
 
     def not_found_message(self) -> str:
         return "the Himalayas API answered 404 — has the endpoint moved? (check `base_url`)"
@@ -77,6 +106,11 @@ class HimalayasSpider(JobSpider):
             self._logged_comments = True
             self.logger.info("%s: Himalayas API comments: %s", self.source.name, comments)
         jobs = data.get("jobs") or []
+        if self.probe:
+            total = data.get("totalCount")
+            self.probe_total = total if isinstance(total, int) else len(jobs)
+            yield from (self.build_item(job) for job in jobs)
+            return
         if not jobs:
             if page == 1:
                 self.report_empty(response)
@@ -125,7 +159,7 @@ class HimalayasSpider(JobSpider):
             "worldwide": not restrictions,
         }
         return self.make_item(
-            external_id=f"himalayas:{guid}",
+            external_id=self.external_id(guid),
             title=job.get("title"),
             company=text_or_none(job.get("companyName")),
             url=guid,

@@ -17,6 +17,15 @@ from scrapy.utils.sitemap import Sitemap
 from spiders.base import JobSpider, first, text_or_none
 
 DEFAULT_MAX_PAGES = 500
+PROBE_PAGES = 3  # job pages a probe opens when the start page itself carries no JobPosting
+# A path that looks like a job page, in the languages of the plants andon covers; followed on
+# the start page's own host when the entry has no `link_pattern`.
+_JOB_PATH = re.compile(
+    r"(?:^|[/_.\-])(?:jobs?|careers?|positions?|openings?|vacanc(?:y|ies)|stellen\w{0,8}|"
+    r"stellenangebot\w{0,2}|emplois?|empleos?|offres?|ofertas?|vagas?|karriere|requisitions?|"
+    r"postings?|jobdetail\w{0,4}|job-detail\w{0,4}|opportunit(?:y|ies))(?:[/_.\-?]|$)",
+    re.IGNORECASE,
+)
 _PLURAL_TITLE = re.compile(
     r"\b(jobs|positions|vacancies|openings|careers)\b|^\s*[\d,.]+\+?\s", re.I
 )
@@ -235,7 +244,8 @@ class JsonLdSpider(JobSpider):
 
     `start_urls` are job pages or listing pages: a page with JobPosting objects yields them;
     a page without follows its links that match `link_pattern` (a regex on the absolute URL)
-    one level deep. `sitemap` is a sitemap.xml or sitemap index whose page URLs matching
+    one level deep; without `link_pattern`, its links on the same host whose path looks like a
+    job page (job, jobs, careers, position, opening, vacancy, stellen, emploi, empleo, ...). `sitemap` is a sitemap.xml or sitemap index whose page URLs matching
     `link_pattern` are fetched as job pages. A JobPosting needs a `datePosted` and a title that
     is not a plural listing ("… jobs in …", as on search-result pages). The external id is
     `identifier.value` with the organisation, else the page's canonical URL. `max_pages`
@@ -245,9 +255,53 @@ class JsonLdSpider(JobSpider):
     name = "jsonld"
     kind = "jsonld"
     board_key = "start_urls"
+    keys = frozenset({"start_urls", "sitemap", "link_pattern", "max_pages"})
+    required = (("start_urls", "sitemap"),)
+    default_schedule = "daily"
+    url_keys = ("sitemap",)
+    url_patterns = (r"^https?://[^/?#]+",)
+    generic = True
+
+    @classmethod
+    def entry_from_url(cls, url: str) -> dict[str, Any] | None:
+        """Any web page: a sitemap (`…sitemap….xml`) or a start page."""
+        if super().entry_from_url(url) is None:
+            return None
+        path = urlsplit(url).path.lower()
+        if "sitemap" in path and path.endswith((".xml", ".xml.gz")):
+            return {"sitemap": url}
+        return {"start_urls": [url]}
+
+    @classmethod
+    def check_entry(cls, entry: dict[str, Any]) -> None:
+        from spiders.sources import check_http_url
+
+        start_urls = entry.get("start_urls")
+        if start_urls is not None:
+            urls = [start_urls] if isinstance(start_urls, str) else start_urls
+            if not isinstance(urls, list):
+                raise ValueError("`start_urls` must be a list of URLs")
+            for u in urls:
+                check_http_url(u, "start_urls")
+        link_pattern = entry.get("link_pattern")
+        if link_pattern is not None:
+            try:
+                re.compile(link_pattern)
+            except (re.error, TypeError) as exc:
+                raise ValueError(f"`link_pattern` {link_pattern!r} is not a regex: {exc}") from None
+        max_pages = entry.get("max_pages")
+        if max_pages is not None and (not isinstance(max_pages, int) or max_pages < 1):
+            raise ValueError("`max_pages` must be a positive whole number")
+
+    @classmethod
+    def prepare_options(cls, options: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(options.get("start_urls"), str):
+            options = {**options, "start_urls": [options["start_urls"]]}
+        return options
 
     async def start(self) -> AsyncIterator[Any]:
         self.items_found = 0
+        self.skipped_no_date = 0
         self.pages_requested = 0
         pattern = self.source.option("link_pattern")
         self.link_pattern = re.compile(pattern) if pattern else None
@@ -273,9 +327,15 @@ class JsonLdSpider(JobSpider):
             self.warn(msg, url=response.url, key=key)
         return False
 
+    @property
+    def max_pages(self) -> int:
+        if self.probe:
+            return PROBE_PAGES
+        return int(self.source.option("max_pages") or DEFAULT_MAX_PAGES)
+
     def follow(self, url: str, callback: Any) -> Any:
-        if self.pages_requested >= int(self.source.option("max_pages") or DEFAULT_MAX_PAGES):
-            if self.pages_requested == int(self.source.option("max_pages") or DEFAULT_MAX_PAGES):
+        if self.pages_requested >= self.max_pages:
+            if self.pages_requested == self.max_pages and not self.probe:
                 self.warn("max_pages reached; not following more links", key="max_pages")
                 self.pages_requested += 1
             return None
@@ -300,6 +360,7 @@ class JsonLdSpider(JobSpider):
             fields = posting_fields(posting, page_url=page_url)
             if not fields["posted"]:
                 self.crawler.stats.inc_value("andon/jsonld/skipped_no_date")
+                self.skipped_no_date += 1
                 continue
             if not fields["title"] or _PLURAL_TITLE.search(fields["title"]):
                 self.crawler.stats.inc_value("andon/jsonld/skipped_listing")
@@ -307,32 +368,47 @@ class JsonLdSpider(JobSpider):
             found += 1
             self.items_found += 1
             yield self.make_item(**fields)
+        if response.meta.get("start_page") and self.probe and found:
+            self.probe_total = found
         if found or not response.meta.get("start_page"):
             return
         # A listing page: follow its links to job pages.
-        if self.link_pattern is None:
-            self.fail(
-                "no JobPosting on this start page and no `link_pattern` to follow links to job pages",
-                url=response.url,
-                key="no_postings",
+        links = self.job_links(response)
+        if self.probe:
+            self.probe_total = len(links)
+        if not links:
+            what = (
+                f"no link matches link_pattern {self.link_pattern.pattern!r}"
+                if self.link_pattern is not None
+                else "no link on the same host looks like a job page (add `link_pattern`, "
+                "a regex on the job pages' URLs)"
             )
+            self.fail(f"no JobPosting on this page and {what}", url=response.url, key="no_postings")
             return
+        for link in links:
+            if (req := self.follow(link, self.parse_page)) is not None:
+                yield req
+
+    def job_links(self, response: Response) -> list[str]:
+        """The start page's links to follow: those matching `link_pattern`, else the same-host
+        links whose path looks like a job page (job, careers, stellen, emploi, ...)."""
         base = self.public_url(response)
-        seen: set[str] = set()
+        host = urlsplit(base).hostname
+        links: list[str] = []
+        seen: set[str] = {base.split("#")[0]}
         for href in response.xpath("//a/@href").getall():
-            link = urljoin(base, href.strip())
-            if urlsplit(link).scheme not in ("http", "https") or link in seen:
+            link = urljoin(base, href.strip()).split("#")[0]
+            parts = urlsplit(link)
+            if parts.scheme not in ("http", "https") or link in seen:
                 continue
-            if self.link_pattern.search(link):
+            if self.link_pattern is not None:
+                wanted = bool(self.link_pattern.search(link))
+            else:
+                wanted = parts.hostname == host and bool(_JOB_PATH.search(parts.path[:300]))
+            if wanted:
                 seen.add(link)
-                if (req := self.follow(link, self.parse_page)) is not None:
-                    yield req
-        if not seen:
-            self.fail(
-                f"no JobPosting on this page and no link matches link_pattern {self.link_pattern.pattern!r}",
-                url=response.url,
-                key="no_postings",
-            )
+                links.append(link)
+        return links
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         if not self.checked(response):
@@ -364,7 +440,20 @@ class JsonLdSpider(JobSpider):
                 if (req := self.follow(link, self.parse_page)) is not None:
                     yield req
         self.crawler.stats.inc_value("andon/jsonld/sitemap_urls", matched)
+        if self.probe:
+            self.probe_total = (self.probe_total or 0) + matched
 
     def closed(self, reason: str) -> None:
         if reason == "finished" and not getattr(self, "items_found", 0) and not self.errors:
-            self.fail("found no JobPosting on any page", url=None, key="no_postings")
+            skipped = getattr(self, "skipped_no_date", 0)
+            if skipped:
+                self.fail(
+                    f"kept 0: all {skipped} JobPostings lack `datePosted` (andon needs a posting "
+                    "date) — ask the site to add it, or read the site through its feed instead",
+                    url=None,
+                    key="all_dropped_no_date",
+                )
+            else:
+                self.fail("found no JobPosting on any page", url=None, key="no_postings")
+            return
+        super().closed(reason)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from scrapy.http import Response
 
@@ -24,7 +24,33 @@ class LeverSpider(JobSpider):
     name = "lever"
     kind = "lever"
     board_key = "site"
+    keys = frozenset({"site", "eu"})
+    required = (("site",),)
+    url_patterns = (r"^https?://jobs\.(?:eu\.)?lever\.co/[^/?#]+",)
     custom_settings = {"DOWNLOAD_DELAY": 1.0}  # Lever's robots.txt asks for Crawl-delay: 1
+
+    @classmethod
+    def entry_from_url(cls, url: str) -> dict[str, Any] | None:
+        """`https://jobs.lever.co/acme/…` → `site = "acme"` (`eu = true` on jobs.eu.lever.co)."""
+        if super().entry_from_url(url) is None:
+            return None
+        parts = urlsplit(url)
+        site = unquote(parts.path.strip("/").split("/")[0])
+        entry: dict[str, Any] = {"site": site}
+        if parts.hostname and ".eu." in parts.hostname:
+            entry["eu"] = True
+        return entry
+
+    @classmethod
+    def check_entry(cls, entry: dict[str, Any]) -> None:
+        # The Postings API never names the employer: without `company` every posting is dropped.
+        if not entry.get("company"):
+            raise ValueError(
+                "a Lever site needs `company` (the Lever API does not name the employer), "
+                'e.g. company = "Acme Foods"'
+            )
+        if not isinstance(entry.get("eu", False), bool):
+            raise ValueError("`eu` must be true or false")
 
     @property
     def api_base(self) -> str:  # type: ignore[override]
@@ -45,6 +71,8 @@ class LeverSpider(JobSpider):
                 key="shape",
             )
             return
+        if self.probe:
+            self.probe_total = len(data)
         if not data:
             self.report_empty(response, "postings")
             return
@@ -71,7 +99,7 @@ class LeverSpider(JobSpider):
             "site": self.board,
         }
         return self.make_item(
-            external_id=f"lever:{self.board}:{posting['id']}",
+            external_id=self.external_id(posting["id"]),
             title=posting.get("text"),
             url=posting.get("hostedUrl"),
             apply_url=posting.get("applyUrl"),

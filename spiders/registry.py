@@ -1,30 +1,61 @@
-"""Which spider class crawls which source kind."""
+"""Which spider class crawls which source kind: every `JobSpider` subclass with a `kind` in `spiders/`.
+
+A kind is one module of this package; nothing here names one. Adding `spiders/foo.py` with a
+`JobSpider` subclass whose `kind = "foo"` makes `kind = "foo"` usable in the sources file.
+"""
 
 from __future__ import annotations
 
-from spiders.ashby import AshbySpider
-from spiders.base import JobSpider
-from spiders.greenhouse import GreenhouseSpider
-from spiders.himalayas import HimalayasSpider
-from spiders.jsonld import JsonLdSpider
-from spiders.lever import LeverSpider
-from spiders.rss import RssSpider
-from spiders.smartrecruiters import SmartRecruitersSpider
-from spiders.workday import WorkdaySpider
+import importlib
+import inspect
+import pkgutil
 
-SPIDERS: dict[str, type[JobSpider]] = {
-    cls.kind: cls
-    for cls in (
-        WorkdaySpider,
-        SmartRecruitersSpider,
-        GreenhouseSpider,
-        LeverSpider,
-        AshbySpider,
-        HimalayasSpider,
-        JsonLdSpider,
-        RssSpider,
-    )
-}
+import spiders
+from spiders.base import JobSpider
+
+# Modules of the package that hold no kind (importing them would only cost time, or pull
+# optional dependencies such as Redis).
+_NOT_KINDS = frozenset(
+    {
+        "base",
+        "collect",
+        "distributed",
+        "items",
+        "middlewares",
+        "probe",
+        "registry",
+        "runner",
+        "settings",
+        "sources",
+        "urlkinds",
+    }
+)
+
+
+def discover() -> dict[str, type[JobSpider]]:
+    """Import every module of `spiders/` and collect its spider classes by `kind`.
+
+    Two classes claiming one kind is a programming error and raises `RuntimeError`.
+    """
+    found: dict[str, type[JobSpider]] = {}
+    for info in sorted(pkgutil.iter_modules(spiders.__path__), key=lambda m: m.name):
+        if info.name in _NOT_KINDS or info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"spiders.{info.name}")
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if not (issubclass(cls, JobSpider) and cls.kind and cls.__module__ == module.__name__):
+                continue
+            other = found.get(cls.kind)
+            if other is not None and other is not cls:
+                raise RuntimeError(
+                    f"kind {cls.kind!r} is claimed by {other.__module__}.{other.__name__} "
+                    f"and {cls.__module__}.{cls.__name__}"
+                )
+            found[cls.kind] = cls
+    return found
+
+
+SPIDERS: dict[str, type[JobSpider]] = discover()
 
 
 def spider_for(kind: str) -> type[JobSpider]:
@@ -35,3 +66,8 @@ def spider_for(kind: str) -> type[JobSpider]:
         raise KeyError(
             f"no spider for kind {kind!r}; known: {', '.join(sorted(SPIDERS))}"
         ) from None
+
+
+def recognition_order() -> list[type[JobSpider]]:
+    """The spider classes in the order a pasted URL is tried: specific kinds, then generic ones."""
+    return sorted(SPIDERS.values(), key=lambda cls: (cls.generic, cls.kind))

@@ -13,8 +13,14 @@ from spiders.base import JobSpider, text_or_none
 
 # Feeds whose terms ask for a credit line, by host.
 ATTRIBUTION = {"himalayas.app": "Himalayas", "weworkremotely.com": "We Work Remotely"}
-# Feeds whose item title is "Company: Title".
+# Feeds whose item title is "Company: Title" even when an item names a company otherwise.
 COMPANY_IN_TITLE_HOSTS = ("weworkremotely.com",)
+# A pasted URL that is a feed: by its path or its query.
+FEED_URL = (
+    r"^https?://[^?#]*(?:\.rss|\.atom|/rss|/atom|/feeds?)(?:\.xml)?/?(?:[?#].*)?$",
+    r"^https?://[^?#]*\.xml(?:[?#].*)?$",
+    r"^https?://[^#]*[?&](?:format|type|output)=(?:rss|atom|feed)\b",
+)
 
 
 def local(tag: Any) -> str:
@@ -95,7 +101,8 @@ class RssSpider(JobSpider):
 
     Maps title, link, guid/id, description/summary, content:encoded/content, pubDate/published,
     categories, and the Himalayas extensions (companyName, locationRestriction, expiryDate).
-    `company_in_title = true` splits "Company: Title" (default on for We Work Remotely);
+    `company_in_title = true` splits "Company: Title" (default on for We Work Remotely; when
+    unset, an item that names no company, in a source without `company`, is split too);
     `attribution` credits the source (default "Himalayas" / "We Work Remotely" for their feeds).
     The external id is `rss:` + the guid (else the link).
     """
@@ -103,6 +110,25 @@ class RssSpider(JobSpider):
     name = "rss"
     kind = "rss"
     board_key = "feed"
+    keys = frozenset({"feed", "company_in_title"})
+    required = (("feed", "url"),)
+    url_keys = ("feed",)
+    url_patterns = FEED_URL
+    generic = True
+
+    @classmethod
+    def entry_from_url(cls, url: str) -> dict[str, Any] | None:
+        if super().entry_from_url(url) is None:
+            return None
+        return {"feed": url}
+
+    @classmethod
+    def check_entry(cls, entry: dict[str, Any]) -> None:
+        if not isinstance(entry.get("company_in_title", False), bool):
+            raise ValueError("`company_in_title` must be true or false")
+
+    def external_id(self, raw_id: Any) -> str:
+        return f"{self.kind}:{raw_id}"
 
     @property
     def feed_url(self) -> str:
@@ -128,27 +154,41 @@ class RssSpider(JobSpider):
                 key="not_feed",
             )
             return
+        if self.probe:
+            self.probe_total = len(entries)
         if not entries:
             self.report_empty(response, "feed items")
             return
         host = (urlsplit(self.feed_url).hostname or "").removeprefix("www.")
         attribution = self.source.option("attribution") or ATTRIBUTION.get(host)
         split = self.source.option("company_in_title")
-        if split is None:
-            split = host in COMPANY_IN_TITLE_HOSTS
+        if split is None and host in COMPANY_IN_TITLE_HOSTS:
+            split = True
         for entry in entries:
-            item = self.build_item(entry, flavour, attribution=attribution, split=bool(split))
+            item = self.build_item(entry, flavour, attribution=attribution, split=split)
             if item is not None:
                 yield item
 
     def build_item(
-        self, entry: dict[str, list[Any]], flavour: str, *, attribution: str | None, split: bool
+        self,
+        entry: dict[str, list[Any]],
+        flavour: str,
+        *,
+        attribution: str | None,
+        split: bool | None,
     ) -> Any:
+        """One item. `split`: True splits "Company: Title", False never does, None (unset)
+        splits only an item that names no company when the entry has no `company` either."""
         title = _one(entry, "title")
-        company = _one(entry, "companyName")
+        company = text_or_none(_one(entry, "companyName"))
+        if split is None:
+            split = not (
+                company or text_or_none(_one(entry, "author")) or self.source.option("company")
+            )
         if split and title and ": " in title:
             named, _, rest = title.partition(": ")
-            company, title = company or named.strip(), rest.strip()
+            if named.strip() and rest.strip():
+                company, title = company or named.strip(), rest.strip()
         link = _one(entry, "link") if flavour == "rss" else _atom_link(entry)
         guid = _one(entry, "guid", "id") or link
         if not guid:
@@ -164,7 +204,7 @@ class RssSpider(JobSpider):
             "summary": _one(entry, "description", "summary"),
         }
         return self.make_item(
-            external_id=f"rss:{guid}",
+            external_id=self.external_id(guid),
             title=title,
             company=text_or_none(company) or text_or_none(_one(entry, "author")),
             url=link or (guid if str(guid).startswith("http") else None),

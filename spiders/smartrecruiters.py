@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from scrapy.http import Response
 from twisted.python.failure import Failure
@@ -30,6 +30,16 @@ class SmartRecruitersSpider(JobSpider):
     kind = "smartrecruiters"
     api_base = "https://api.smartrecruiters.com"
     board_key = "company"
+    required = (("company",),)
+    url_patterns = (r"^https?://(?:jobs|careers)\.smartrecruiters\.com/[^/?#]+",)
+
+    @classmethod
+    def entry_from_url(cls, url: str) -> dict[str, Any] | None:
+        """`https://jobs.smartrecruiters.com/BoschGroup/…` → `company = "BoschGroup"`."""
+        if super().entry_from_url(url) is None:
+            return None
+        ident = urlsplit(url).path.strip("/").split("/")[0]
+        return {"company": unquote(ident)} if ident else None
 
     def list_path(self, offset: int, *, search: str | None, limit: int = PAGE_SIZE) -> str:
         params: dict[str, Any] = {"limit": limit, "offset": offset}
@@ -57,6 +67,12 @@ class SmartRecruitersSpider(JobSpider):
         offset: int = response.meta["offset"]
         total = int(data.get("totalFound") or 0)
         postings = data.get("content") or []
+        if self.probe:
+            self.probe_total = total
+            named = {text_or_none((p.get("company") or {}).get("name")) for p in postings}
+            self.probe_company = next((n for n in sorted(named - {None})), None)  # type: ignore[type-var]
+            yield from (self.build_item(p) for p in postings)
+            return
         if offset == 0 and total == 0:
             if self.source.search:
                 # A narrow search may match nothing; check the company itself has postings.
@@ -144,7 +160,7 @@ class SmartRecruitersSpider(JobSpider):
             "language": (posting.get("language") or {}).get("code"),
         }
         return self.make_item(
-            external_id=f"smartrecruiters:{self.board}:{job_id}",
+            external_id=self.external_id(job_id),
             title=posting.get("name"),
             company=text_or_none(company.get("name")),
             url=posting.get("postingUrl")

@@ -12,10 +12,8 @@ from urllib.parse import urlsplit
 
 logger = logging.getLogger(__name__)
 
-KINDS = ("workday", "smartrecruiters", "greenhouse", "lever", "ashby", "himalayas", "jsonld", "rss")
-
-# Keys every entry may carry; everything else lands in `Source.options` and must be known
-# for the kind, so a typo ("boards = ...") is an error instead of a silently empty crawl.
+# Keys every entry may carry, whatever its kind; a kind adds its own (`JobSpider.keys`), and
+# anything else is an error, so a typo ("boards = ...") never becomes a silently empty crawl.
 COMMON_KEYS = frozenset(
     {
         "name",
@@ -27,44 +25,13 @@ COMMON_KEYS = frozenset(
         "unverified",
         "company",
         "attribution",
+        "allow_private",
     }
 )
-KIND_KEYS: dict[str, frozenset[str]] = {
-    "workday": frozenset({"tenant", "site", "facets", "max_jobs"}),
-    "smartrecruiters": frozenset(),
-    "greenhouse": frozenset({"board"}),
-    "lever": frozenset({"site", "eu"}),
-    "ashby": frozenset({"board"}),
-    "himalayas": frozenset({"params", "watermark", "max_pages"}),
-    "jsonld": frozenset({"start_urls", "sitemap", "link_pattern", "max_pages"}),
-    "rss": frozenset({"feed", "company_in_title"}),
-}
-# Each inner tuple is "one of these is required".
-REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
-    "workday": (("url",),),
-    "smartrecruiters": (("company",),),
-    "greenhouse": (("board",),),
-    "lever": (("site",),),
-    "ashby": (("board",),),
-    "himalayas": (),
-    "jsonld": (("start_urls", "sitemap"),),
-    "rss": (("feed", "url"),),
-}
-URL_KEYS = ("url", "feed", "sitemap")
+# Common keys a spider reads through `Source.option` as well.
+_OPTION_KEYS = frozenset({"company", "attribution"})
 
 DAY = 24 * 3600
-DEFAULT_SCHEDULE: dict[str, str] = {
-    "workday": "every 12h",
-    "smartrecruiters": "every 12h",
-    "greenhouse": "every 12h",
-    "lever": "every 12h",
-    "ashby": "every 12h",
-    # Himalayas refreshes its data once a day and asks not to be polled more often.
-    "himalayas": "daily",
-    "jsonld": "daily",
-    "rss": "every 12h",
-}
-MIN_INTERVAL: dict[str, int] = {"himalayas": DAY}
 
 Schedule = tuple[Literal["interval"], int] | tuple[Literal["cron"], str]
 
@@ -90,6 +57,7 @@ class Source:
     base_url: str | None = None
     options: dict[str, Any] = field(default_factory=dict, hash=False)
     unverified: bool = False
+    allow_private: bool = False
 
     def option(self, key: str, default: Any = None) -> Any:
         return self.options.get(key, default)
@@ -131,7 +99,7 @@ def parse_schedule(text: str, *, kind: str | None = None) -> Schedule:
                 "nor a 5-field cron expression"
             )
         schedule = ("cron", " ".join(fields))
-    minimum = MIN_INTERVAL.get(kind or "")
+    minimum = _min_interval(kind)
     if minimum is None:
         return schedule
     if schedule[0] == "interval" and schedule[1] < minimum:
@@ -152,6 +120,24 @@ def parse_schedule(text: str, *, kind: str | None = None) -> Schedule:
             )
             return ("interval", minimum)
     return schedule
+
+
+def _spider_class(kind: Any) -> Any:
+    """The spider class of a kind (imported late: the spiders import this module)."""
+    from spiders.registry import SPIDERS
+
+    if not isinstance(kind, str) or kind not in SPIDERS:
+        raise ValueError(f"unknown kind {kind!r}; known kinds: {', '.join(sorted(SPIDERS))}")
+    return SPIDERS[kind]
+
+
+def _min_interval(kind: str | None) -> int | None:
+    if not kind:
+        return None
+    from spiders.registry import SPIDERS
+
+    cls = SPIDERS.get(kind)
+    return cls.min_interval if cls is not None else None
 
 
 def check_base_url(value: str) -> str:
@@ -178,79 +164,72 @@ def check_http_url(value: Any, key: str) -> str:
     return value
 
 
-def _source_from_entry(entry: Any, index: int) -> Source:
-    if not isinstance(entry, dict):
-        raise ValueError("each [[sources]] entry must be a table")
-    name = entry.get("name")
-    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.\-]*", name):
-        raise ValueError("`name` is required: letters, digits, '.', '_' and '-' only")
-    kind = entry.get("kind")
-    if kind not in KINDS:
-        raise ValueError(f"unknown kind {kind!r}; known kinds: {', '.join(KINDS)}")
-    allowed = COMMON_KEYS | KIND_KEYS[kind]
+def _check_keys(entry: dict[str, Any], cls: Any) -> None:
+    """Unknown keys, required keys and URL-valued keys, from the kind's metadata."""
+    kind = cls.kind
+    allowed = COMMON_KEYS | cls.keys
     unknown = sorted(set(entry) - allowed)
     if unknown:
         raise ValueError(
             f"unknown key(s) {', '.join(unknown)} for kind {kind!r}; "
             f"allowed: {', '.join(sorted(allowed))}"
         )
-    for group in REQUIRED[kind]:
+    for group in cls.required:
         if not any(entry.get(key) for key in group):
             wanted = " or ".join(f"`{k}`" for k in group)
             raise ValueError(f"kind {kind!r} needs {wanted}")
-    for key in URL_KEYS:
+    for key in ("url", *cls.url_keys):
         if entry.get(key) is not None:
             check_http_url(entry[key], key)
-    start_urls = entry.get("start_urls")
-    if start_urls is not None:
-        if isinstance(start_urls, str):
-            start_urls = [start_urls]
-        if not isinstance(start_urls, list):
-            raise ValueError("`start_urls` must be a list of URLs")
-        for u in start_urls:
-            check_http_url(u, "start_urls")
-    link_pattern = entry.get("link_pattern")
-    if link_pattern is not None:
-        try:
-            re.compile(link_pattern)
-        except (re.error, TypeError) as exc:
-            raise ValueError(f"`link_pattern` {link_pattern!r} is not a regex: {exc}") from None
-    facets = entry.get("facets")
-    if facets is not None and not (
-        isinstance(facets, dict) and all(isinstance(v, list) for v in facets.values())
-    ):
-        raise ValueError('`facets` must be a table of lists, e.g. {jobFamilyGroup = ["<id>"]}')
+
+
+def _check_common(entry: dict[str, Any]) -> None:
+    """The types of the common keys."""
+    for key in ("search", "company", "attribution"):
+        if entry.get(key) is not None and not isinstance(entry[key], str):
+            raise ValueError(f"`{key}` must be a string")
+    for key in ("unverified", "allow_private"):
+        if not isinstance(entry.get(key, False), bool):
+            raise ValueError(f"`{key}` must be true or false")
+    if entry.get("base_url") is not None and not isinstance(entry["base_url"], str):
+        raise ValueError("`base_url` must be a string")
+    if not isinstance(entry.get("schedule", ""), str):
+        raise ValueError("`schedule` must be a string")
+
+
+def _schedule_of(entry: dict[str, Any], cls: Any) -> str:
+    text = str(entry.get("schedule", cls.default_schedule)).strip()
+    parsed = parse_schedule(text)  # raises ValueError with the reason
+    if cls.min_interval and parse_schedule(text, kind=cls.kind) != parsed:
+        return "daily"  # the warning was logged by parse_schedule
+    return text
+
+
+def _source_from_entry(entry: Any, index: int) -> Source:
+    if not isinstance(entry, dict):
+        raise ValueError("each [[sources]] entry must be a table")
+    name = entry.get("name")
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.\-]*", name):
+        raise ValueError("`name` is required: letters, digits, '.', '_' and '-' only")
+    cls = _spider_class(entry.get("kind"))
+    _check_keys(entry, cls)
+    _check_common(entry)
+    schedule = _schedule_of(entry, cls)
+    cls.check_entry(entry)
     base_url = entry.get("base_url")
     if base_url is not None:
-        if not isinstance(base_url, str):
-            raise ValueError("`base_url` must be a string")
         base_url = check_base_url(base_url)
-    search = entry.get("search")
-    if search is not None and not isinstance(search, str):
-        raise ValueError("`search` must be a string")
-    unverified = entry.get("unverified", False)
-    if not isinstance(unverified, bool):
-        raise ValueError("`unverified` must be true or false")
-    schedule_text = entry.get("schedule", DEFAULT_SCHEDULE[kind])
-    if not isinstance(schedule_text, str):
-        raise ValueError("`schedule` must be a string")
-    schedule_text = schedule_text.strip()
-    parsed = parse_schedule(schedule_text)  # raises ValueError with the reason
-    minimum = MIN_INTERVAL.get(kind)
-    if minimum and parse_schedule(schedule_text, kind=kind) != parsed:
-        schedule_text = "daily"  # the warning was logged by parse_schedule
-    options = {k: v for k, v in entry.items() if k not in COMMON_KEYS - {"company", "attribution"}}
-    if start_urls is not None:
-        options["start_urls"] = start_urls
+    options = {k: v for k, v in entry.items() if k not in COMMON_KEYS - _OPTION_KEYS}
     return Source(
         name=name,
-        kind=kind,
+        kind=cls.kind,
         url=entry.get("url"),
-        search=search or None,
-        schedule=schedule_text,
+        search=entry.get("search") or None,
+        schedule=schedule,
         base_url=base_url,
-        options=options,
-        unverified=unverified,
+        options=cls.prepare_options(options),
+        unverified=entry.get("unverified", False),
+        allow_private=entry.get("allow_private", False),
     )
 
 

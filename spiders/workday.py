@@ -52,6 +52,46 @@ class WorkdaySpider(JobSpider):
     name = "workday"
     kind = "workday"
     board_key = "url"
+    keys = frozenset({"tenant", "site", "facets", "max_jobs"})
+    required = (("url",),)
+    url_patterns = (
+        r"^https?://[^/?#]+\.myworkdayjobs\.com/",
+        r"^https?://[^/?#]*myworkdaysite\.com/recruiting/",
+    )
+
+    @classmethod
+    def entry_from_url(cls, url: str) -> dict[str, Any] | None:
+        """The careers URL without a job path (`…/en-US/site/job/…` → `…/site`)."""
+        if super().entry_from_url(url) is None:
+            return None
+        host, tenant, site = tenant_and_site(url)
+        if not (tenant and site):
+            return None
+        parts = urlsplit(url)
+        if "/recruiting/" in parts.path:
+            return {"url": f"{host}/recruiting/{tenant}/{site}"}
+        return {"url": f"{host}/{site}"}
+
+    @classmethod
+    def check_entry(cls, entry: dict[str, Any]) -> None:
+        facets = entry.get("facets")
+        if facets is not None and not (
+            isinstance(facets, dict) and all(isinstance(v, list) for v in facets.values())
+        ):
+            raise ValueError('`facets` must be a table of lists, e.g. {jobFamilyGroup = ["<id>"]}')
+        _, tenant, site = tenant_and_site(str(entry.get("url") or ""))
+        if not (entry.get("tenant") or tenant) or not (entry.get("site") or site):
+            raise ValueError(
+                f"cannot tell the Workday tenant and site from `url` {entry.get('url')!r}: "
+                "use the careers page URL (https://{tenant}.wdN.myworkdayjobs.com/{site}) "
+                "or add `tenant` and `site`"
+            )
+        max_jobs = entry.get("max_jobs")
+        if max_jobs is not None and (not isinstance(max_jobs, int) or max_jobs < 0):
+            raise ValueError("`max_jobs` must be a whole number (0: no limit)")
+
+    def external_id(self, raw_id: Any) -> str:
+        return f"{self.kind}:{self.tenant}:{self.site}:{raw_id}"
 
     def __init__(self, source: Source, **kwargs: Any) -> None:
         super().__init__(source, **kwargs)
@@ -113,6 +153,10 @@ class WorkdaySpider(JobSpider):
         facets: dict[str, list[str]] = meta["facets"]
         postings = data.get("jobPostings") or []
         total = meta["total"]
+        if self.probe:
+            self.probe_total = int(data.get("total") or 0)
+            yield from (self.build_item(p, {}) for p in postings if p.get("externalPath"))
+            return
         if total is None:  # the first page's total holds; later pages may report 0
             total = int(data.get("total") or 0)
             if total == 0 and not postings:
@@ -219,7 +263,7 @@ class WorkdaySpider(JobSpider):
             "site": self.site,
         }
         return self.make_item(
-            external_id=f"workday:{self.tenant}:{self.site}:{job_id}",
+            external_id=self.external_id(job_id),
             title=info.get("title") or posting.get("title"),
             # hiringOrganization is often a legal entity ("IL00 Mellanox Technologies, Ltd."):
             # the operator's `company` name wins when set.

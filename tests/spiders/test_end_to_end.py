@@ -84,6 +84,7 @@ company = "Idealist Consulting"
 name = "lever-500"
 kind = "lever"
 site = "flaky"
+company = "Flaky"
 
 [[sources]]
 name = "ashby-highlight"

@@ -281,7 +281,7 @@ def test_lever(make_spider):
 
 
 def test_lever_eu_host_salary_and_404(make_spider):
-    spider = make_spider(kind="lever", site="acme", eu=True)
+    spider = make_spider(kind="lever", site="acme", eu=True, company="Acme")
     [req] = start_requests(spider)
     assert req.url == "https://api.eu.lever.co/v0/postings/acme?mode=json"
     posting = json.loads(
@@ -295,7 +295,7 @@ def test_lever_eu_host_salary_and_404(make_spider):
     }
     [item] = follow(req, body=json.dumps([posting]).encode())
     assert item.salary == posting["salaryRange"]
-    assert item.company is None  # Lever does not name the company and no `company` is set
+    assert item.company == "Acme"  # Lever does not name the company: the entry's `company`
     assert follow(req, "lever/handmade_error_404.json", status=404) == []
     assert "site 'acme' not found (404) — check `site`" in spider.errors[0]
 
@@ -441,11 +441,40 @@ def test_jsonld_listing_follows_matching_links(make_spider):
     assert item.salary["min"] == "$31.50"
 
 
-def test_jsonld_listing_without_pattern_is_an_error(make_spider):
+def test_jsonld_listing_without_pattern_follows_job_looking_links(make_spider):
     spider = make_spider(kind="jsonld", start_urls=["https://careers.acmefoods.example/careers"])
     [req] = start_requests(spider)
-    assert follow(req, "jsonld/handmade_acme_foods_careers_listing.html") == []
-    assert "no JobPosting on this start page and no `link_pattern`" in spider.errors[0]
+    requests = follow(req, "jsonld/handmade_acme_foods_careers_listing.html")
+    # same host, a job-looking path; not "/", "/about" or a mailto: link; duplicates once
+    assert [r.url for r in requests] == [
+        "https://careers.acmefoods.example/jobs/pm-1042-dairy-plant",
+        "https://careers.acmefoods.example/jobs/ss-2210-packaging?utm_source=list",
+        "https://careers.acmefoods.example/jobs?page=2",
+    ]
+    [item] = follow(requests[1], "jsonld/handmade_acme_foods_job_shift_supervisor.html")
+    assert item.title
+    assert follow(requests[2], "jsonld/handmade_acme_foods_careers_listing.html") == []
+    assert not spider.errors  # a followed page without a JobPosting is not an error
+
+
+def test_jsonld_listing_without_job_links_is_an_error(make_spider):
+    spider = make_spider(kind="jsonld", start_urls=["https://careers.acmefoods.example/careers"])
+    [req] = start_requests(spider)
+    page = b"<html><body><a href='/about'>About</a><a href='https://other.example/jobs/1'>x</a>"
+    assert follow(req, body=page) == []
+    assert "no link on the same host looks like a job page" in spider.errors[0]
+    assert "`link_pattern`" in spider.errors[0]
+
+
+def test_jsonld_follows_at_most_max_pages(make_spider):
+    spider = make_spider(
+        kind="jsonld", start_urls=["https://careers.acmefoods.example/careers"], max_pages=1
+    )
+    [req] = start_requests(spider)
+    requests = follow(req, "jsonld/handmade_acme_foods_careers_listing.html")
+    assert [r.url for r in requests] == [
+        "https://careers.acmefoods.example/jobs/pm-1042-dairy-plant"
+    ]
 
 
 def test_jsonld_skips_listings_and_undated(make_spider):

@@ -26,8 +26,8 @@ ENTRIES = {
     "workday": {"url": "https://hitachi.wd1.myworkdayjobs.com/hitachi"},
     "smartrecruiters": {"company": "BoschGroup"},
     "greenhouse": {"board": "amplitude"},
-    "lever": {"site": "idealistconsulting"},
-    "ashby": {"board": "HighlightTA"},
+    "lever": {"site": "idealistconsulting", "company": "Idealist Consulting"},
+    "ashby": {"board": "HighlightTA", "company": "HighlightTA"},
     "himalayas": {"search": "production manager"},
     "jsonld": {
         "start_urls": ["https://careers.acmefoods.example/careers"],

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 from config import DEFAULT_SOURCES
+from spiders.registry import SPIDERS
 from spiders.sources import (
-    DEFAULT_SCHEDULE,
-    KINDS,
     SourcesError,
     load_sources,
     parse_schedule,
@@ -52,9 +51,11 @@ def test_entry_fields_and_options():
 
 
 def test_default_schedule_per_kind():
-    for kind in KINDS:
-        assert parse_schedule(DEFAULT_SCHEDULE[kind])
-    assert one(name="x", kind="lever", site="x").schedule == DEFAULT_SCHEDULE["lever"]
+    for cls in SPIDERS.values():
+        assert parse_schedule(cls.default_schedule)
+    lever = one(name="x", kind="lever", site="x", company="X")
+    assert lever.schedule == SPIDERS["lever"].default_schedule == "every 12h"
+    assert one(name="j", kind="jsonld", sitemap="https://x/s.xml").schedule == "daily"
 
 
 @pytest.mark.parametrize(
@@ -102,8 +103,8 @@ def test_himalayas_at_most_daily(caplog):
         ([{"name": "a", "kind": "workday"}], "needs `url`"),
         (
             [
-                {"name": "a", "kind": "lever", "site": "x"},
-                {"name": "a", "kind": "lever", "site": "y"},
+                {"name": "a", "kind": "lever", "site": "x", "company": "X"},
+                {"name": "a", "kind": "lever", "site": "y", "company": "Y"},
             ],
             "source #2 'a': duplicate name 'a'",
         ),
@@ -120,7 +121,10 @@ def test_himalayas_at_most_daily(caplog):
         ([{"name": "a", "kind": "jsonld", "start_urls": ["data:text/html,x"]}], "not an http(s)"),
         ([{"name": "a", "kind": "workday", "url": "https://x", "schedule": "often"}], "often"),
         ([{"name": "a", "kind": "jsonld", "sitemap": "https://x", "link_pattern": "("}], "regex"),
-        ([{"name": "a", "kind": "lever", "site": "x", "unverified": "yes"}], "true or false"),
+        (
+            [{"name": "a", "kind": "lever", "site": "x", "company": "X", "unverified": "yes"}],
+            "true or false",
+        ),
     ],
 )
 def test_validation_errors_name_the_entry(entries, message):
