@@ -52,13 +52,17 @@ def place_key(
     city: str | None, region: str | None, country: str | None, workplace: str | None,
     location_text: str | None,
 ) -> str:  # fmt: skip
-    """Where the job is, coarse enough to match across sources and fine enough to split cities."""
-    if workplace == "remote" and not city:
-        return f"remote|{country or ''}"
+    """Where the job is, coarse enough to match across sources and fine enough to split cities.
+
+    A job placed only by its country is one key whether it says remote or not: an ATS lists it as
+    "Remote - US" and a remote-jobs board as "United States" (migration 0005 rewrote older keys).
+    """
     if city:
         return f"{' '.join(tokenize(city))}|{region or ''}|{country or ''}"
-    if region or country:
-        return f"|{region or ''}|{country or ''}"
+    if region:
+        return f"|{region}|{country or ''}"
+    if country or workplace == "remote":
+        return f"country|{country or ''}"
     return "text|" + " ".join(tokenize(location_text))
 
 

@@ -160,3 +160,55 @@ def test_valid_through_in_the_past_closes_a_posting(engine):
     with db.session_scope(engine) as s:
         statuses = sorted(p.status for p in s.execute(select(Posting)).scalars())
     assert statuses == ["closed", "open"]
+
+
+def test_a_remote_job_listed_as_remote_us_and_as_united_states_is_one_posting(engine):
+    """An ATS says "Remote - US" (workplace remote); a remote-jobs board says "United States"."""
+    ats = posting(
+        external_id="greenhouse:acme:77",
+        url="https://boards.greenhouse.io/acme/jobs/77",
+        location_text="Remote - US",
+        city=None,
+        region=None,
+        country="US",
+        latitude=None,
+        longitude=None,
+        workplace="remote",
+    )
+    board = posting(
+        source="himalayas",
+        external_id="https://himalayas.app/companies/acme/jobs/77",
+        url="https://himalayas.app/companies/acme/jobs/77",
+        location_text="United States",
+        city=None,
+        region=None,
+        country="US",
+        latitude=None,
+        longitude=None,
+        workplace=None,
+        attribution="Himalayas",
+    )
+    with db.session_scope(engine) as s:
+        store_batch(s, [ats], now=T0)
+    with db.session_scope(engine) as s:
+        res = store_batch(s, [board], now=T0 + timedelta(hours=1))
+    assert (res.new, res.merged) == (0, 1)
+    with db.session_scope(engine) as s:
+        assert _count(s, Posting) == 1
+        assert _count(s, PostingSource) == 2
+
+
+def test_a_remote_job_and_an_onsite_job_in_a_city_stay_apart(engine):
+    remote = posting(
+        external_id="greenhouse:acme:78",
+        url="https://boards.greenhouse.io/acme/jobs/78",
+        location_text="Remote - US",
+        city=None,
+        region=None,
+        latitude=None,
+        longitude=None,
+        workplace="remote",
+    )
+    with db.session_scope(engine) as s:
+        res = store_batch(s, [posting(), remote], now=T0)
+    assert res.new == 2
