@@ -12,6 +12,7 @@ from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.settings import Settings as ScrapySettings
 from twisted.python.failure import Failure
 
 from config import Settings, load_settings
@@ -153,8 +154,10 @@ def run_crawl(
     A Twisted reactor cannot be restarted: call this at most once per process (run crawls
     in a subprocess, as `python -m spiders.runner` does, when a long-lived process needs more).
     """
-    settings = scrapy_settings(app, item_pipelines=item_pipelines)
-    settings.update(extra_settings or {})
+    settings = ScrapySettings(scrapy_settings(app, item_pipelines=item_pipelines))
+    # Explicit overrides (`--set`, ANDON_SCRAPY_OVERRIDES, tests) win over a kind's own
+    # politeness in `custom_settings`, as `scrapy crawl -s` does.
+    settings.setdict(extra_settings or {}, priority="cmdline")
     process = CrawlerProcess(settings)
     runs: list[_Run] = []
     for source in sources:
