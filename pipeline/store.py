@@ -18,7 +18,6 @@ the same sighting first turns our insert into an update, not a duplicate.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,10 +28,12 @@ from sqlalchemy import insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from db import session_scope, utcnow
-from pipeline.keys import company_key, place_key, shingles, similarity, title_key, url_key
-from pipeline.models import CrawlRun, Posting, PostingSource
+from db import utcnow
+from pipeline.keys import company_key, place_key, shingles, similarity, title_key
+from pipeline.keys import url_key as full_url_key
+from pipeline.models import Posting, PostingSource
 from pipeline.record import CleanPosting
+from pipeline.storable import make_storable, storable_id
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ class BatchResult:
     merged: int = 0
     reopened: int = 0
     posting_ids: dict[tuple[str, str], int] = field(default_factory=dict)
+    # fields cut or stripped to be storable (`pipeline.storable`): name -> how many postings
+    cleaned: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: BatchResult) -> None:
         self.new += other.new
@@ -64,21 +67,37 @@ class BatchResult:
         self.merged += other.merged
         self.reopened += other.reopened
         self.posting_ids.update(other.posting_ids)
+        for name, count in other.cleaned.items():
+            self.cleaned[name] = self.cleaned.get(name, 0) + count
 
 
 def store_batch(
     session: Session, items: Sequence[CleanPosting], *, now: datetime | None = None
 ) -> BatchResult:
-    """Upsert a batch of clean postings in the caller's transaction (commit is the caller's)."""
+    """Upsert a batch of clean postings in the caller's transaction (commit is the caller's).
+
+    Every item is first made storable (`pipeline.storable`: unstorable characters removed,
+    over-long fields cut); `BatchResult.cleaned` counts the fields that changed.
+    """
     now = now or utcnow()
+    cleaned: dict[str, int] = {}
     # the last copy of a (source, external id) within one batch wins
     unique: dict[tuple[str, str], CleanPosting] = {}
-    for item in items:
+    for raw in items:
+        item, changed = make_storable(raw)
+        for name in changed:
+            cleaned[name] = cleaned.get(name, 0) + 1
         unique[(item.source, item.external_id)] = item
+    result = _store_retrying(session, list(unique.values()), now)
+    result.cleaned = cleaned
+    return result
+
+
+def _store_retrying(session: Session, items: list[CleanPosting], now: datetime) -> BatchResult:
     for _attempt in range(3):
         savepoint = session.begin_nested()
         try:
-            result = _store(session, list(unique.values()), now)
+            result = _store(session, items, now)
             savepoint.commit()
             return result
         except IntegrityError:
@@ -86,7 +105,13 @@ def store_batch(
             # read again, and what was an insert becomes an update
             savepoint.rollback()
             log.info("concurrent insert detected; retrying the batch")
-    return _store(session, list(unique.values()), now)
+    return _store(session, items, now)
+
+
+def url_key(url: str | None) -> str | None:
+    """`pipeline.keys.url_key`, hashed when too long for its index (equal URLs, equal keys)."""
+    key = full_url_key(url)
+    return storable_id(key, 1000) if key is not None else None
 
 
 def _store(session: Session, items: list[CleanPosting], now: datetime) -> BatchResult:
@@ -322,146 +347,3 @@ def close_expired(session: Session, *, now: datetime | None = None) -> int:
         .values(status="closed", closed_at=now)
     )
     return res.rowcount or 0
-
-
-class StorePostingPipeline:
-    """The last stage: buffer clean postings and write them in batches; record the crawl run.
-
-    A batch is written when it holds `ANDON_STORE_BATCH` items (default 200) or its oldest item
-    has waited `ANDON_STORE_MAX_DELAY` seconds (default 2), and when the spider closes. The crawl
-    run row is opened with the spider and finished on `spider_closed`, where the postings the
-    source stopped listing are closed — only after a clean, complete crawl (`pipeline.expiry`).
-    """
-
-    def __init__(self, crawler: Any, engine: Any, batch_size: int, max_delay: float) -> None:
-        self.crawler = crawler
-        self.engine = engine
-        self.batch_size = batch_size
-        self.max_delay = max_delay
-        self.buffer: list[CleanPosting] = []
-        self.buffer_since: float | None = None
-        self.totals = BatchResult()
-        self.run_id: int | None = None
-        self.started_at = utcnow()
-        self.failed_batches = 0
-        self._timer: Any = None
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> StorePostingPipeline:
-        from scrapy import signals
-
-        from config import load_settings
-        from db import make_engine
-
-        app = getattr(crawler, "andon_settings", None) or load_settings()
-        pipe = cls(
-            crawler,
-            make_engine(app.database_url),
-            crawler.settings.getint("ANDON_STORE_BATCH", 200),
-            crawler.settings.getfloat("ANDON_STORE_MAX_DELAY", 2.0),
-        )
-        crawler.signals.connect(pipe.spider_closed, signal=signals.spider_closed)
-        return pipe
-
-    # -- Scrapy hooks ---------------------------------------------------------------------
-    def open_spider(self) -> None:
-        from twisted.internet import task
-
-        spider = self.crawler.spider
-        source = getattr(spider, "source", None)
-        self.source_name = source.name if source is not None else spider.name
-        self.kind = getattr(source, "kind", spider.name)
-        with session_scope(self.engine) as session:
-            run = CrawlRun(source=self.source_name, kind=self.kind, started_at=self.started_at)
-            session.add(run)
-            session.flush()
-            self.run_id = run.id
-        self._timer = task.LoopingCall(self._flush_if_old)
-        self._timer.start(max(self.max_delay / 2, 0.2), now=False)
-
-    def process_item(self, item: CleanPosting) -> CleanPosting:
-        self.buffer.append(item)
-        if self.buffer_since is None:
-            self.buffer_since = time.monotonic()
-        if len(self.buffer) >= self.batch_size:
-            self.flush()
-        return item
-
-    def close_spider(self) -> None:
-        if self._timer is not None and self._timer.running:
-            self._timer.stop()
-        self.flush()
-
-    def spider_closed(self, spider: Any, reason: str) -> None:
-        from pipeline.expiry import CrawlOutcome, close_unseen, closing_verdict
-
-        stats = self.crawler.stats
-        now = utcnow()
-        scraped = stats.get_value("item_scraped_count", 0)
-        dropped = stats.get_value("item_dropped_count", 0)
-        source_errors = len(getattr(spider, "errors", []) or [])
-        errors = source_errors + self.failed_batches
-        shared = bool(self.crawler.settings.get("REDIS_URL"))
-        outcome = CrawlOutcome(reason, scraped + dropped, errors, self.started_at, shared)
-        closed = 0
-        with session_scope(self.engine) as session:
-            verdict = closing_verdict(session, self.source_name, outcome)
-            if verdict is None:
-                closed = close_unseen(session, self.source_name, since=self.started_at, now=now)
-            else:
-                log.warning("%s: %s", self.source_name, verdict)
-            run = session.get(CrawlRun, self.run_id)
-            status = "finished" if reason == "finished" and not errors else (
-                "partial" if scraped else "failed"
-            )  # fmt: skip
-            first_error = (getattr(spider, "errors", None) or [None])[0]
-            run.finished_at = now
-            run.status = status
-            run.finish_reason = reason
-            run.fetched = scraped + dropped
-            run.kept = self.totals.new + self.totals.updated + self.totals.merged
-            run.dropped = dropped
-            run.new = self.totals.new
-            run.updated = self.totals.updated
-            run.merged = self.totals.merged
-            run.closed = closed
-            run.errors = errors
-            run.message = str(first_error) if first_error else verdict
-            run.stats = {k: _jsonable(v) for k, v in stats.get_stats().items()}
-            session.add(run)
-        stats.set_value("andon/store/new", self.totals.new)
-        stats.set_value("andon/store/updated", self.totals.updated)
-        stats.set_value("andon/store/merged", self.totals.merged)
-        stats.set_value("andon/store/closed", closed)
-        self.engine.dispose()
-
-    # -- batching -------------------------------------------------------------------------
-    def _flush_if_old(self) -> None:
-        if self.buffer_since is not None and time.monotonic() - self.buffer_since >= self.max_delay:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.buffer:
-            return
-        batch, self.buffer, self.buffer_since = self.buffer, [], None
-        try:
-            with session_scope(self.engine, write=True) as session:
-                result = store_batch(session, batch, now=utcnow())
-        except Exception:
-            # one bad batch must not end the crawl; it is counted and the run is not "clean"
-            self.failed_batches += 1
-            self.crawler.stats.inc_value("andon/store/failed_batches")
-            log.exception(
-                "%s: could not store a batch of %d postings", self.source_name, len(batch)
-            )
-            return
-        self.totals.add(result)
-        self.crawler.stats.inc_value("andon/store/batches")
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, (int, float, str, bool)) or value is None:
-        return value
-    return str(value)

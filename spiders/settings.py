@@ -14,7 +14,7 @@ DEFAULT_ITEM_PIPELINES: dict[str, int] = {
     "pipeline.relevance.FilterRelevantPipeline": 100,
     "pipeline.normalize.NormalizePostingPipeline": 200,
     "pipeline.dedup.DedupPostingPipeline": 300,
-    "pipeline.store.StorePostingPipeline": 400,
+    "pipeline.storing.StorePostingPipeline": 400,
 }
 
 MB = 1024 * 1024

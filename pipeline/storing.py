@@ -1,0 +1,217 @@
+"""`StorePostingPipeline`: the last Scrapy stage — buffer postings, write them in batches, record the run.
+
+A batch that fails is written again one posting at a time, so one row the database refuses
+costs that posting only: it is named in the source's errors (the run is then "partial" and
+closes nothing) and counted in `andon/store/failed_items`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+from typing import Any
+
+from scrapy import signals
+
+from db import session_scope, utcnow
+from pipeline.expiry import CrawlOutcome, close_unseen, closing_verdict
+from pipeline.models import CrawlRun
+from pipeline.record import CleanPosting
+from pipeline.storable import storable_text
+from pipeline.store import BatchResult, store_batch
+
+log = logging.getLogger(__name__)
+
+
+class StorePostingPipeline:
+    """The last stage: buffer clean postings and write them in batches; record the crawl run.
+
+    A batch is written when it holds `ANDON_STORE_BATCH` items (default 200) or its oldest item
+    has waited `ANDON_STORE_MAX_DELAY` seconds (default 2), and when the spider closes. The crawl
+    run row is opened with the spider and finished on `spider_closed`, where the postings the
+    source stopped listing are closed — only after a clean, complete crawl (`pipeline.expiry`).
+    """
+
+    def __init__(self, crawler: Any, engine: Any, batch_size: int, max_delay: float) -> None:
+        self.crawler = crawler
+        self.engine = engine
+        self.batch_size = batch_size
+        self.max_delay = max_delay
+        self.buffer: list[CleanPosting] = []
+        self.buffer_since: float | None = None
+        self.totals = BatchResult()
+        self.run_id: int | None = None
+        self.started_at = utcnow()
+        self.failed_batches = 0
+        self.failed_items: list[str] = []
+        self._timer: Any = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> StorePostingPipeline:
+        from config import load_settings
+        from db import make_engine
+
+        app = getattr(crawler, "andon_settings", None) or load_settings()
+        pipe = cls(
+            crawler,
+            make_engine(app.database_url),
+            crawler.settings.getint("ANDON_STORE_BATCH", 200),
+            crawler.settings.getfloat("ANDON_STORE_MAX_DELAY", 2.0),
+        )
+        crawler.signals.connect(pipe.spider_closed, signal=signals.spider_closed)
+        return pipe
+
+    # -- Scrapy hooks ---------------------------------------------------------------------
+    def open_spider(self) -> None:
+        from twisted.internet import task
+
+        spider = self.crawler.spider
+        source = getattr(spider, "source", None)
+        self.source_name = source.name if source is not None else spider.name
+        self.kind = getattr(source, "kind", spider.name)
+        with session_scope(self.engine) as session:
+            run = CrawlRun(source=self.source_name, kind=self.kind, started_at=self.started_at)
+            session.add(run)
+            session.flush()
+            self.run_id = run.id
+        self._timer = task.LoopingCall(self._flush_if_old)
+        self._timer.start(max(self.max_delay / 2, 0.2), now=False)
+
+    def process_item(self, item: CleanPosting) -> CleanPosting:
+        self.buffer.append(item)
+        if self.buffer_since is None:
+            self.buffer_since = time.monotonic()
+        if len(self.buffer) >= self.batch_size:
+            self.flush()
+        return item
+
+    def close_spider(self) -> None:
+        if self._timer is not None and self._timer.running:
+            self._timer.stop()
+        self.flush()
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        stats = self.crawler.stats
+        scraped = stats.get_value("item_scraped_count", 0)
+        dropped = stats.get_value("item_dropped_count", 0)
+        # the items this stage could not store are in the spider's errors already
+        source_errors = list(getattr(spider, "errors", []) or [])
+        for message in self.failed_items:
+            if message not in source_errors:
+                source_errors.append(message)
+        errors = len(source_errors) + self.failed_batches
+        shared = bool(self.crawler.settings.get("REDIS_URL"))
+        outcome = CrawlOutcome(reason, scraped + dropped, errors, self.started_at, shared)
+        with session_scope(self.engine) as session:
+            verdict = closing_verdict(session, self.source_name, outcome)
+            closed = 0
+            if verdict is None:
+                closed = close_unseen(
+                    session, self.source_name, since=self.started_at, now=utcnow()
+                )
+            else:
+                log.warning("%s: %s", self.source_name, verdict)
+            run = session.get(CrawlRun, self.run_id)
+            status = "finished" if reason == "finished" and not errors else (
+                "partial" if scraped else "failed"
+            )  # fmt: skip
+            first = source_errors[0] if source_errors else None
+            self._finish_run(run, status, reason, closed, errors, first or verdict)
+            session.add(run)
+        for name, value in (("new", self.totals.new), ("updated", self.totals.updated)):
+            stats.set_value(f"andon/store/{name}", value)
+        stats.set_value("andon/store/merged", self.totals.merged)
+        stats.set_value("andon/store/closed", closed)
+        self.engine.dispose()
+
+    def _finish_run(
+        self, run: CrawlRun, status: str, reason: str, closed: int, errors: int, message: Any
+    ) -> None:
+        stats = self.crawler.stats
+        scraped = stats.get_value("item_scraped_count", 0)
+        dropped = stats.get_value("item_dropped_count", 0)
+        run.finished_at = utcnow()
+        run.status = status
+        run.finish_reason = reason
+        run.fetched = scraped + dropped
+        run.kept = self.totals.new + self.totals.updated + self.totals.merged
+        run.dropped = dropped
+        run.new = self.totals.new
+        run.updated = self.totals.updated
+        run.merged = self.totals.merged
+        run.closed = closed
+        run.errors = errors
+        # error lines quote scraped text: keep them storable (no NUL on PostgreSQL)
+        run.message = storable_text(str(message))[:2000] if message else None
+        run.stats = {storable_text(k): _jsonable(v) for k, v in stats.get_stats().items()}
+
+    # -- batching -------------------------------------------------------------------------
+    def _flush_if_old(self) -> None:
+        if self.buffer_since is not None and time.monotonic() - self.buffer_since >= self.max_delay:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.buffer:
+            return
+        batch, self.buffer, self.buffer_since = self.buffer, [], None
+        try:
+            self._write(batch)
+            self.crawler.stats.inc_value("andon/store/batches")
+            return
+        except Exception as exc:
+            log.warning(
+                "%s: a batch of %d postings failed (%s); storing them one by one",
+                self.source_name,
+                len(batch),
+                _why(exc),
+            )
+            self.crawler.stats.inc_value("andon/store/retried_batches")
+        stored = 0
+        for item in batch:
+            try:
+                self._write([item])
+                stored += 1
+            except Exception as exc:
+                self._item_failed(item, exc)
+        if not stored and len(batch) > 1:
+            # nothing went in one by one either: the database, not a row, is the problem
+            self.failed_batches += 1
+            self.crawler.stats.inc_value("andon/store/failed_batches")
+
+    def _write(self, batch: list[CleanPosting]) -> None:
+        with session_scope(self.engine, write=True) as session:
+            result = store_batch(session, batch, now=utcnow())
+        self.totals.add(result)
+        for name, count in result.cleaned.items():
+            self.crawler.stats.inc_value(f"andon/store/cleaned/{name}", count)
+
+    def _item_failed(self, item: CleanPosting, exc: Exception) -> None:
+        """One posting the database refused: named in the source's errors, counted, logged."""
+        title = storable_text(item.title or "")[:80]
+        message = f"could not store posting {item.external_id[:120]!r} ({title!r}): {_why(exc)}"
+        self.crawler.stats.inc_value("andon/store/failed_items")
+        spider = self.crawler.spider
+        if hasattr(spider, "fail"):
+            spider.fail(message, url=item.url, key="store")
+            message = spider.errors[-1]
+        else:
+            log.error("%s: %s", self.source_name, message)
+        self.failed_items.append(message)
+
+
+def _why(exc: BaseException) -> str:
+    """The database's own first line, not SQLAlchemy's statement and parameters."""
+    inner = getattr(exc, "orig", None) or exc
+    lines = str(inner).strip().splitlines()
+    return f"{type(inner).__name__}: {lines[0][:200] if lines else ''}"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, str):
+        return storable_text(value)
+    if isinstance(value, (int, float, bool)) or value is None:
+        return value
+    return storable_text(str(value))
