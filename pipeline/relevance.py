@@ -6,13 +6,17 @@ import html
 import re
 import tomllib
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, Self
+from typing import TYPE_CHECKING, Any, Self
 
+import re2
 from scrapy.exceptions import DropItem
+
+from pipeline.relevance_model import ModelVerdict, TitleModel
+from pipeline.relevance_rules import RuleSet, compile_rule, expand
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -29,10 +33,14 @@ WEAK_WEIGHT = 1
 AGAINST_WEIGHT = 2
 VETO_WEIGHT = 2
 
-# Plant words sit in the first screens of a posting; the cap bounds regex time on huge pages.
+# Plant words sit in the first screens of a posting; the cap bounds the work on huge pages.
 MAX_DESCRIPTION_CHARS = 30_000
+# A title longer than this is not a title but a pasted text: its first words decide.
+MAX_TITLE_CHARS = 300
 
-_SECTIONS = {"words", "include", "ambiguous", "plant_context", "description_veto", "exclude"}
+_SECTIONS = {
+    "words", "include", "ambiguous", "plant_context", "description_veto", "exclude", "title_model"
+}  # fmt: skip
 _PUNCTUATION = str.maketrans(
     {
         "\u2018": "'",
@@ -50,12 +58,13 @@ _PUNCTUATION = str.maketrans(
 _SPACES = re.compile(r"\s+")
 # "(m/w/d)", "m/f/d", "(H/F)", "F/H", "(all genders)", "(gn)": gender markers of DE/FR postings
 # sit between the role and its qualifier ("Schichtleiter (m/w/d) Fertigung"); cut them out.
+# Fixed-width pieces only: linear on any text (and titles are capped).
 _GENDER = re.compile(
     r"\(?(?<![\w/])[mwfdhx] ?/ ?[mwfdhx](?: ?/ ?[mwfdhx])?(?![\w/])\)?|\((?:all genders|gn\*?)\)"
 )
-_MACRO = re.compile(r"\{(\w+)\}")
-_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(r"<[^>]*>")
+# RE2: a page of "<<<<" with no ">" must not make tag stripping quadratic.
+_SCRIPT = re2.compile(r"(?is)<script\b.*?</script\s*>|<style\b.*?</style\s*>")
+_TAG = re2.compile(r"<[^>]*>")
 
 
 def fold(text: str) -> str:
@@ -66,8 +75,8 @@ def fold(text: str) -> str:
 
 
 def fold_title(title: str) -> str:
-    """`fold` a job title and drop its gender markers."""
-    return _SPACES.sub(" ", _GENDER.sub(" ", fold(title))).strip()
+    """`fold` a job title (its first MAX_TITLE_CHARS characters) and drop its gender markers."""
+    return _SPACES.sub(" ", _GENDER.sub(" ", fold(title[:MAX_TITLE_CHARS]))).strip()
 
 
 def html_to_text(markup: str) -> str:
@@ -75,49 +84,56 @@ def html_to_text(markup: str) -> str:
     return html.unescape(_TAG.sub(" ", _SCRIPT.sub(" ", markup)))
 
 
-class Rule(NamedTuple):
-    """One profile pattern as written in the TOML file, and compiled."""
+@dataclass(frozen=True)
+class Verdict:
+    """What the relevance stage decided about one job, the rule that decided and its words."""
 
-    text: str
-    regex: re.Pattern[str]  # the pattern between word boundaries
-    # The bare pattern, to find candidates: re skips ahead fast to a literal prefix, but not when
-    # the pattern starts with a lookbehind, and descriptions are long.
-    probe: re.Pattern[str]
-
-    def search(self, text: str) -> re.Match[str] | None:
-        """`self.regex.search(text)`, done as a fast scan for candidates and a match at each."""
-        pos = 0
-        while (candidate := self.probe.search(text, pos)) is not None:
-            found = self.regex.match(text, candidate.start())
-            if found:
-                return found
-            pos = candidate.start() + 1
-        return None
+    keep: bool
+    # kept: title_match | title_model | plant_context; dropped: an [exclude], [description_veto]
+    # or [title_model.exclude] name, ambiguous_no_plant_context, unrelated or no_title
+    reason: str
+    matched: str = ""  # the profile rule, as written
+    words: tuple[str, ...] = ()  # the words that decided: title words, description evidence
 
 
 @dataclass(frozen=True)
-class Verdict:
-    """What the relevance stage decided about one job, and the profile pattern that decided it."""
+class Evidence:
+    """The plant evidence found in a text, term by term, and its score."""
 
-    keep: bool
-    # kept: title_match | plant_context; dropped: an [exclude] or [description_veto] name,
-    # ambiguous_no_plant_context, unrelated or no_title
-    reason: str
-    matched: str = ""
+    strong: tuple[str, ...]
+    weak: tuple[str, ...]
+    against: tuple[str, ...]
+
+    @property
+    def score(self) -> int:
+        return (
+            STRONG_WEIGHT * len(self.strong)
+            + WEAK_WEIGHT * len(self.weak)
+            - AGAINST_WEIGHT * len(self.against)
+        )
+
+    def words(self) -> tuple[str, ...]:
+        return tuple(f"+{w}" for w in self.strong + self.weak) + tuple(
+            f"-{w}" for w in self.against
+        )
+
+
+Named = tuple[tuple[str, RuleSet], ...]
 
 
 @dataclass(frozen=True)
 class RoleProfile:
     """The compiled patterns of a role profile TOML file (see pipeline/role_profile.toml)."""
 
-    include: tuple[Rule, ...]
-    ambiguous: tuple[Rule, ...]
-    exclude: tuple[tuple[str, tuple[Rule, ...]], ...]
-    strong: tuple[Rule, ...]
-    weak: tuple[Rule, ...]
-    against: tuple[Rule, ...]
+    include: RuleSet
+    ambiguous: RuleSet
+    exclude: Named
+    strong: RuleSet
+    weak: RuleSet
+    against: RuleSet
     threshold: int
-    veto: tuple[tuple[str, tuple[Rule, ...]], ...]
+    veto: Named
+    model: TitleModel
     source: Path | None = None
 
     @classmethod
@@ -129,12 +145,13 @@ class RoleProfile:
             raise ValueError(f"{where}: unknown sections {sorted(unknown)}")
         words = {str(k): _word(v, f"{where}: words.{k}") for k, v in data.get("words", {}).items()}
 
-        def rules(values: Any, key: str) -> tuple[Rule, ...]:
+        def rules(values: Any, key: str) -> RuleSet:
             if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
                 raise ValueError(f"{where}: {key} must be a list of strings")
-            return tuple(_compile(v, words, f"{where}: {key}") for v in values)
+            compiled = [compile_rule(v, expand(v, words), f"{where}: {key}") for v in values]
+            return RuleSet(compiled, f"{where}: {key}")
 
-        def named(table: Any, key: str) -> tuple[tuple[str, tuple[Rule, ...]], ...]:
+        def named(table: Any, key: str) -> Named:
             if not isinstance(table, Mapping):
                 raise ValueError(f"{where}: [{key}] must be a table of reason = [patterns]")
             # tomllib keeps the file's order, which is the order reasons are tried in
@@ -147,7 +164,8 @@ class RoleProfile:
             return value
 
         include = rules(table("include").get("patterns", []), "include.patterns")
-        if not include:
+        model = TitleModel.from_dict(table("title_model"), where)
+        if not include and not model.lists["areas"]:
             raise ValueError(f"{where}: include.patterns is empty; nothing would ever be kept")
         context = table("plant_context")
         return cls(
@@ -159,22 +177,22 @@ class RoleProfile:
             against=rules(context.get("against", []), "plant_context.against"),
             threshold=int(context.get("threshold", 1)),
             veto=named(data.get("description_veto", {}), "description_veto"),
+            model=model,
             source=source,
         )
 
-    def plant_score(self, folded: str) -> int:
-        """Weigh the plant evidence in folded text: strong and weak terms for, workplaces against."""
-        return (
-            STRONG_WEIGHT * _count(self.strong, folded)
-            + WEAK_WEIGHT * _count(self.weak, folded)
-            - AGAINST_WEIGHT * _count(self.against, folded)
+    def evidence(self, folded: str) -> Evidence:
+        """The plant evidence in folded text: strong and weak terms for, workplaces against."""
+        data = folded.encode()
+        return Evidence(
+            tuple(self.strong.found(data)),
+            tuple(self.weak.found(data)),
+            tuple(self.against.found(data)),
         )
 
-
-def _unaccent(pattern: str) -> str:
-    # Patterns lose their accents like the text does, so a profile may spell "producción".
-    decomposed = unicodedata.normalize("NFKD", pattern.replace("ß", "ss"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_PUNCTUATION)
+    def plant_score(self, folded: str) -> int:
+        """Weigh the plant evidence in folded text (see `evidence`)."""
+        return self.evidence(folded).score
 
 
 def _word(value: Any, where: str) -> str:
@@ -184,40 +202,6 @@ def _word(value: Any, where: str) -> str:
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
         return "(?:" + "|".join(value) + ")"
     raise ValueError(f"{where}: must be a regex string or a non-empty list of them")
-
-
-def _compile(pattern: str, words: Mapping[str, str], where: str) -> Rule:
-    expanded = pattern
-    for _ in range(5):  # [words] may refer to each other; five levels is plenty and ends cycles
-        expanded = _MACRO.sub(lambda m: words.get(m[1], m[0]), expanded)
-    bare = _lower(_unaccent(expanded))
-    try:
-        return Rule(pattern, re.compile(rf"(?<!\w)(?:{bare})(?!\w)"), re.compile(bare))
-    except re.error as exc:
-        raise ValueError(f"{where}: bad pattern {pattern!r}: {exc}") from exc
-
-
-def _lower(pattern: str) -> str:
-    # Text is folded to lower case, so patterns are lowered too, except escapes (\W is not \w);
-    # matching without IGNORECASE keeps re's fast scan for a literal prefix.
-    out: list[str] = []
-    escaped = False
-    for ch in pattern:
-        out.append(ch if escaped else ch.lower())
-        escaped = ch == "\\" and not escaped
-    return "".join(out)
-
-
-def _first(rules: Iterable[Rule], text: str) -> tuple[Rule, re.Match[str]] | None:
-    for rule in rules:
-        found = rule.search(text)
-        if found:
-            return rule, found
-    return None
-
-
-def _count(rules: Iterable[Rule], text: str) -> int:
-    return sum(1 for rule in rules if rule.search(text))
 
 
 @lru_cache(maxsize=8)
@@ -234,43 +218,104 @@ def load_profile(path: Path | None = None) -> RoleProfile:
     return _load(Path(path or DEFAULT_PROFILE).resolve())
 
 
+class _Title:
+    """A folded title, its UTF-8 bytes for RE2, and the description folded on first use."""
+
+    def __init__(self, title: str, description: str | None) -> None:
+        self.folded = fold_title(title)
+        self.data = self.folded.encode()
+        self._description = description
+        self._body: str | None = None
+
+    def body(self) -> str:
+        # Folded here, once, because most titles are decided before the description matters.
+        if self._body is None:
+            self._body = fold((self._description or "")[:MAX_DESCRIPTION_CHARS])
+        return self._body
+
+    def context(self, span: tuple[int, int] | None = None) -> str:
+        """The title without the matched role words, and the description: the evidence text."""
+        # The role words themselves are not evidence: "Manufacturing Operations Lead" has to
+        # prove its plant in the description, "Operations Manager - Manufacturing" in its title.
+        start, end = span or (0, 0)
+        return f"{self.folded[:start]} | {self.folded[end:]} | {self.body()}"
+
+
+def _vetoed(profile: RoleProfile, text: str, matched: str) -> Verdict | None:
+    # A title match is dropped when its description speaks more of another domain than of a plant.
+    evidence = profile.evidence(text)
+    data = text.encode()
+    for reason, rules in profile.veto:
+        found = rules.found(data)
+        if VETO_WEIGHT * len(found) > evidence.score:
+            return Verdict(False, reason, matched, tuple(found) + evidence.words())
+    return None
+
+
+def _in_plant(
+    profile: RoleProfile, text: str, matched: str, threshold: int, reason: str
+) -> Verdict:
+    evidence = profile.evidence(text)
+    keep = evidence.score >= threshold
+    return Verdict(
+        keep, reason if keep else "ambiguous_no_plant_context", matched, evidence.words()
+    )
+
+
+def _by_model(profile: RoleProfile, title: _Title, model: ModelVerdict) -> Verdict | None:
+    matched = f"title_model: {model.reason}"
+    if model.outcome == "keep":
+        vetoed = _vetoed(profile, title.context(), matched)
+        return vetoed or Verdict(True, "title_model", matched, model.words)
+    if model.outcome == "generic":
+        # "Zone Leader", "Line Supervisor": production titles unless the posting shows a shop,
+        # a warehouse or a restaurant.
+        verdict = _in_plant(profile, title.context(), matched, 0, "title_model")
+        return Verdict(verdict.keep, verdict.reason, matched, model.words + verdict.words)
+    if model.outcome in ("function", "worker"):
+        return Verdict(False, model.reason, matched, model.words)
+    return None
+
+
 def classify(title: str, description: str | None, profile: RoleProfile) -> Verdict:
     """Decide whether a job with this title (and plain-text description) is production management.
 
     The title decides; the description is only evidence, for ambiguous titles ("Operations
     Manager") and against title matches that turn out to be media or software jobs.
     """
-    folded = fold_title(title or "")
-    if not folded:
+    t = _Title(title or "", description)
+    if not t.folded:
         return Verdict(False, "no_title")
     for reason, rules in profile.exclude:
-        hit = _first(rules, folded)
+        hit = rules.first(t.folded, t.data)
         if hit:
-            return Verdict(False, reason, hit[0].text)
+            return Verdict(False, reason, hit[0].text, (t.folded[hit[1][0] : hit[1][1]],))
+    excluded = profile.model.excluded(t.data)
+    if excluded:
+        return Verdict(
+            False, excluded.reason, f"title_model.exclude.{excluded.reason}", excluded.words
+        )
 
-    def evidence(found: re.Match[str]) -> str:
-        # The role words themselves are not evidence: "Manufacturing Operations Lead" has to
-        # prove its plant in the description, "Operations Manager - Manufacturing" in its title.
-        # Folded here, once, because most titles are decided before the description matters.
-        body = fold((description or "")[:MAX_DESCRIPTION_CHARS])
-        return f"{folded[: found.start()]} | {folded[found.end() :]} | {body}"
-
-    hit = _first(profile.include, folded)
+    hit = profile.include.first(t.folded, t.data)
     if hit:
-        rule, found = hit
-        text = evidence(found)
-        plant = profile.plant_score(text)
-        for reason, rules in profile.veto:
-            if VETO_WEIGHT * _count(rules, text) > plant:
-                return Verdict(False, reason, rule.text)
-        return Verdict(True, "title_match", rule.text)
+        rule, span = hit
+        words = (t.folded[span[0] : span[1]],)
+        vetoed = _vetoed(profile, t.context(span), rule.text)
+        return vetoed or Verdict(True, "title_match", rule.text, words)
 
-    hit = _first(profile.ambiguous, folded)
+    model = profile.model.judge(t.data)
+    decided = _by_model(profile, t, model)
+    if decided:
+        return decided
+
+    hit = profile.ambiguous.first(t.folded, t.data)
     if hit:
-        rule, found = hit
-        if profile.plant_score(evidence(found)) >= profile.threshold:
-            return Verdict(True, "plant_context", rule.text)
-        return Verdict(False, "ambiguous_no_plant_context", rule.text)
+        rule, span = hit
+        return _in_plant(profile, t.context(span), rule.text, profile.threshold, "plant_context")
+    if model.outcome == "ambiguous":
+        matched = f"title_model: {model.reason}"
+        verdict = _in_plant(profile, t.context(), matched, profile.threshold, "plant_context")
+        return Verdict(verdict.keep, verdict.reason, matched, model.words + verdict.words)
     return Verdict(False, "unrelated")
 
 

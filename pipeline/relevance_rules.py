@@ -1,0 +1,142 @@
+"""Role-profile patterns compiled for RE2: every rule runs in time linear in the text it reads.
+
+Patterns are written as Python-style regexes in the TOML profile; they are matched with RE2
+(google-re2), which has no backtracking, so no pattern and no text can make a rule quadratic.
+A group of rules is also compiled into one RE2 set, which finds every rule that matches in one
+pass over the text.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import re2
+
+# Text is folded (lower case, no accents) before matching; a word is a run of letters, digits or
+# "_". RE2's \b and \w are ASCII-only, so the edges are spelled with Unicode classes.
+_EDGE_BEFORE = r"(?:^|[^\pL\pN_])"
+_EDGE_AFTER = r"(?:[^\pL\pN_]|$)"
+_PUNCTUATION = str.maketrans(
+    {"\u2018": "'", "\u2019": "'", "\u02bc": "'", "`": "'", "\u2013": "-", "\u2014": "-"}
+)
+
+
+def options() -> re2.Options:
+    """RE2 options for profile patterns: room for big sets of rules over long descriptions."""
+    opts = re2.Options()
+    # When a set's automaton outgrows its memory RE2 reports "no match"; 64 MB keeps the sets of
+    # the default profile far from that on a 30,000-character description.
+    opts.max_mem = 64 << 20
+    opts.log_errors = False
+    return opts
+
+
+_OPTIONS = options()
+
+
+def unaccent(pattern: str) -> str:
+    """Remove accents from a pattern like the text loses them: a profile may spell "producción"."""
+    decomposed = unicodedata.normalize("NFKD", pattern.replace("ß", "ss"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_PUNCTUATION)
+
+
+def lower(pattern: str) -> str:
+    """Lower-case a pattern except its escapes (\\W is not \\w): the text is folded to lower case."""
+    out: list[str] = []
+    escaped = False
+    for ch in pattern:
+        out.append(ch if escaped else ch.lower())
+        escaped = ch == "\\" and not escaped
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One profile pattern as written in the TOML file, and compiled between word edges."""
+
+    text: str
+    pattern: str  # the RE2 pattern, edges included; group 1 is the rule's own match
+    regex: re2._Regexp = field(repr=False, compare=False)
+
+    def search(self, text: str) -> tuple[int, int] | None:
+        """The span of the first match in `text`, or None."""
+        found = self.regex.search(text)
+        return (found.start(1), found.end(1)) if found else None
+
+
+def compile_rule(text: str, expanded: str, where: str) -> Rule:
+    """Compile `expanded` (the pattern with its {macros} replaced) into a Rule named `text`."""
+    bare = lower(unaccent(expanded))
+    pattern = f"{_EDGE_BEFORE}({bare}){_EDGE_AFTER}"
+    try:
+        return Rule(text, pattern, re2.compile(pattern, _OPTIONS))
+    except re2.error as exc:
+        raise ValueError(f"{where}: bad pattern {text!r} (RE2 syntax): {exc}") from exc
+
+
+class RuleSet:
+    """An ordered group of rules, matched all at once with an RE2 set."""
+
+    def __init__(self, rules: Sequence[Rule], where: str = "role profile") -> None:
+        self.rules = tuple(rules)
+        self._set: re2.Set | None = None
+        if self.rules:
+            self._set = re2.Set.SearchSet(_OPTIONS)
+            for rule in self.rules:
+                self._set.Add(rule.pattern)
+            try:
+                self._set.Compile()
+            except re2.error as exc:
+                raise ValueError(f"{where}: the patterns do not compile together: {exc}") from exc
+
+    def __bool__(self) -> bool:
+        return bool(self.rules)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def indices(self, data: bytes) -> list[int]:
+        """Indices of the rules that match UTF-8 `data`, in profile order."""
+        if self._set is None:
+            return []
+        return sorted(self._set.Match(data) or ())
+
+    def first(self, text: str, data: bytes | None = None) -> tuple[Rule, tuple[int, int]] | None:
+        """The first rule (in profile order) that matches `text`, and the span it matched."""
+        for index in self.indices(text.encode() if data is None else data):
+            span = self.rules[index].search(text)
+            if span is not None:  # always, unless RE2 set and regex disagree; then try the next
+                return self.rules[index], span
+        return None
+
+    def found(self, data: bytes) -> list[str]:
+        """The rules (as written) that match UTF-8 `data`."""
+        return [self.rules[i].text for i in self.indices(data)]
+
+
+def expand(pattern: str, words: Mapping[str, str]) -> str:
+    """Replace `{name}` with the regex of that name from [words], up to five levels deep."""
+    expanded = pattern
+    for _ in range(5):  # [words] may refer to each other; five levels is plenty and ends cycles
+        if "{" not in expanded:
+            break
+        expanded = _replace_macros(expanded, words)
+    return expanded
+
+
+def _replace_macros(pattern: str, words: Mapping[str, str]) -> str:
+    # A scan, not a regex: "{" followed by a word and "}" is a macro; anything else stays.
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        end = pattern.find("}", i + 1) if pattern[i] == "{" else -1
+        name = pattern[i + 1 : end] if end > 0 else ""
+        if name and (name.replace("_", "a").isalnum()) and name in words:
+            out.append(words[name])
+            i = end + 1
+        else:
+            out.append(pattern[i])
+            i += 1
+    return "".join(out)
