@@ -31,6 +31,9 @@ MARKET_PAY_USD: dict[str, Any] = {
     "executive": 205_000,
 }
 
+# Shown where ANDON_POSTAL_ADDRESS is unset; the smtp and sendgrid mailers refuse to send with it.
+POSTAL_PLACEHOLDER = "[placeholder postal address: set ANDON_POSTAL_ADDRESS before sending real mail]"
+
 
 class Settings(BaseSettings):
     """All of andon's configuration; built once at the edge (CLI, web, scheduler) and passed in."""
@@ -44,13 +47,13 @@ class Settings(BaseSettings):
     outbox: Path = Path("outbox")
     from_email: str = "andon <alerts@andon.localhost>"
     reply_to: str | None = None
-    unsubscribe_mailto: str | None = None  # defaults to unsubscribe@<from domain>
+    unsubscribe_mailto: str | None = None  # a mailbox you process; no mailto: advertised without it
     base_url: str = "http://127.0.0.1:8000"
     secret_key: SecretStr | None = None
     secret_key_file: Path = Path(".andon-secret")
     sources: Path = DEFAULT_SOURCES
     redis_url: str | None = None
-    postal_address: str = "andon, 1 Main Street, Anytown, MI 48000, USA"
+    postal_address: str | None = None  # required by the smtp and sendgrid mailers (CAN-SPAM)
     list_id: str = "andon job alerts <alerts.andon.localhost>"
     operator_email: str | None = None
     operator_token: SecretStr | None = None
@@ -114,8 +117,9 @@ class Settings(BaseSettings):
         addr = self.from_email.rsplit("<", 1)[-1].rstrip(">").strip()
         return addr.rsplit("@", 1)[-1]
 
-    def unsubscribe_address(self) -> str:
-        return self.unsubscribe_mailto or f"unsubscribe@{self.from_domain()}"
+    def postal_line(self) -> str:
+        """The postal address for footers, or a placeholder that says it is one (file mailer)."""
+        return (self.postal_address or "").strip() or POSTAL_PLACEHOLDER
 
 
 def load_settings(**overrides: Any) -> Settings:
