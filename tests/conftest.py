@@ -79,3 +79,18 @@ def engine(db_url: str) -> Iterator[Engine]:
     eng = db.make_engine(db_url)
     yield eng
     eng.dispose()
+
+
+def _runs_on_postgres(item: pytest.Item) -> bool:
+    fixtures = getattr(item, "fixturenames", ())
+    if "postgres_admin_url" in fixtures or "postgres_template" in fixtures:
+        return True
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and callspec.params.get("db_url") == "postgresql"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test that needs PostgreSQL carries the `postgres` marker, so `-m postgres` finds all."""
+    for item in items:
+        if _runs_on_postgres(item) and item.get_closest_marker("postgres") is None:
+            item.add_marker(pytest.mark.postgres)
