@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -34,7 +35,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
-# FastAPI's interactive docs load Swagger UI / ReDoc from a CDN; they keep their own policy.
+# The interactive docs (Swagger UI / ReDoc, served from the fastapi-offline package, no CDN)
+# run an inline script, so they keep their own policy.
 DOCS_PATHS = ("/docs", "/redoc")
 
 
@@ -42,7 +44,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     """Build the web app over `settings` (default: from the environment) and `engine`."""
     settings = settings or load_settings()
     engine = engine or make_engine(settings.database_url)
-    app = FastAPI(
+    app = FastAPIOffline(
         title="andon",
         summary="Job alerts for production managers: stored listings as JSON.",
         version="0.1.0",
