@@ -97,6 +97,9 @@ class JobSpider(scrapy.Spider):
     probe_company: str | None = None
     #: The host API requests go to when a path is given to `url()`.
     api_base: ClassVar[str] = ""
+    #: Hosts ("host" or "host:port") besides the entry's own and `api_base`'s that requests of
+    #: this kind may go to (`spiders.netguard`): anything else remote content points at is refused.
+    allowed_hosts: ClassVar[tuple[str, ...]] = ()
     #: The sources-file key a 404 points at ("check `board` in the sources file").
     board_key: ClassVar[str] = "board"
     handle_httpstatus_list: ClassVar[list[int]] = list(range(400, 600))

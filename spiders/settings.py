@@ -56,6 +56,9 @@ def scrapy_settings(
         "RETRY_TIMES": 3,
         "RETRY_HTTP_CODES": [429, 500, 502, 503, 504, 520, 521, 522, 524, 408],
         "DOWNLOADER_MIDDLEWARES": {
+            # First of all: a request to another host or to an internal address never leaves
+            # (not even for its robots.txt).
+            "spiders.netguard.NetGuardMiddleware": 40,
             # Replaced by a subclass that waits (Retry-After, exponential backoff) before retrying.
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "spiders.middlewares.BackoffRetryMiddleware": 550,

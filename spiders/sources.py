@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from spiders.netguard import check_entry_addresses
+
 logger = logging.getLogger(__name__)
 
 # Keys every entry may carry, whatever its kind; a kind adds its own (`JobSpider.keys`), and
@@ -219,6 +221,7 @@ def _source_from_entry(entry: Any, index: int) -> Source:
     base_url = entry.get("base_url")
     if base_url is not None:
         base_url = check_base_url(base_url)
+    check_entry_addresses(entry)  # no private address without allow_private = true
     options = {k: v for k, v in entry.items() if k not in COMMON_KEYS - _OPTION_KEYS}
     return Source(
         name=name,

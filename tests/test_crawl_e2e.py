@@ -114,7 +114,9 @@ def server():
 
 
 def _setup(tmp_path: Path, server: MockServer, db_url: str, profile: str | None) -> dict[str, str]:
-    sources = SOURCES.replace("[[sources]]\n", f'[[sources]]\nbase_url = "{server.url}"\n')
+    sources = SOURCES.replace(
+        "[[sources]]\n", f'[[sources]]\nbase_url = "{server.url}"\nallow_private = true\n'
+    )
     (tmp_path / "sources.toml").write_text(sources)
     env = {
         "ANDON_DATABASE_URL": db_url,

@@ -351,7 +351,7 @@ def test_a_real_crawl_against_a_server_that_never_answers_is_killed(
 ):
     path = tmp_path / "sources.toml"
     path.write_text(
-        f'[[sources]]\nname = "silent"\nkind = "greenhouse"\nboard = "acme"\nbase_url = "{silent_server}"\n'
+        f'[[sources]]\nname = "silent"\nkind = "greenhouse"\nboard = "acme"\nbase_url = "{silent_server}"\nallow_private = true\n'
     )
     settings = make_settings(db_url, tmp_path, path, scrapy_overrides={"ROBOTSTXT_OBEY": False})
     (source,) = load_sources(path)
@@ -622,7 +622,7 @@ def test_two_andon_run_processes_one_leads_then_the_other_takes_over(
 ):
     path = tmp_path / "sources.toml"
     path.write_text(
-        f'[[sources]]\nname = "silent"\nkind = "rss"\nfeed = "https://acme.example/jobs.rss"\nbase_url = "{silent_server}"\n'
+        f'[[sources]]\nname = "silent"\nkind = "rss"\nfeed = "https://acme.example/jobs.rss"\nbase_url = "{silent_server}"\nallow_private = true\n'
     )
     base = {k: v for k, v in os.environ.items() if not k.startswith("ANDON_")}
     env = {

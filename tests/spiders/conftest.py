@@ -28,6 +28,7 @@ def make_spider() -> Callable[..., JobSpider]:
 
     def make(**entry: Any) -> JobSpider:
         entry.setdefault("name", f"test-{entry['kind']}")
+        entry.setdefault("allow_private", True)  # the tests' base_url is a loopback server
         source = parse_sources({"sources": [entry]})[0]
         cls = spider_for(source.kind)
         crawler = get_crawler(cls)

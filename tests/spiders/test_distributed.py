@@ -45,7 +45,9 @@ DETAIL_PREFIXES = ("/wday/cxs/hitachi/hitachi/job/",)
 
 
 def _env(tmp_path: Path, server: MockServer, db_url: str, redis_url: str | None) -> dict[str, str]:
-    sources = SOURCES.replace("[[sources]]\n", f'[[sources]]\nbase_url = "{server.url}"\n')
+    sources = SOURCES.replace(
+        "[[sources]]\n", f'[[sources]]\nbase_url = "{server.url}"\nallow_private = true\n'
+    )
     (tmp_path / "sources.toml").write_text(sources)
     (tmp_path / "profile.toml").write_text(KEEP_ALL_PROFILE)
     base = {k: v for k, v in os.environ.items() if not k.startswith("ANDON_")}

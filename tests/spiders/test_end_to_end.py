@@ -146,7 +146,9 @@ def run_runner(
     server: MockServer, tmp: Path, sources: str, *args: str
 ) -> tuple[int, list[dict[str, Any]], str, list[dict[str, Any]]]:
     """Run `python -m spiders.runner` on `sources` (every entry sent to the server)."""
-    entries = sources.replace("[[sources]]\n", f'[[sources]]\nbase_url = "{server.url}"\n')
+    entries = sources.replace(
+        "[[sources]]\n", f'[[sources]]\nbase_url = "{server.url}"\nallow_private = true\n'
+    )
     sources_file = tmp / "sources.toml"
     sources_file.write_text(entries, encoding="utf-8")
     items_file = tmp / "items.jsonl"

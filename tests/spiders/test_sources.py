@@ -42,6 +42,7 @@ def test_entry_fields_and_options():
         board="acme",
         company="Acme",
         base_url="http://127.0.0.1:8801/",
+        allow_private=True,
         schedule="every 6h",
     )
     assert s.base_url == "http://127.0.0.1:8801"
