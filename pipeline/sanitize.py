@@ -55,34 +55,59 @@ _BLOCK_TAGS = frozenset(
 
 
 class _TextExtractor(HTMLParser):
-    """Collects text; block elements become line breaks, list items get a bullet."""
+    """Collects text; block elements become line breaks, list items get a bullet.
+
+    A block inside a list item (`<li><p>text</p></li>`, Ashby's shape) adds no line break
+    between the bullet and its text, so items read "- text", not "-" on a line of its own.
+    """
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._skip = 0
+        self._bullet_open = False  # a "- " was written and no text has followed yet
+
+    def _break(self) -> None:
+        if not self._bullet_open:
+            self.parts.append("\n")
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _DROP_WITH_CONTENT:
             self._skip += 1
         elif tag == "li":
             self.parts.append("\n- ")
+            self._bullet_open = True
         elif tag in _BLOCK_TAGS:
-            self.parts.append("\n")
+            self._break()
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _BLOCK_TAGS:
-            self.parts.append("\n")
+            self._break()
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _DROP_WITH_CONTENT:
             self._skip = max(0, self._skip - 1)
         elif tag in _BLOCK_TAGS and tag != "li":
-            self.parts.append("\n")
+            self._break()
 
     def handle_data(self, data: str) -> None:
         if not self._skip:
             self.parts.append(data)
+            if data.strip():
+                self._bullet_open = False
+
+
+def _join_bullets(text: str) -> str:
+    """Drop the blank line a closing block leaves between two list items, and empty bullets."""
+    lines = [line for line in text.split("\n") if line != "-"]
+    kept = [
+        line
+        for i, line in enumerate(lines)
+        if line
+        or not (0 < i < len(lines) - 1)
+        or not (lines[i - 1].startswith("- ") and lines[i + 1].startswith("- "))
+    ]
+    return "\n".join(kept)
 
 
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b\u202f\u2009]+")
@@ -102,4 +127,4 @@ def html_to_text(fragment: str | None) -> str:
     parser = _TextExtractor()
     parser.feed(unescape_if_escaped(fragment))
     parser.close()
-    return normalize_text("".join(parser.parts))
+    return _join_bullets(normalize_text("".join(parser.parts)))

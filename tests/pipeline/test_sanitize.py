@@ -58,3 +58,20 @@ def test_html_to_text_handles_escaped_greenhouse_content() -> None:
     assert html_to_text("&lt;p&gt;Line one&lt;/p&gt;&lt;p&gt;Line two&lt;/p&gt;") == (
         "Line one\n\nLine two"
     )
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        # Ashby wraps each list item's text in a paragraph.
+        (
+            "<p>Intro</p><ul><li><p>Own safety for the line</p></li><li><p>Lead 40 people</p></li></ul>",
+            "Intro\n\n- Own safety for the line\n- Lead 40 people",
+        ),
+        ("<ul><li>Own safety</li><li>Lead</li></ul>", "- Own safety\n- Lead"),
+        ("<ol><li><div><p>First</p></div></li></ol><p>After</p>", "- First\n\nAfter"),
+        ("<ul><li></li><li>x</li></ul>", "- x"),
+    ],
+)
+def test_list_items_read_as_one_bullet_line_each(html: str, text: str) -> None:
+    assert html_to_text(html) == text
