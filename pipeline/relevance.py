@@ -262,6 +262,15 @@ def _in_plant(
     )
 
 
+def _spans(profile: RoleProfile, title: _Title) -> list[tuple[int, int]]:
+    # every span an ambiguous pattern matches: "operations lead" and "manufacturing operations lead"
+    found = (
+        profile.ambiguous.rules[i].search(title.folded)
+        for i in profile.ambiguous.indices(title.data)
+    )
+    return [span for span in found if span is not None]
+
+
 def _by_model(profile: RoleProfile, title: _Title, model: ModelVerdict) -> Verdict | None:
     matched = f"title_model: {model.reason}"
     if model.outcome == "keep":
@@ -288,7 +297,7 @@ def classify(title: str, description: str | None, profile: RoleProfile) -> Verdi
         return Verdict(False, "no_title")
     for reason, rules in profile.exclude:
         hit = rules.first(t.folded, t.data)
-        if hit:
+        if hit and not profile.model.floor_lead(reason, t.data):
             return Verdict(False, reason, hit[0].text, (t.folded[hit[1][0] : hit[1][1]],))
     excluded = profile.model.excluded(t.data)
     if excluded:
@@ -304,11 +313,18 @@ def classify(title: str, description: str | None, profile: RoleProfile) -> Verdi
         return vetoed or Verdict(True, "title_match", rule.text, words)
 
     model = profile.model.judge(t.data)
+    hit = profile.ambiguous.first(t.folded, t.data)
+    if (
+        hit
+        and model.outcome == "keep"
+        and not profile.model.area_outside(t.folded, _spans(profile, t))
+    ):
+        # "Manufacturing Operations Lead": the area word is part of an ambiguous title, which
+        # has to prove its plant; "Operations Manager - Manufacturing" names it outside.
+        model = ModelVerdict("ambiguous", model.reason, model.words)
     decided = _by_model(profile, t, model)
     if decided:
         return decided
-
-    hit = profile.ambiguous.first(t.folded, t.data)
     if hit:
         rule, span = hit
         return _in_plant(profile, t.context(span), rule.text, profile.threshold, "plant_context")

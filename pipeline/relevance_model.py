@@ -23,6 +23,7 @@ LIST_KEYS = (
     "individual_contributors",  # operators, technicians, planners: kept only under a supervisor
 )
 EXCLUDE_KEY = "exclude"  # named lists of other domains, applied to every title
+OVERRIDES_KEY = "floor_lead_overrides"  # [exclude] reasons a floor leader's title escapes
 
 
 @dataclass(frozen=True)
@@ -72,11 +73,12 @@ class TitleModel:
 
     lists: Mapping[str, RuleSet]
     exclude: tuple[tuple[str, RuleSet], ...]
+    floor_lead_overrides: frozenset[str] = frozenset()
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], where: str) -> Self:
         """Compile a parsed [title_model] table; raise ValueError naming the bad entry."""
-        unknown = set(data) - set(LIST_KEYS) - {EXCLUDE_KEY}
+        unknown = set(data) - set(LIST_KEYS) - {EXCLUDE_KEY, OVERRIDES_KEY}
         if unknown:
             raise ValueError(f"{where}: unknown [title_model] lists {sorted(unknown)}")
         lists = {k: _words(data.get(k, []), f"{where}: title_model.{k}") for k in LIST_KEYS}
@@ -87,11 +89,25 @@ class TitleModel:
             (str(name), _words(v, f"{where}: title_model.exclude.{name}"))
             for name, v in table.items()
         )
-        return cls(lists, exclude)
+        overrides = data.get(OVERRIDES_KEY, [])
+        if not isinstance(overrides, list) or not all(isinstance(v, str) for v in overrides):
+            raise ValueError(f"{where}: title_model.{OVERRIDES_KEY} must be a list of strings")
+        return cls(lists, exclude, frozenset(overrides))
 
     @classmethod
     def empty(cls) -> Self:
         return cls({k: RuleSet(()) for k in LIST_KEYS}, ())
+
+    def floor_lead(self, reason: str, data: bytes) -> bool:
+        """Whether the [exclude] reason `reason` yields because a floor leader leads the title."""
+        return reason in self.floor_lead_overrides and bool(self.lists["supervisors"].indices(data))
+
+    def area_outside(self, folded: str, spans: Sequence[tuple[int, int]]) -> bool:
+        """Whether an area word is in the folded title outside all of `spans`."""
+        chars = list(folded)
+        for start, end in spans:
+            chars[start:end] = "|" * (end - start)
+        return bool(self.lists["areas"].indices("".join(chars).encode()))
 
     def excluded(self, data: bytes) -> ModelVerdict | None:
         """The first exclusion list with a word in the title (UTF-8 `data`), if any."""

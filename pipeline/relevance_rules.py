@@ -46,8 +46,10 @@ def lower(pattern: str) -> str:
     """Lower-case a pattern except its escapes (\\W is not \\w): the text is folded to lower case."""
     out: list[str] = []
     escaped = False
-    for ch in pattern:
-        out.append(ch if escaped else ch.lower())
+    for i, ch in enumerate(pattern):
+        # \pL and \PN name a Unicode class by the letter after the p: that letter stays too
+        in_class_name = i >= 2 and pattern[i - 2] == "\\" and pattern[i - 1] in "pP"
+        out.append(ch if escaped or in_class_name else ch.lower())
         escaped = ch == "\\" and not escaped
     return "".join(out)
 
