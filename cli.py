@@ -11,11 +11,11 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 import db
 from config import Settings, load_settings
+from pipeline.terminal import SafeConsole, install_log_sanitizing
 
 app = typer.Typer(
     help="andon — job alerts for production managers.",
@@ -24,8 +24,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 # Not a terminal (a pipe, CI, a test): wide enough that tables keep their words.
-out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, soft_wrap=True)
+# Safe consoles: names, titles and errors quote scraped and user text; no escape sequence of
+# theirs reaches the terminal (pipeline.terminal).
+out = SafeConsole(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+err = SafeConsole(stderr=True, soft_wrap=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -663,6 +665,7 @@ def digest(
 
 def main() -> None:
     """Console-script entry point."""
+    install_log_sanitizing()
     app()
 
 

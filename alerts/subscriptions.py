@@ -23,6 +23,7 @@ from sqlmodel import Session
 from alerts import cadence as cad
 from alerts.models import SavedSearch, Subscriber
 from db import utcnow
+from pipeline.sanitize import strip_controls
 from search.filters import Filters, PlaceFilter
 from search.matcher import SavedSearchSpec
 from search.query import QueryError, parse_query, to_text
@@ -103,7 +104,8 @@ def _apply(
     saved: SavedSearch, search: SearchInput, filters: Filters, weekday: int, now: datetime
 ) -> None:
     place = filters.place
-    saved.name = (search.name or _default_name(search)).strip()[:120]
+    # a name is shown on terminals and in emails: no ESC sequences or bidi overrides in it
+    saved.name = strip_controls(search.name or _default_name(search)).strip()[:120]
     saved.query = search.query.strip()
     saved.location = search.location
     saved.within_miles = search.within

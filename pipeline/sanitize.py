@@ -128,3 +128,22 @@ def html_to_text(fragment: str | None) -> str:
     parser.feed(unescape_if_escaped(fragment))
     parser.close()
     return _join_bullets(normalize_text("".join(parser.parts)))
+
+
+# C0 controls (ESC starts every terminal escape sequence), DEL, C1 controls (U+009B is a
+# one-character CSI) and the bidirectional embeddings, overrides and isolates (U+202E makes a
+# line read backwards): none of them may reach a terminal, a log or a stored name.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROLS_AND_BREAKS = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]"
+)
+
+
+def strip_controls(text: str, *, keep_newlines: bool = False) -> str:
+    """The text without control and bidi-override characters (tabs become spaces; newlines
+    stay only with `keep_newlines`, else they become spaces too)."""
+    if keep_newlines:
+        return _CONTROLS.sub("", text.replace("\t", " "))
+    return _CONTROLS_AND_BREAKS.sub(
+        lambda m: " " if m.group() in "\t\n\r\u2028\u2029" else "", text
+    )

@@ -52,6 +52,8 @@ def scrapy_settings(
         "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
         "DOWNLOAD_DELAY": 0.5,
         "TELNETCONSOLE_ENABLED": False,
+        # scraped text in log lines loses its control characters (pipeline.terminal)
+        "EXTENSIONS": {"pipeline.terminal.SanitizeLogsExtension": 0},
         "RETRY_ENABLED": True,
         "RETRY_TIMES": 3,
         "RETRY_HTTP_CODES": [429, 500, 502, 503, 504, 520, 521, 522, 524, 408],
