@@ -90,8 +90,9 @@ class JobSpider(scrapy.Spider):
     url_patterns: ClassVar[tuple[str, ...]] = ()
     #: Kind-specific keys holding URLs: only http(s) is accepted in them.
     url_keys: ClassVar[tuple[str, ...]] = ()
-    #: Generic kinds (a feed, a page with JSON-LD) are tried last when recognising a URL.
-    generic: ClassVar[bool] = False
+    #: The order a pasted URL is tried in: 0 for kinds with their own hosts, higher for the
+    #: generic ones (a feed before any page with JSON-LD).
+    recognition_rank: ClassVar[int] = 0
     #: What a probe's one request shows: `andon sources add` prints it.
     probe_total: int | None = None
     probe_company: str | None = None

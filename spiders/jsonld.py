@@ -260,7 +260,7 @@ class JsonLdSpider(JobSpider):
     default_schedule = "daily"
     url_keys = ("sitemap",)
     url_patterns = (r"^https?://[^/?#]+",)
-    generic = True
+    recognition_rank = 2
 
     @classmethod
     def entry_from_url(cls, url: str) -> dict[str, Any] | None:

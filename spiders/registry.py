@@ -17,6 +17,7 @@ from spiders.base import JobSpider
 # optional dependencies such as Redis).
 _NOT_KINDS = frozenset(
     {
+        "addsource",
         "base",
         "collect",
         "distributed",
@@ -70,4 +71,4 @@ def spider_for(kind: str) -> type[JobSpider]:
 
 def recognition_order() -> list[type[JobSpider]]:
     """The spider classes in the order a pasted URL is tried: specific kinds, then generic ones."""
-    return sorted(SPIDERS.values(), key=lambda cls: (cls.generic, cls.kind))
+    return sorted(SPIDERS.values(), key=lambda cls: (cls.recognition_rank, cls.kind))

@@ -114,12 +114,12 @@ class RssSpider(JobSpider):
     required = (("feed", "url"),)
     url_keys = ("feed",)
     url_patterns = FEED_URL
-    generic = True
+    recognition_rank = 1
 
     @classmethod
     def entry_from_url(cls, url: str) -> dict[str, Any] | None:
-        if super().entry_from_url(url) is None:
-            return None
+        if super().entry_from_url(url) is None or "sitemap" in urlsplit(url).path.lower():
+            return None  # a sitemap is a list of pages (the JSON-LD kind reads it)
         return {"feed": url}
 
     @classmethod
