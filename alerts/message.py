@@ -7,16 +7,14 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import EmailPolicy
 from email.utils import format_datetime, make_msgid
-from typing import TYPE_CHECKING, Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
-if TYPE_CHECKING:
-    from alerts.render import RenderedEmail
-    from config import Settings
+from config import Settings
 
 Kind = Literal["digest", "confirm", "operator"]
 KINDS: tuple[str, ...] = ("digest", "confirm", "operator")
@@ -61,6 +59,15 @@ def sanitize_header(value: object, max_len: int | None = None) -> str:
     return text
 
 
+@dataclass(frozen=True, slots=True)
+class RenderedEmail:
+    """A rendered email: header-safe subject, plain text, and HTML with CSS inlined (or None)."""
+
+    subject: str
+    text: str
+    html: str | None = None
+
+
 @dataclass(slots=True)
 class OutgoingMessage:
     """One email ready for any mailer: addresses, rendered parts, extra headers, provider tags."""
@@ -90,10 +97,29 @@ def _checked_unsubscribe_url(url: str) -> str:
         parts.scheme not in ("https", "http")
         or not parts.netloc
         or any(c in url for c in "<>, \t\r\n")
+        or not url.isascii()
         or not url.isprintable()
     ):
-        raise ValueError(f"unsubscribe URL must be an absolute http(s) URL: {url!r}")
+        raise ValueError(f"unsubscribe URL must be an absolute ASCII http(s) URL: {url!r}")
+    if len(url) > MAX_URI_LEN:
+        # One URI cannot be folded: it must fit on one header line (RFC 5322: 998 octets).
+        raise ValueError(
+            f"unsubscribe URL is longer than {MAX_URI_LEN} characters: shorten ANDON_BASE_URL"
+        )
     return url
+
+
+def list_unsubscribe(settings: Settings, url: str) -> str:
+    """The RFC 2369 value: the https link, and a mailto only where the operator reads one."""
+    url = _checked_unsubscribe_url(url)
+    uris = [url]
+    address = sanitize_header(settings.unsubscribe_mailto or "")
+    if address:
+        if not address.isascii() or any(c in address for c in "<>,? "):
+            raise ValueError(f"ANDON_UNSUBSCRIBE_MAILTO is not a plain address: {address!r}")
+        token = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+        uris.append(f"mailto:{address}?subject=unsubscribe-{token}")
+    return ", ".join(f"<{uri}>" for uri in uris)
 
 
 def build_message(
@@ -107,7 +133,8 @@ def build_message(
 ) -> OutgoingMessage:
     """Wrap a rendered email with the headers mailbox providers and the law ask for.
 
-    Digests carry `List-Unsubscribe` (the https link and a mailto with the same token) and
+    Digests carry `List-Unsubscribe` (the https link, and a mailto with the same token when
+    `ANDON_UNSUBSCRIBE_MAILTO` names a mailbox the operator processes) and
     `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058; receivers honour one-click
     only for an https URL, so production needs an https `base_url`), plus `List-Id`.
     Every kind carries `Auto-Submitted: auto-generated` (RFC 3834) so vacation responders do
@@ -129,10 +156,7 @@ def build_message(
     if kind == "digest":
         if not unsubscribe_url:
             raise ValueError("a digest needs an unsubscribe URL")
-        url = _checked_unsubscribe_url(unsubscribe_url)
-        token = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
-        mailto = f"mailto:{sanitize_header(settings.unsubscribe_address())}"
-        headers["List-Unsubscribe"] = f"<{url}>, <{mailto}?subject=unsubscribe-{token}>"
+        headers["List-Unsubscribe"] = list_unsubscribe(settings, unsubscribe_url)
         headers["List-Unsubscribe-Post"] = ONE_CLICK
     custom_args = {"andon_kind": kind}
     if digest_id is not None:
@@ -151,9 +175,49 @@ def build_message(
     )
 
 
+MAX_URI_LEN = 900  # one URI per header line, with room for the name and the angle brackets
+_LINE_LIMIT = 998  # RFC 5322 2.1.1, without the CRLF
+# RFC 2369/8058 headers are lists of <URI>: encoded words are not allowed in them, and a URI
+# must not be broken. Python's folder encodes a header whose one word is longer than a line
+# (=?utf-8?q?=3Chttps...), which is what made receivers drop one-click unsubscribe.
+_URI_LIST_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post"})
+
+
+class _WirePolicy(EmailPolicy):
+    """The SMTP policy (CRLF, 78-column folding), except that RFC 2369 headers go out verbatim.
+
+    They are one line when it fits in 998 octets; otherwise folded only between their <URI>s,
+    where RFC 2369 allows whitespace.
+    """
+
+    def fold(self, name: str, value: Any) -> str:
+        if name.lower() not in _URI_LIST_HEADERS:
+            return super().fold(name, value)
+        return _fold_uri_list(name, str(value), self.linesep)
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        if name.lower() not in _URI_LIST_HEADERS:
+            return super().fold_binary(name, value)
+        return self.fold(name, value).encode("ascii")
+
+
+def _fold_uri_list(name: str, value: str, linesep: str) -> str:
+    value = " ".join(value.split())
+    if not value.isascii():
+        raise ValueError(f"{name} must be ASCII: {value!r}")
+    line = f"{name}: {value}"
+    if len(line) <= _LINE_LIMIT:
+        return line + linesep
+    folded = f",{linesep} ".join(part.strip() for part in value.split(","))
+    return f"{name}: {folded}{linesep}"
+
+
+WIRE_POLICY = _WirePolicy(linesep="\r\n")
+
+
 def to_email_message(msg: OutgoingMessage) -> EmailMessage:
     """The MIME message: multipart/alternative (text, then HTML) or text only; CRLF (SMTP policy)."""
-    em = EmailMessage(policy=SMTP)
+    em = EmailMessage(policy=WIRE_POLICY)
     em["From"] = msg.from_
     em["To"] = msg.to
     # Sanitized again here: an OutgoingMessage may have been built or edited by other code.

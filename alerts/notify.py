@@ -35,7 +35,7 @@ def send_confirmation(
         subscriber.email,
         links.confirm_url(settings, subscriber.id),
         describe(saved_search),
-        settings.postal_address,
+        settings.postal_line(),
         expires_in_days=days,
     )
     msg = build_message(settings, to=subscriber.email, rendered=rendered, kind="confirm")

@@ -7,59 +7,22 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import css_inline
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment
 from jinja2.ext import Extension
 
-from alerts.message import sanitize_header
+from alerts.formatting import market_figure, oneline
+from alerts.message import RenderedEmail, sanitize_header
+from alerts.templating import TEMPLATES_DIR, make_environment
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+__all__ = ["DigestContext", "DigestJob", "RenderedEmail", "render_confirmation", "render_digest"]
+
 BASE_TEMPLATE = "email/base.html"
 
 SUBJECT_NAME_MAX = 60
 SUBJECT_MAX = 140
-
-WORKPLACE_LABELS = {"onsite": "On-site", "hybrid": "Hybrid", "remote": "Remote"}
-SENIORITY_PLURALS = {
-    "supervisor": "production supervisors",
-    "assistant": "assistant production managers",
-    "manager": "production managers",
-    "senior": "senior production managers",
-    "director": "production directors",
-    "executive": "production executives",
-}
-PERIOD_LABELS = {"hour": "hour", "day": "day", "week": "week", "month": "month", "year": "year"}
-# "$" alone means US dollars here; every other dollar gets its prefix so a CAD salary is never
-# read as USD (a complaint about similar tools). Codes without a symbol are written as codes.
-CURRENCY_SYMBOLS = {
-    "USD": "$",
-    "EUR": "€",
-    "GBP": "£",
-    "JPY": "¥",
-    "INR": "₹",
-    "KRW": "₩",
-    "CAD": "CA$",
-    "AUD": "A$",
-    "NZD": "NZ$",
-    "MXN": "MX$",
-    "SGD": "S$",
-    "HKD": "HK$",
-    "BRL": "R$",
-    "CNY": "CN¥",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class RenderedEmail:
-    """A rendered email: header-safe subject, plain text, and HTML with CSS inlined (or None)."""
-
-    subject: str
-    text: str
-    html: str | None = None
 
 
 @dataclass(slots=True)
@@ -128,113 +91,6 @@ class DigestContext:
     feed_url: str | None
     postal_address: str
     period_label: str = ""  # e.g. "since Monday, Nov 23"
-
-
-def market_figure(
-    market_table: Mapping[str, Any] | None, seniority: str | None
-) -> tuple[int | None, str | None]:
-    """The dated market pay for a career level, and the line that shows it beside a salary."""
-    if not market_table:
-        return None, None
-    key = seniority if seniority in SENIORITY_PLURALS else "all"
-    amount = market_table.get(key)
-    if not isinstance(amount, int | float):
-        return None, None
-    who = SENIORITY_PLURALS.get(seniority or "", "production managers")
-    as_of = market_table.get("as_of")
-    label = f"US median for {who}: ${amount:,.0f}" + (f" ({as_of})" if as_of else "")
-    return int(amount), label
-
-
-# --- filters -------------------------------------------------------------------------------
-
-
-def _amounts(lo: float | None, hi: float | None, symbol: str) -> str:
-    # Cents only when an amount has them, and then on both ends: "$28.50–$32.00 / hour".
-    cents = any(v is not None and not float(v).is_integer() for v in (lo, hi))
-    fmt = "{:,.2f}" if cents else "{:,.0f}"
-    if lo is not None and hi is not None and lo != hi:
-        return f"{symbol}{fmt.format(lo)}–{symbol}{fmt.format(hi)}"
-    if lo is not None:
-        return f"{'' if hi is not None else 'from '}{symbol}{fmt.format(lo)}"
-    if hi is not None:
-        return f"up to {symbol}{fmt.format(hi)}"
-    return ""
-
-
-def money(salary: Mapping[str, Any] | None) -> str:
-    """'$95,000–$120,000 / year', '€4,000 / month', 'PLN 5,000–6,000 / month'; '' when unknown."""
-    if not salary:
-        return ""
-    lo, hi = salary.get("min"), salary.get("max")
-    currency = str(salary.get("currency") or "USD").upper()
-    symbol = CURRENCY_SYMBOLS.get(currency)
-    amounts = _amounts(lo, hi, symbol or "")
-    if not amounts:
-        return ""
-    if symbol is None:
-        # The code goes after "from"/"up to" so it reads "from PLN 5,000".
-        head, sep, tail = amounts.rpartition(" ")
-        amounts = f"{head}{sep}{currency} {tail}" if head else f"{currency} {amounts}"
-    period = PERIOD_LABELS.get(str(salary.get("period") or ""))
-    return f"{amounts} / {period}" if period else amounts
-
-
-def money_usd(salary: Mapping[str, Any] | None) -> str:
-    """The annual USD equivalent, only when the salary is in another currency or period."""
-    if not salary:
-        return ""
-    if str(salary.get("currency") or "USD").upper() == "USD" and salary.get("period") == "year":
-        return ""
-    lo, hi = salary.get("annual_min_usd"), salary.get("annual_max_usd")
-    lo = round(lo) if isinstance(lo, int | float) else None
-    hi = round(hi) if isinstance(hi, int | float) else None
-    amounts = _amounts(lo, hi, "$")
-    return f"about {amounts} a year" if amounts else ""
-
-
-def format_date(value: datetime | date | str | None) -> str:
-    """'Nov 20, 2026' from a datetime, a date or an ISO 8601 string; '' when missing."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return ""
-    return f"{value:%b} {value.day}, {value.year}"
-
-
-_UNSAFE_URL_CHARS = re.compile(r"[\x00-\x20\x7f]")
-
-
-def safe_url(value: str | None) -> str:
-    """The URL when it is absolute http(s), else '#': autoescape does not stop `javascript:`."""
-    if not value or not isinstance(value, str):
-        return "#"
-    value = value.strip()
-    # Browsers ignore tabs and newlines inside a scheme ("java\tscript:"), so refuse them outright.
-    if _UNSAFE_URL_CHARS.search(value):
-        return "#"
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return "#"
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return "#"
-    return value
-
-
-_SPACE_RUN = re.compile(r"\s+")
-
-
-def oneline(value: Any) -> str:
-    """Collapse all whitespace: scraped text must not add lines (a fake link) to a text email."""
-    return _SPACE_RUN.sub(" ", str(value or "")).strip()
-
-
-def workplace(value: str | None) -> str:
-    return WORKPLACE_LABELS.get(value or "", oneline(value))
 
 
 # --- CSS inlined once, when a template loads --------------------------------------------------
@@ -329,28 +185,8 @@ def _html_state_after(html: str, in_tag: bool, raw_text: bool) -> tuple[bool, bo
 
 @functools.cache
 def environment() -> Environment:
-    """The one Jinja2 environment of the process; templates compile (and inline CSS) once."""
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
-        # Explicitly on for every template: select_autoescape() misses names like *.html.j2.
-        # The .txt templates switch it off inside themselves with {% autoescape false %}.
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        # Templates ship with the code; no stat() per render.
-        auto_reload=False,
-        extensions=[InlineCssExtension],
-    )
-    env.filters.update(
-        money=money,
-        money_usd=money_usd,
-        date=format_date,
-        safe_url=safe_url,
-        oneline=oneline,
-        workplace=workplace,
-    )
-    return env
+    """The emails' Jinja2 environment; templates compile (and inline CSS) once per process."""
+    return make_environment(extensions=[InlineCssExtension])
 
 
 # --- the emails ------------------------------------------------------------------------------

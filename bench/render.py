@@ -12,20 +12,22 @@ from html import escape
 
 import css_inline
 
+from alerts.formatting import (
+    format_date,
+    market_figure,
+    money,
+    money_usd,
+    oneline,
+    safe_url,
+    workplace,
+)
 from alerts.render import (
     DigestContext,
     DigestJob,
     RenderedEmail,
     digest_subject,
     environment,
-    format_date,
-    market_figure,
-    money,
-    money_usd,
-    oneline,
     render_digest,
-    safe_url,
-    workplace,
 )
 from config import MARKET_PAY_USD
 

@@ -15,8 +15,8 @@ from markupsafe import Markup
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
+from alerts.formatting import safe_url
 from alerts.models import SavedSearch
-from alerts.render import safe_url
 from alerts.subscriptions import describe, filters_of
 from alerts.tokens import BadToken, read_token
 from db import session_scope, utcnow

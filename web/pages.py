@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment
 from sqlalchemy.engine import Engine
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from alerts.render import format_date, money, money_usd, oneline, safe_url, workplace
+from alerts.templating import make_environment
 from config import Settings
 from web import csrf
 from web.forms import LABELS
-
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 
 @dataclass
@@ -36,23 +33,10 @@ class WebState:
 
 
 def environment() -> Environment:
-    """The web pages' Jinja2 environment."""
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
-        # Explicitly on: select_autoescape() would miss names like *.html.j2, and every value
-        # on these pages (titles, companies, queries) comes from scrapers or visitors.
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        auto_reload=False,
+    """The web pages' Jinja2 environment: the shared one, plus the form-label filter."""
+    return make_environment(
+        filters={"label": lambda v: LABELS.get(v, str(v).replace("_", " ").capitalize())}
     )
-    # safe_url: autoescape does not stop href="javascript:…"; every scraped link goes through it.
-    env.filters.update(
-        money=money, money_usd=money_usd, date=format_date, safe_url=safe_url, oneline=oneline,
-        workplace=workplace, label=lambda v: LABELS.get(v, str(v).replace("_", " ").capitalize()),
-    )  # fmt: skip
-    return env
 
 
 def state(request: Request) -> WebState:
@@ -77,7 +61,7 @@ def page(request: Request, name: str, *, status: int = 200, **context: Any) -> R
     if not cookie or len(cookie) > 64:
         cookie = fresh = csrf.new_cookie_value()
     context.setdefault("csrf_token", csrf.form_token(web.secret, cookie))
-    context.setdefault("postal_address", web.settings.postal_address)
+    context.setdefault("postal_address", web.settings.postal_line())
     response = web.templates.TemplateResponse(request, f"web/{name}", context, status_code=status)
     if fresh is not None:
         response.set_cookie(

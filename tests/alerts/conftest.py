@@ -25,6 +25,7 @@ def settings(tmp_path: Path) -> Settings:
         outbox=tmp_path / "outbox",
         postal_address="andon, 1 Main Street, Anytown, MI 48000, USA",
         list_id="andon job alerts <alerts.andon.example>",
+        unsubscribe_mailto="unsubscribe@andon.example",
     )
 
 

@@ -52,6 +52,8 @@ def settings(tmp_path: Path) -> Settings:
         base_url="https://andon.example",
         from_email="andon alerts <alerts@andon.example>",
         outbox=tmp_path / "outbox",
+        postal_address="andon, 500 Griswold St, Detroit, MI 48226, USA",
+        unsubscribe_mailto="unsubscribe@andon.example",
     )
 
 

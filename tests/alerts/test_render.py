@@ -9,18 +9,14 @@ from email.policy import default as default_policy
 import pytest
 
 from alerts.message import build_message, to_email_message
+from alerts.formatting import format_date, market_figure, money, money_usd, safe_url
 from alerts.render import (
     DigestJob,
     environment,
-    format_date,
     inline_css_in_template,
-    market_figure,
-    money,
-    money_usd,
     render_confirmation,
     render_digest,
     render_operator_alert,
-    safe_url,
 )
 from config import MARKET_PAY_USD, Settings
 from tests.alerts.conftest import CVE_2024_6923, make_context, make_job

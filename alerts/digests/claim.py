@@ -1,0 +1,174 @@
+"""Phase 1 of a run: claim each due search's digest once, one short transaction per search.
+
+A claim inserts the `Digest` outbox row for (search, period) — the unique constraint makes a
+repeated or concurrent claim a no-op — picks the matching postings, inserts their `Delivery`
+rows (unique per subscriber and posting, so a posting goes to a person once, ever, whichever
+search matched it), and advances the search's `last_digest_at` / `next_due_at` with a
+conditional UPDATE that only the first claimer wins. Nothing matched → the digest is `empty`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from alerts.digests.due import Due, due_at, match_all, ranked_matches
+from alerts.digests.rows import insert_ignore, set_digest
+from alerts.digests.summary import ProgressFn
+from alerts.models import Delivery, Digest, SavedSearch
+from config import Settings
+from db import session_scope, utcnow
+from search.matcher import Match
+
+
+@dataclass(slots=True)
+class ClaimCounts:
+    """What the claim phase did: searches due, and the new digests that are empty or failed."""
+
+    due: int = 0
+    empty: int = 0
+    failed: int = 0
+
+
+class _ClaimLost(Exception):
+    """Another sender claimed this search since we read it: its claim stands, ours goes."""
+
+
+def claim_due(
+    settings: Settings, engine: Engine, at: datetime, progress: ProgressFn
+) -> ClaimCounts:
+    """Claim the digest of every search due at `at`; each claim is its own transaction."""
+    with session_scope(engine) as session:
+        due = due_at(session, at)
+        # Detached, so no later session reloads what was read mid-claim.
+        session.expunge_all()
+    counts = ClaimCounts(due=len(due))
+    progress("claim", 0, len(due))
+    if not due:
+        return counts
+    with session_scope(engine) as session:
+        matches, broken = match_all(session, due, at)
+    for n, d in enumerate(due, 1):
+        status = _claim_one(
+            settings, engine, d, matches.get(d.search_id, []), broken.get(d.search_id), at
+        )
+        counts.empty += status == "empty"
+        counts.failed += status == "failed"
+        progress("claim", n, len(due))
+    return counts
+
+
+def _claim_one(
+    settings: Settings,
+    engine: Engine,
+    d: Due,
+    matches: Sequence[Match],
+    broken: str | None,
+    at: datetime,
+) -> str | None:
+    """One transaction: the digest row, its deliveries, the search's next window.
+
+    Returns the new digest's status, or None when there is no new digest (claimed elsewhere,
+    or this period was served already).
+    """
+    try:
+        with session_scope(engine) as session:
+            digest_id = _insert_digest(session, d)
+            _advance(session, d, digest_id)
+            if digest_id is None:
+                return None
+            if broken is not None:
+                set_digest(session, digest_id, status="failed", error=broken)
+                return "failed"
+            return _fill(settings, session, d, digest_id, matches, at)
+    except _ClaimLost:
+        return None
+
+
+def _insert_digest(session: Session, d: Due) -> int | None:
+    """The new digest's id, or None when this (search, period) has one already."""
+    digest_id: int | None = insert_ignore(
+        session,
+        Digest.__table__,  # type: ignore[attr-defined]
+        {
+            "saved_search_id": d.search_id,
+            "subscriber_id": d.subscriber.id,
+            "period_key": d.period_key,
+            "due_at": d.occurrence,
+            "window_start": d.window_start,
+            "window_end": d.occurrence,
+            "status": "pending",
+            "job_count": 0,
+            "total_matches": 0,
+            "attempts": 0,
+            "created_at": utcnow(),
+        },
+        ["saved_search_id", "period_key"],
+    )
+    return digest_id
+
+
+def _advance(session: Session, d: Due, digest_id: int | None) -> None:
+    """Move the search to its next occurrence, or raise `_ClaimLost` if another sender did."""
+    advance: dict[str, Any] = {"next_due_at": d.next_due_at}
+    if digest_id is not None:
+        # Only a digest that exists moves the window: a period already served (say the
+        # hour was changed after today's digest) must not swallow its postings.
+        advance["last_digest_at"] = max(d.occurrence, d.window_start)
+    moved = session.execute(
+        update(SavedSearch)
+        .where(
+            SavedSearch.id == d.search_id,  # type: ignore[arg-type]
+            SavedSearch.next_due_at == d.seen_due_at,  # type: ignore[arg-type]
+        )
+        .values(**advance)
+    ).rowcount
+    if not moved:
+        raise _ClaimLost
+
+
+def _fill(
+    settings: Settings,
+    session: Session,
+    d: Due,
+    digest_id: int,
+    matches: Sequence[Match],
+    at: datetime,
+) -> str:
+    """Insert the digest's deliveries (best first, capped); its status: pending or empty."""
+    ranked = ranked_matches(session, d, matches, at)
+    chosen = ranked[: settings.digest_cap]
+    inserted = 0
+    # Insert in posting-id order: two senders filling two searches of one subscriber then
+    # take the (subscriber, posting) keys in the same order and cannot deadlock.
+    for rank, m in sorted(enumerate(chosen, 1), key=lambda rm: rm[1].posting_id):
+        new = insert_ignore(
+            session,
+            Delivery.__table__,  # type: ignore[attr-defined]
+            {
+                "subscriber_id": d.subscriber.id,
+                "posting_id": m.posting_id,
+                "digest_id": digest_id,
+                "rank": rank,
+                "score": m.score,
+                "why": m.why[:500],
+                "created_at": utcnow(),
+            },
+            ["subscriber_id", "posting_id"],
+        )
+        inserted += new is not None
+    status = "pending" if inserted else "empty"
+    set_digest(
+        session,
+        digest_id,
+        status=status,
+        job_count=inserted,
+        total_matches=max(len(ranked), inserted),
+    )
+    return status

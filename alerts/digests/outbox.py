@@ -1,0 +1,279 @@
+"""Phase 2 of a run: the outbox state machine that sends each claimed digest at least once.
+
+One digest at a time, oldest first (digests left `pending` by earlier runs come first): render
+it from its Delivery rows, mark the row `sending` and **commit before** the provider call, then
+record `sent` with the provider's message id right after it. A crash (or a lost connection)
+during the provider call leaves the row `sending`; a later run sends it again once it is older
+than `resend_sending_after` — at most one duplicate per sender, with the same Message-ID.
+
+    pending ──► sending ──► sent
+       ▲           │  └───► failed   (permanent error, MAX_ATTEMPTS reached, render failed)
+       └───────────┘                 (transient error or refused credentials: back to pending)
+    pending ──► empty | failed       (every posting closed since the claim; subscriber left)
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session
+
+from alerts.digests.compose import digest_message, render_stored
+from alerts.digests.rows import set_digest
+from alerts.digests.summary import (
+    MAX_ATTEMPTS,
+    MAX_CONSECUTIVE_TRANSIENT,
+    DigestSummary,
+    ProgressFn,
+)
+from alerts.mailers import Mailer, MailerAuthError, PermanentSendError, TransientSendError
+from alerts.message import OutgoingMessage
+from alerts.models import Digest, SavedSearch, Subscriber
+from config import Settings
+from db import session_scope, utcnow
+
+log = logging.getLogger(__name__)
+
+
+class Outcome(Enum):
+    """What became of one digest this run took from the queue."""
+
+    SENT = "sent"
+    EMPTY = "empty"  # every posting in it closed or expired since the claim
+    FAILED = "failed"
+    SKIPPED = "skipped"  # the subscriber left, or the search was paused, after the claim
+    RETRY = "retry"  # a transient provider error: pending again for the next run
+    GONE = "gone"  # another sender took it, or its subscriber or search was deleted
+    AUTH = "auth"  # the provider refused our credentials: the run stops
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """An outcome and, for RETRY and AUTH, the provider's words."""
+
+    outcome: Outcome
+    why: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Ready:
+    """A digest marked `sending` (committed) and its message, for the provider call."""
+
+    digest_id: int
+    attempts: int  # this send's attempt number
+    msg: OutgoingMessage
+
+
+@dataclass(frozen=True, slots=True)
+class SendRun:
+    """One run's send phase: where it sends, what it may take, and whom it reports to."""
+
+    settings: Settings
+    engine: Engine
+    mailer: Mailer
+    at: datetime  # what counts as expired
+    cutoff: datetime  # `sending` rows older than this are resent
+    run_started: datetime  # digests created before it were claimed by an earlier run
+
+
+def claimable(cutoff: datetime) -> ColumnElement[bool]:
+    """Pending, or left `sending` before `cutoff` (its sender presumably died)."""
+    return or_(
+        Digest.status == "pending",
+        and_(Digest.status == "sending", Digest.sending_at < cutoff),  # type: ignore[operator]
+    )
+
+
+def next_digest(session: Session, after_id: int, cutoff: datetime) -> Digest | None:
+    """The oldest claimable digest after `after_id`; locked and skipped by others on PostgreSQL."""
+    stmt = (
+        select(Digest)
+        .where(Digest.id > after_id, claimable(cutoff))  # type: ignore[operator]
+        .order_by(Digest.id)  # type: ignore[arg-type]
+        .limit(1)
+        .execution_options(populate_existing=True)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        # Two senders share the queue: each takes a row the other has not locked.
+        stmt = stmt.with_for_update(skip_locked=True)
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def send_claimed(run: SendRun, summary: DigestSummary, progress: ProgressFn) -> None:
+    """Send every claimable digest once, tallying into `summary`; stops early on an auth error
+    or `MAX_CONSECUTIVE_TRANSIENT` transient errors in a row (`summary.stopped` says why)."""
+    total = _queue_sizes(run.engine, run.cutoff, summary)
+    progress("send", 0, total)
+    last_id, done, transient_run = 0, 0, 0
+    while summary.stopped is None:
+        with session_scope(run.engine) as session:
+            digest = next_digest(session, last_id, run.cutoff)
+            if digest is None:
+                break
+            assert digest.id is not None
+            last_id = digest.id
+            prepared = _prepare(run, session, digest)
+        step = prepared if isinstance(prepared, Step) else _deliver(run, prepared)
+        done += 1
+        progress("send", done, max(total, done))
+        if digest.created_at < run.run_started and step.outcome is not Outcome.GONE:
+            summary.resumed += 1  # claimed by an earlier run that did not send it
+        transient_run = _tally(summary, step, transient_run)
+
+
+def _queue_sizes(engine: Engine, cutoff: datetime, summary: DigestSummary) -> int:
+    """How many digests wait to be sent; sets `summary.waiting` (fresh `sending` rows)."""
+    with session_scope(engine) as session:
+        total: int = session.execute(
+            select(func.count()).select_from(Digest).where(claimable(cutoff))
+        ).scalar_one()
+        summary.waiting = session.execute(
+            select(func.count())
+            .select_from(Digest)
+            .where(Digest.status == "sending", Digest.sending_at >= cutoff)  # type: ignore[operator]
+        ).scalar_one()
+    return total
+
+
+def _tally(summary: DigestSummary, step: Step, transient_run: int) -> int:
+    """Count one step; the new count of transient failures in a row."""
+    match step.outcome:
+        case Outcome.SENT:
+            summary.sent += 1
+            return 0
+        case Outcome.EMPTY:
+            summary.empty += 1
+        case Outcome.FAILED:
+            summary.failed += 1
+        case Outcome.SKIPPED:
+            summary.skipped += 1
+        case Outcome.RETRY:
+            summary.retry += 1
+            transient_run += 1
+            if transient_run >= MAX_CONSECUTIVE_TRANSIENT:
+                summary.stopped = (
+                    f"the mailer failed {transient_run} digests in a row "
+                    f"({step.why}); the rest wait for the next run"
+                )
+        case Outcome.AUTH:
+            summary.stopped = step.why
+        case Outcome.GONE:
+            pass
+    return transient_run
+
+
+def _prepare(run: SendRun, session: Session, digest: Digest) -> Step | _Ready:
+    """In the transaction that took the digest: a final outcome, or the digest marked
+    `sending` with its message (committed when the caller's transaction ends)."""
+    assert digest.id is not None
+    if digest.status == "sending" and digest.attempts >= MAX_ATTEMPTS:
+        why = f"gave up after {digest.attempts} attempts (the last one's outcome is unknown)"
+        set_digest(session, digest.id, status="failed", error=why)
+        return Step(Outcome.FAILED)
+    attempts = digest.attempts + 1  # read now: the UPDATE below also refreshes `digest`
+    # Read fresh, not from the session's cache: they may have left a moment ago.
+    subscriber = session.get(Subscriber, digest.subscriber_id, populate_existing=True)
+    search = session.get(SavedSearch, digest.saved_search_id, populate_existing=True)
+    if subscriber is None or search is None:
+        return Step(Outcome.GONE)
+    if subscriber.status != "active" or not search.active:
+        # Invariant 6 at send time: they left (or paused) after the claim.
+        why = (
+            f"not sent: subscriber is {subscriber.status}"
+            if subscriber.status != "active"
+            else "not sent: the search was paused"
+        )
+        set_digest(session, digest.id, status="failed", error=why)
+        return Step(Outcome.SKIPPED)
+    composed = _compose(run, session, digest, subscriber, search)
+    if isinstance(composed, Step):
+        return composed
+    msg, job_count = composed
+    if not _mark_sending(session, digest.id, run.cutoff, job_count):
+        return Step(Outcome.GONE)  # another sender took it between our read and our update
+    return _Ready(digest.id, attempts, msg)
+
+
+def _compose(
+    run: SendRun, session: Session, digest: Digest, subscriber: Subscriber, search: SavedSearch
+) -> Step | tuple[OutgoingMessage, int]:
+    """The digest's message and job count, or the outcome that ends it here (recorded)."""
+    assert digest.id is not None
+    try:
+        rendered, job_count = render_stored(
+            session, run.settings, digest, subscriber, search, run.at
+        )
+    except Exception as exc:
+        # A bug in rendering one digest must not hold every later digest hostage.
+        log.exception("digest %s failed to render", digest.id)
+        set_digest(session, digest.id, status="failed", error=f"render failed: {exc}"[:500])
+        return Step(Outcome.FAILED)
+    if rendered is None:
+        # Invariant 5 at send time: every posting in it closed or expired since the claim.
+        set_digest(session, digest.id, status="empty", job_count=0)
+        return Step(Outcome.EMPTY)
+    try:
+        return digest_message(run.settings, digest, subscriber, rendered), job_count
+    except ValueError as exc:
+        set_digest(session, digest.id, status="failed", error=str(exc)[:500])
+        return Step(Outcome.FAILED)
+
+
+def _mark_sending(session: Session, digest_id: int, cutoff: datetime, job_count: int) -> bool:
+    """`sending`, if still claimable. Committed (by the caller) before the provider call: a
+    crash from there on leaves `sending`, the one state that is resent rather than lost."""
+    claimed: int = session.execute(
+        update(Digest)
+        .where(Digest.id == digest_id, claimable(cutoff))  # type: ignore[arg-type]
+        .values(
+            status="sending",
+            sending_at=utcnow(),
+            attempts=Digest.attempts + 1,
+            job_count=job_count,
+        )
+    ).rowcount
+    return bool(claimed)
+
+
+def _deliver(run: SendRun, ready: _Ready) -> Step:
+    """The provider call, outside any transaction, and its outcome recorded right after."""
+    try:
+        result = run.mailer.send(ready.msg)
+    except TransientSendError as exc:
+        error = str(exc)[:500]
+        gave_up = ready.attempts >= MAX_ATTEMPTS
+        _record(run.engine, ready.digest_id, status="failed" if gave_up else "pending", error=error)
+        return Step(Outcome.FAILED) if gave_up else Step(Outcome.RETRY, error)
+    except PermanentSendError as exc:
+        _record(run.engine, ready.digest_id, status="failed", error=str(exc)[:500])
+        return Step(Outcome.FAILED)
+    except MailerAuthError as exc:
+        # Not this digest's fault: back to pending without spending one of its attempts.
+        _record(
+            run.engine,
+            ready.digest_id,
+            status="pending",
+            error=str(exc)[:500],
+            attempts=Digest.attempts - 1,
+        )
+        return Step(Outcome.AUTH, str(exc))
+    _record(
+        run.engine,
+        ready.digest_id,
+        status="sent",
+        sent_at=utcnow(),
+        provider_message_id=result.provider_message_id,
+        error=None,
+    )
+    return Step(Outcome.SENT)
+
+
+def _record(engine: Engine, digest_id: int, **values: object) -> None:
+    with session_scope(engine) as session:
+        set_digest(session, digest_id, **values)

@@ -1,0 +1,106 @@
+"""The dry run: what a run at a moment would send and claim, read-only (rolled back)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from alerts.digests.due import Due, due_at, match_all, ranked_matches
+from alerts.digests.summary import DigestSummary, PlannedDigest, ProgressFn
+from alerts.models import Digest, SavedSearch, Subscriber
+from config import Settings
+from pipeline.models import Posting
+from search.matcher import Match
+
+
+def plan(
+    settings: Settings, engine: Engine, at: datetime, summary: DigestSummary, progress: ProgressFn
+) -> None:
+    """Fill `summary` with what a run at `at` would do; the transaction is rolled back."""
+    with Session(engine) as session:
+        try:
+            _plan_resumed(session, summary)
+            due = due_at(session, at)
+            summary.due = len(due)
+            progress("claim", 0, len(due))
+            matches, broken = match_all(session, due, at)
+            taken: set[tuple[int, int]] = set()  # (subscriber, posting) this plan already used
+            for n, d in enumerate(due, 1):
+                progress("claim", n, len(due))
+                if d.search_id in broken:
+                    summary.failed += 1
+                    continue
+                planned = _plan_one(settings, session, d, matches.get(d.search_id, []), at, taken)
+                if planned is None:
+                    summary.empty += 1
+                else:
+                    summary.planned.append(planned)
+        finally:
+            session.rollback()
+
+
+def _plan_resumed(session: Session, summary: DigestSummary) -> None:
+    """Digests earlier runs claimed and did not send: this run would send them first."""
+    for digest in session.execute(
+        select(Digest).where(Digest.status.in_(("pending", "sending"))).order_by(Digest.id)  # type: ignore[attr-defined]
+    ).scalars():
+        sub = session.get(Subscriber, digest.subscriber_id)
+        search = session.get(SavedSearch, digest.saved_search_id)
+        summary.planned.append(
+            PlannedDigest(
+                digest.saved_search_id,
+                sub.email if sub else "?",
+                search.name if search else "?",
+                digest.period_key,
+                digest.job_count,
+                digest.total_matches,
+                resumed=True,
+            )
+        )
+        summary.resumed += 1
+
+
+def _plan_one(
+    settings: Settings,
+    session: Session,
+    d: Due,
+    matches: list[Match],
+    at: datetime,
+    taken: set[tuple[int, int]],
+) -> PlannedDigest | None:
+    """The digest a claim of `d` would make (None: empty); marks its postings as taken."""
+    subscriber_id = d.subscriber.id
+    assert subscriber_id is not None
+    ranked = [
+        m
+        for m in ranked_matches(session, d, matches, at)
+        if (subscriber_id, m.posting_id) not in taken
+    ]
+    chosen = ranked[: settings.digest_cap]
+    taken.update((subscriber_id, m.posting_id) for m in chosen)
+    if not chosen:
+        return None
+    return PlannedDigest(
+        d.search_id,
+        d.subscriber.email,
+        d.search.name,
+        d.period_key,
+        len(chosen),
+        len(ranked),
+        tuple(_titles(session, [m.posting_id for m in chosen])),
+    )
+
+
+def _titles(session: Session, ids: list[int]) -> list[str]:
+    names = dict(
+        session.execute(
+            select(Posting.id, Posting.title + " · " + Posting.company).where(
+                Posting.id.in_(bindparam("ids", expanding=True))  # type: ignore[union-attr]
+            ),
+            {"ids": ids},
+        ).all()
+    )
+    return [names[i] for i in ids if i in names]

@@ -1,0 +1,47 @@
+"""The few SQL statements the digest stages share: insert-if-absent, a digest update, "live"."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from alerts.models import Digest
+from pipeline.models import Posting
+
+
+def insert_ignore(session: Session, table: Any, values: dict[str, Any], keys: list[str]) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id: the new id, or None when the row existed.
+
+    On PostgreSQL a concurrent insert of the same key waits for the other transaction and then
+    does nothing; no exception poisons ours.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
+    return session.execute(stmt.returning(table.c.id)).scalar_one_or_none()
+
+
+def set_digest(session: Session, digest_id: int, **values: Any) -> None:
+    """UPDATE one digest row (in the caller's transaction)."""
+    session.execute(update(Digest).where(Digest.id == digest_id).values(**values))  # type: ignore[arg-type]
+
+
+def live(at: datetime) -> Any:
+    """Open and not expired at `at` (invariant 5)."""
+    return and_(
+        Posting.status == "open",
+        or_(Posting.valid_through.is_(None), Posting.valid_through > at),  # type: ignore[union-attr,operator]
+    )
+
+
+def is_live(posting: Posting, at: datetime | None) -> bool:
+    """`live` for a loaded posting; with no `at` every posting counts (a stored digest as sent)."""
+    if at is None:
+        return True
+    return posting.status == "open" and (
+        posting.valid_through is None or posting.valid_through > at
+    )
