@@ -241,15 +241,15 @@ class _Title:
         return f"{self.folded[:start]} | {self.folded[end:]} | {self.body()}"
 
 
-def _vetoed(profile: RoleProfile, text: str, matched: str) -> Verdict | None:
+def _vetoed(profile: RoleProfile, text: str, verdict: Verdict) -> Verdict:
     # A title match is dropped when its description speaks more of another domain than of a plant.
     evidence = profile.evidence(text)
     data = text.encode()
     for reason, rules in profile.veto:
         found = rules.found(data)
         if VETO_WEIGHT * len(found) > evidence.score:
-            return Verdict(False, reason, matched, tuple(found) + evidence.words())
-    return None
+            return Verdict(False, reason, verdict.matched, tuple(found) + evidence.words())
+    return Verdict(True, verdict.reason, verdict.matched, verdict.words + evidence.words())
 
 
 def _in_plant(
@@ -274,8 +274,7 @@ def _spans(profile: RoleProfile, title: _Title) -> list[tuple[int, int]]:
 def _by_model(profile: RoleProfile, title: _Title, model: ModelVerdict) -> Verdict | None:
     matched = f"title_model: {model.reason}"
     if model.outcome == "keep":
-        vetoed = _vetoed(profile, title.context(), matched)
-        return vetoed or Verdict(True, "title_model", matched, model.words)
+        return _vetoed(profile, title.context(), Verdict(True, "title_model", matched, model.words))
     if model.outcome == "generic":
         # "Zone Leader", "Line Supervisor": production titles unless the posting shows a shop,
         # a warehouse or a restaurant.
@@ -309,8 +308,7 @@ def classify(title: str, description: str | None, profile: RoleProfile) -> Verdi
     if hit:
         rule, span = hit
         words = (t.folded[span[0] : span[1]],)
-        vetoed = _vetoed(profile, t.context(span), rule.text)
-        return vetoed or Verdict(True, "title_match", rule.text, words)
+        return _vetoed(profile, t.context(span), Verdict(True, "title_match", rule.text, words))
 
     model = profile.model.judge(t.data)
     hit = profile.ambiguous.first(t.folded, t.data)

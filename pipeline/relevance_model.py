@@ -143,7 +143,10 @@ class TitleModel:
             return ModelVerdict(
                 "ambiguous", "manager+generic_area", _all(found, "managers", "generic_areas")
             )
-        return ModelVerdict("none", "leader_without_area", _all(found, "supervisors", "managers"))
+        if supervisors:
+            # a bare "Foreman", "Overseer", "Contremaîtresse": the description decides
+            return ModelVerdict("ambiguous", "supervisor_without_area", tuple(supervisors))
+        return ModelVerdict("none", "leader_without_area", tuple(managers))
 
 
 def _all(found: Mapping[str, Sequence[str]], *keys: str) -> tuple[str, ...]:
