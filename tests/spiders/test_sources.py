@@ -35,6 +35,20 @@ def test_bundled_sources_load():
     assert bosch.option("company") == "BoschGroup"
 
 
+def test_bundled_sources_cover_the_manufacturers_kinds():
+    sources = load_sources(DEFAULT_SOURCES)
+    boards = [s for s in sources if s.kind not in ("himalayas", "rss")]
+    assert len(boards) >= 60
+    kinds = {s.kind for s in sources}
+    assert {"successfactors", "oracle_rc", "eightfold", "icims", "lever"} <= kinds
+    # nothing in the file is confirmed by a recorded response except the Hitachi Energy board
+    confirmed = {s.name for s in sources if not s.unverified}
+    assert confirmed <= {"hitachi-energy", "bosch", "himalayas-search", "himalayas-rss"}
+    assert len({s.name for s in sources}) == len(sources)
+    # every company board names the employer (no silent "no_company" drops)
+    assert all(s.option("company") for s in boards)
+
+
 def test_entry_fields_and_options():
     s = one(
         name="acme",
