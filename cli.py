@@ -15,6 +15,7 @@ from rich.table import Table
 
 import db
 from config import Settings, load_settings
+from pipeline.relevance_cli import app as relevance_app
 from pipeline.terminal import SafeConsole, install_log_sanitizing
 
 app = typer.Typer(
@@ -668,6 +669,7 @@ def digest(
 
 sources_app = typer.Typer(help="Add and check the sources file's boards.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
+app.add_typer(relevance_app, name="relevance")
 SourcesOpt = Annotated[str | None, typer.Option("--sources", help="A sources TOML file")]
 BaseUrlOpt = Annotated[
     str | None, typer.Option("--base-url", help="Send the probe requests to this host instead")

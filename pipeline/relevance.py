@@ -185,9 +185,9 @@ class RoleProfile:
         """The plant evidence in folded text: strong and weak terms for, workplaces against."""
         data = folded.encode()
         return Evidence(
-            tuple(self.strong.found(data)),
-            tuple(self.weak.found(data)),
-            tuple(self.against.found(data)),
+            tuple(self.strong.found(folded, data)),
+            tuple(self.weak.found(folded, data)),
+            tuple(self.against.found(folded, data)),
         )
 
     def plant_score(self, folded: str) -> int:
@@ -221,16 +221,19 @@ def load_profile(path: Path | None = None) -> RoleProfile:
 class _Title:
     """A folded title, its UTF-8 bytes for RE2, and the description folded on first use."""
 
-    def __init__(self, title: str, description: str | None) -> None:
+    def __init__(self, title: str, description: str | None, company: str | None) -> None:
         self.folded = fold_title(title)
         self.data = self.folded.encode()
         self._description = description
+        self._company = company
         self._body: str | None = None
 
     def body(self) -> str:
         # Folded here, once, because most titles are decided before the description matters.
+        # The company's name and the source's categories count: "Sunrise Farms", "Hydro Power".
         if self._body is None:
-            self._body = fold((self._description or "")[:MAX_DESCRIPTION_CHARS])
+            company = (self._company or "")[:MAX_TITLE_CHARS]
+            self._body = fold(f"{company} | {(self._description or '')[:MAX_DESCRIPTION_CHARS]}")
         return self._body
 
     def context(self, span: tuple[int, int] | None = None) -> str:
@@ -246,7 +249,7 @@ def _vetoed(profile: RoleProfile, text: str, verdict: Verdict) -> Verdict:
     evidence = profile.evidence(text)
     data = text.encode()
     for reason, rules in profile.veto:
-        found = rules.found(data)
+        found = rules.found(text, data)
         if VETO_WEIGHT * len(found) > evidence.score:
             return Verdict(False, reason, verdict.matched, tuple(found) + evidence.words())
     return Verdict(True, verdict.reason, verdict.matched, verdict.words + evidence.words())
@@ -285,13 +288,16 @@ def _by_model(profile: RoleProfile, title: _Title, model: ModelVerdict) -> Verdi
     return None
 
 
-def classify(title: str, description: str | None, profile: RoleProfile) -> Verdict:
+def classify(
+    title: str, description: str | None, profile: RoleProfile, company: str | None = None
+) -> Verdict:
     """Decide whether a job with this title (and plain-text description) is production management.
 
-    The title decides; the description is only evidence, for ambiguous titles ("Operations
-    Manager") and against title matches that turn out to be media or software jobs.
+    The title decides; the description and the company (its name, the source's categories) are
+    only evidence, for ambiguous titles ("Operations Manager") and against title matches that
+    turn out to be media, software, power-station, mine or farm jobs.
     """
-    t = _Title(title or "", description)
+    t = _Title(title or "", description, company)
     if not t.folded:
         return Verdict(False, "no_title")
     for reason, rules in profile.exclude:
@@ -333,6 +339,19 @@ def classify(title: str, description: str | None, profile: RoleProfile) -> Verdi
     return Verdict(False, "unrelated")
 
 
+def _company(item: JobItem) -> str:
+    # The company's name and what the source says of the job's department and categories.
+    extra = item.extra or {}
+    parts = [item.company or ""]
+    for key in ("department", "departments", "categories", "category", "industry"):
+        value = extra.get(key)
+        if isinstance(value, str):
+            parts.append(value)
+        elif isinstance(value, list):
+            parts.extend(v for v in value[:20] if isinstance(v, str))
+    return " | ".join(p for p in parts if p)
+
+
 class FilterRelevantPipeline:
     """Drop items that are not production-management jobs, counting kept and dropped by reason."""
 
@@ -352,7 +371,7 @@ class FilterRelevantPipeline:
             )
         else:
             description = item.description_text
-        verdict = classify(item.title or "", description, self.profile)
+        verdict = classify(item.title or "", description, self.profile, _company(item))
         if verdict.keep:
             self._inc("andon/relevance/kept")
             return item

@@ -112,14 +112,15 @@ class TitleModel:
     def excluded(self, data: bytes) -> ModelVerdict | None:
         """The first exclusion list with a word in the title (UTF-8 `data`), if any."""
         for name, words in self.exclude:
-            found = words.found(data)
+            found = words.found(data.decode(), data)
             if found:
                 return ModelVerdict("excluded", name, tuple(found))
         return None
 
     def judge(self, data: bytes) -> ModelVerdict:
         """Judge a folded title (UTF-8 `data`) that no exclusion list names."""
-        found = {key: self.lists[key].found(data) for key in LIST_KEYS}
+        text = data.decode()
+        found = {key: self.lists[key].found(text, data) for key in LIST_KEYS}
         supervisors, managers = found["supervisors"], found["managers"]
         if not supervisors and not managers:
             return ModelVerdict("none", "no_leader_word")

@@ -113,9 +113,14 @@ class RuleSet:
                 return self.rules[index], span
         return None
 
-    def found(self, data: bytes) -> list[str]:
-        """The rules (as written) that match UTF-8 `data`."""
-        return [self.rules[i].text for i in self.indices(data)]
+    def found(self, text: str, data: bytes | None = None) -> list[str]:
+        """The words of `text` that the rules match, one per matching rule, in profile order."""
+        words: list[str] = []
+        for index in self.indices(text.encode() if data is None else data):
+            span = self.rules[index].search(text)
+            if span is not None:
+                words.append(text[span[0] : span[1]])
+        return words
 
 
 def expand(pattern: str, words: Mapping[str, str]) -> str:
