@@ -157,7 +157,6 @@ _PAREN_REGION = re.compile(r"\s*\(\s*([A-Za-z]{2,3})\s*\)")
 _POSTAL = re.compile(r"\b\d{5}(?:-\d{4})?\b|\b[A-Z]\d[A-Z]\s?\d[A-Z]\d\b|\b\d{4}\b|\b\d{2}-\d{3}\b")
 # A lone name that is a region and a city this big means the city ("New York", "Washington").
 BIG_CITY = 500_000
-_WORKDAY_CODE = re.compile(r"^([A-Z]{2,3})-([A-Z0-9]{1,3})-(.+)$")
 
 
 class _Gazetteer:
@@ -298,9 +297,6 @@ def _strip_workplace(text: str) -> str:
 
 
 def _split(text: str) -> list[str]:
-    m = _WORKDAY_CODE.match(text)
-    if m:  # Workday "US-MI-Detroit"
-        return [m.group(3), m.group(2), m.group(1)]
     parts = [p for p in (s.strip(" -–:|/") for s in text.split(",")) if p]
     if len(parts) == 1:
         for sep in (" - ", " – ", " | ", " / ", "; "):

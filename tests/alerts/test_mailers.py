@@ -26,6 +26,7 @@ from alerts.mailers import (
     SendGridMailer,
     SmtpMailer,
     TransientSendError,
+    mail_problem,
     make_mailer,
 )
 from alerts.message import OutgoingMessage, build_message
@@ -453,7 +454,7 @@ def restore_logging() -> Iterator[None]:
 
 
 def test_make_mailer(tmp_path: Path) -> None:
-    base = {"secret_key": "x", "outbox": tmp_path}
+    base = {"secret_key": "x", "outbox": tmp_path, "postal_address": "andon, 1 Real St, Detroit"}
     assert isinstance(make_mailer(Settings(**base)), FileMailer)
     smtp = make_mailer(Settings(**base, mailer="smtp", smtp_url="smtp://u:p@mail.example:587"))
     assert isinstance(smtp, SmtpMailer)
@@ -469,6 +470,29 @@ def test_make_mailer(tmp_path: Path) -> None:
         make_mailer(Settings(**base, mailer="smtp"))
     with pytest.raises(MailerConfigError, match="ANDON_SENDGRID_API_KEY"):
         make_mailer(Settings(**base, mailer="sendgrid"))
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"mailer": "smtp", "smtp_url": "smtp://u:p@mail.example:587"},
+        {"mailer": "sendgrid", "sendgrid_api_key": API_KEY},
+    ],
+)
+@pytest.mark.parametrize("postal", [None, "", "   "])
+def test_real_mailers_refuse_to_start_without_a_postal_address(
+    tmp_path: Path, extra: dict[str, str], postal: str | None
+) -> None:
+    settings = Settings(secret_key="x", outbox=tmp_path, postal_address=postal, **extra)
+    with pytest.raises(MailerConfigError, match="without ANDON_POSTAL_ADDRESS") as refused:
+        make_mailer(settings)
+    assert "\n" not in str(refused.value)
+    assert mail_problem(settings) == str(refused.value)
+    # The file mailer writes to a folder, not to inboxes: its placeholder is marked as one.
+    file_settings = Settings(secret_key="x", outbox=tmp_path, postal_address=postal)
+    assert mail_problem(file_settings) is None
+    assert file_settings.postal_line().startswith("[placeholder postal address")
+    assert "Anytown" not in file_settings.postal_line()
 
 
 def test_sendgrid_body_is_header_safe(httpserver: HTTPServer, digest: OutgoingMessage) -> None:
