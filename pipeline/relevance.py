@@ -68,10 +68,19 @@ _TAG = re2.compile(r"<[^>]*>")
 
 
 def fold(text: str) -> str:
-    """Lower-case `text`, strip accents ("Producción" -> "produccion") and unify punctuation."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _SPACES.sub(" ", bare.casefold().translate(_PUNCTUATION)).strip()
+    """Lower-case `text`, strip accents ("Producción" -> "produccion") and unify punctuation.
+
+    Beyond ASCII only letters and digits stay: "superviseur·e" is "superviseur e".
+    """
+    text = text.casefold().translate(_PUNCTUATION)
+    if not text.isascii():  # most postings are ASCII: skip the per-character work
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(
+            ch if ch < "\x80" or ch.isalnum() else " "
+            for ch in decomposed
+            if not unicodedata.combining(ch)
+        )
+    return _SPACES.sub(" ", text).strip()
 
 
 def fold_title(title: str) -> str:

@@ -11,7 +11,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Self
 
-from pipeline.relevance_rules import Rule, RuleSet, compile_rule, lower, unaccent
+from pipeline.relevance_rules import (
+    LETTERS,
+    SEPARATORS,
+    Rule,
+    RuleSet,
+    compile_rule,
+    lower,
+    unaccent,
+)
 
 # The lists of [title_model], and what a match of each means.
 LIST_KEYS = (
@@ -52,10 +60,10 @@ def compile_word(entry: str, where: str) -> Rule:
     gap = False
     for ch in folded:
         if ch == "*":
-            parts.append(r"[\pL\pN]*")
+            parts.append(LETTERS)
         elif ch.isalnum():
             if gap and parts:
-                parts.append(r"[^\pL\pN]*")
+                parts.append(SEPARATORS)
             parts.append(ch)
         gap = not ch.isalnum() and ch != "*"
     return compile_rule(entry, "".join(parts), where)

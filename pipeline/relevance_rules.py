@@ -14,10 +14,14 @@ from dataclasses import dataclass, field
 
 import re2
 
-# Text is folded (lower case, no accents) before matching; a word is a run of letters, digits or
-# "_". RE2's \b and \w are ASCII-only, so the edges are spelled with Unicode classes.
-_EDGE_BEFORE = r"(?:^|[^\pL\pN_])"
-_EDGE_AFTER = r"(?:[^\pL\pN_]|$)"
+# Text is folded before matching (lower case, no accents, and every character beyond ASCII that
+# is not a letter or digit made a space), so a word is a run of ASCII letters, digits, "_" and
+# non-ASCII characters. Plain ranges, not \pL: RE2 compiles Unicode classes fifty times slower.
+WORD_CHAR = r"[0-9a-z_\x{80}-\x{10ffff}]"
+LETTERS = r"[0-9a-z\x{80}-\x{10ffff}]*"
+SEPARATORS = r"[^0-9a-z\x{80}-\x{10ffff}]*"
+_EDGE_BEFORE = r"(?:^|[^0-9a-z_\x{80}-\x{10ffff}])"
+_EDGE_AFTER = r"(?:[^0-9a-z_\x{80}-\x{10ffff}]|$)"
 _PUNCTUATION = str.maketrans(
     {"\u2018": "'", "\u2019": "'", "\u02bc": "'", "`": "'", "\u2013": "-", "\u2014": "-"}
 )
