@@ -8,8 +8,8 @@ from email.policy import default as default_policy
 
 import pytest
 
-from alerts.message import build_message, to_email_message
 from alerts.formatting import format_date, market_figure, money, money_usd, safe_url
+from alerts.message import build_message, to_email_message
 from alerts.render import (
     DigestJob,
     environment,
