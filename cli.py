@@ -440,12 +440,55 @@ def status() -> None:
 
 
 def _schedule_lines() -> list[str]:
-    """The scheduler's next runs, when a scheduler module provides them."""
-    try:
-        from scheduler import next_runs
-    except ImportError:
-        return []
-    return next_runs(settings(), engine(check=False))
+    return schedule_lines(settings(), engine(check=False))
+
+
+def schedule_lines(cfg: Any, eng: Any, *, now: Any = None) -> list[str]:
+    """`andon status`'s schedule: who leads, each job's next run, what each Scrapyd node runs."""
+    from runtime.status import schedule_status
+
+    st = schedule_status(cfg, eng, now=now)
+    lines = [
+        f"scheduler: running ({st.leader})"
+        if st.leader
+        else "scheduler: not running (start it with `andon run`); next runs once it starts:"
+    ]
+    if st.error:
+        return [f"schedule: {st.error}"]
+    now = now or db.utcnow()
+    for job in st.jobs:
+        if job.kind == "crawl":
+            last = (
+                f"last started {job.last_started:%Y-%m-%d %H:%M} UTC"
+                if job.last_started
+                else "never crawled"
+            )
+            when = (
+                "overdue: runs right after `andon run` starts"
+                if job.overdue
+                else _when(job.next_run, now)
+            )
+            lines.append(f"  {job.id}: {when} ({job.every}; {last})")
+        elif job.kind == "digests":
+            due = st.next_digest_due
+            nxt = f"next saved search due {_when(due, now)}" if due else "no active saved search"
+            lines.append(f"  digests: {job.every}; {nxt}")
+        else:
+            lines.append(f"  sweep: {job.every}, once right after start")
+    for node, names in st.nodes.items():
+        lines.append(f"  scrapyd {node}: {', '.join(sorted(names)) or 'idle'}")
+    return lines
+
+
+def _when(at: Any, now: Any) -> str:
+    from datetime import timedelta
+
+    delta = at - now
+    if delta.total_seconds() < 90:
+        return "within a minute"
+    if delta < timedelta(hours=2):
+        return f"{at:%Y-%m-%d %H:%M} UTC (in {int(delta.total_seconds() // 60)} min)"
+    return f"{at:%Y-%m-%d %H:%M} UTC"
 
 
 @app.command()
@@ -456,11 +499,18 @@ def serve(
 ) -> None:
     """The web app: subscribe, manage, unsubscribe, browse listings, JSON API, webhooks."""
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
+    from alerts.logredact import install_log_redaction, with_redaction
     from web.app import create_app
 
     eng = engine()  # refuse an un-initialised database before listening
-    uvicorn.run(create_app(settings(), eng), host=host, port=port, proxy_headers=True)
+    install_log_redaction()
+    # The access log prints every path: /manage/<token>, /ops?token=… must come out redacted.
+    uvicorn.run(
+        create_app(settings(), eng), host=host, port=port, proxy_headers=True,
+        log_config=with_redaction(LOGGING_CONFIG),
+    )  # fmt: skip
 
 
 # --- alerts: subscribe, searches, unsubscribe, digest -----------------------------------------
