@@ -1,4 +1,9 @@
-"""Engine and session factory for SQLite and PostgreSQL, and the column types both share."""
+"""Engine and session factory for SQLite and PostgreSQL, and the column types both share.
+
+The bottom layer: it imports no package of andon. Each package's `models` module declares its
+tables on the one `SQLModel.metadata`; whoever needs all of them (Alembic's `migrations/env.py`)
+imports those modules. SQL functions a package needs it registers itself (`search.geo`).
+"""
 
 from __future__ import annotations
 
@@ -73,17 +78,6 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
-    from search.filters import haversine_miles
-
-    # radius search; not every SQLite build has the math functions, so bring our own
-    dbapi_conn.create_function("andon_miles", 4, _nullsafe(haversine_miles), deterministic=True)
-
-
-def _nullsafe(fn: Any) -> Any:
-    def wrapper(*args: Any) -> Any:
-        return None if any(a is None for a in args) else fn(*args)
-
-    return wrapper
 
 
 @contextmanager
@@ -103,13 +97,6 @@ def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
-
-
-def all_models() -> None:
-    """Import every table module so `SQLModel.metadata` is complete (Alembic and tests use it)."""
-    import alerts.models  # noqa: F401
-    import pipeline.models  # noqa: F401
-    import web.models  # noqa: F401
 
 
 class Lease(SQLModel, table=True):

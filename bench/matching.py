@@ -339,11 +339,14 @@ def _filters(rng: random.Random, filter_only: bool) -> Filters:
                 frozenset({"hybrid", "remote"}),
             ]
         )
+    min_salary = float(rng.randrange(60_000, 160_000, 5_000)) if rng.random() < 0.3 else None
+    # "required" leaves out postings without a salary; searches ask for it with a minimum
+    required = rng.random() < 0.05 and min_salary is not None
     return Filters(
         place=place,
         workplaces=workplaces,
-        min_salary_usd=float(rng.randrange(60_000, 160_000, 5_000)) if rng.random() < 0.3 else None,
-        salary_required=rng.random() < 0.05,
+        min_salary_usd=min_salary,
+        salary_required=required,
         seniorities=seniorities,
         industries=industries,
         skills=frozenset(rng.sample(["lean", "haccp", "gmp", "six_sigma", "sap"], 1))

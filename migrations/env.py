@@ -5,9 +5,11 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
+import alerts.models  # noqa: F401  (each models module adds its tables to the metadata)
 import db
+import pipeline.models  # noqa: F401
+import web.models  # noqa: F401
 
-db.all_models()
 target_metadata = SQLModel.metadata
 
 # Tables that belong to others (APScheduler's job store, if an operator enables one).

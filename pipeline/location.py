@@ -542,31 +542,3 @@ def geocode(query: str) -> Place | None:
     if place is None or place.country is None:
         return None
     return place
-
-
-# --- distances --------------------------------------------------------------------------------
-
-EARTH_RADIUS_MILES = 3958.8
-MILES_PER_DEGREE_LAT = 69.0
-
-
-def haversine_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in miles."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_MILES * math.asin(min(1.0, math.sqrt(a)))
-
-
-def bounding_box(lat: float, lon: float, miles: float) -> tuple[float, float, float, float]:
-    """(min_lat, max_lat, min_lon, max_lon) enclosing a circle; a cheap SQL prefilter."""
-    dlat = miles / MILES_PER_DEGREE_LAT
-    cos_lat = math.cos(math.radians(lat))
-    # Near the poles every longitude is within reach.
-    dlon = 180.0 if cos_lat < 1e-6 else min(180.0, miles / (MILES_PER_DEGREE_LAT * cos_lat))
-    return (
-        max(-90.0, lat - dlat),
-        min(90.0, lat + dlat),
-        max(-180.0, lon - dlon),
-        min(180.0, lon + dlon),
-    )

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import math
 import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from itertools import compress
 from typing import NamedTuple
 
-from search.filters import (
-    Filters,
-    PlaceFilter,
-    PostingDoc,
-    best_annual_usd,
-    bounding_box,
-    haversine_miles,
-    place_accepts,
-)
+from search.definitions import MATCHED, Filters
+from search.filter_kinds import FilterDef
+from search.place import FilterKey, explain_place, place_accepts
+from search.posting import PlaceFilter, PostingDoc, best_annual_usd
 from search.query import And, Node, Not, Or, Phrase, Term, evaluate, tokenize
 
 FIELD_ORDER = ("title", "company", "description")
@@ -60,37 +54,13 @@ COMMON_WORD_SHARE: dict[str, float] = {
     "assistant": 0.2,
 }
 
-# Prior share of postings with each structured value, used to pick the one filter a search is
-# indexed under (the rarest wins). Wrong guesses cost speed, never correctness.
-_SENIORITY_SHARE = {
-    "supervisor": 0.25,
-    "assistant": 0.1,
-    "manager": 0.3,
-    "senior": 0.12,
-    "director": 0.15,
-    "executive": 0.08,
-}
-_WORKPLACE_SHARE = {"onsite": 0.75, "hybrid": 0.15, "remote": 0.1}
-_EMPLOYMENT_SHARE = {"full_time": 0.9}
-_INDUSTRY_SHARE = 0.2
-_SKILL_SHARE = 0.15
-_REMOTE_SHARE = 0.1  # remote postings reach every place filter of their country
-_CELL_SHARE = 0.005
-_PLACE_SHARE = {"city": 0.02, "region": 0.05, "country": 0.6}
 _WORTH_INDEXING = 0.9  # a filter that passes more postings than this is not worth a key
-
-# Geographic cells for radius filters, in degrees. One degree is ~69 miles of latitude, about the
-# size of the usual radius, so a search covers a handful of cells.
-_CELL_DEG = 1.0
-_LAT_CELLS = (math.floor(-90 / _CELL_DEG), math.ceil(90 / _CELL_DEG) - 1)
-_LON_CELLS = round(360 / _CELL_DEG)
-_MAX_CELLS = 400  # a radius wider than this many cells is indexed by its fallback only
-_CELL_MARGIN_DEG = 0.01  # ~0.7 mi: float rounding never puts a boundary posting in the wrong cell
-
 _EMPTY: frozenset[str] = frozenset()
-_INDUSTRY_LABEL = {"food_beverage": "food & beverage"}
+# The filters besides the place that the matcher decides as constraint bits, and those that
+# can index a search (see `FilterDef`).
+_BIT_DEFS = tuple(d for d in MATCHED if d.bits is not None)
+_KEY_DEFS = tuple(d for d in MATCHED if type(d).index_keys is not FilterDef.index_keys)
 
-FilterKey = tuple[object, ...]
 TokenKey = str | None
 
 
@@ -292,207 +262,94 @@ def _field_factor(field: str | None) -> float:
 class _Constraints:
     """The filters besides the place, as bits: one bit per distinct constraint.
 
-    A constraint is "any of these seniorities", "any of these industries", "not these
-    companies", "at least this salary" and so on, exactly as `Filters.accepts` reads them. A
+    A constraint is one filter's value in some search ("any of these seniorities", "not these
+    companies", "at least this salary"), exactly as its definition's `accepts` reads it. A
     posting satisfies a set of bits, found by a few dictionary lookups per posting; a search
     passes when it needs no bit the posting lacks, one integer AND per search.
     """
 
-    _GROUPS = ("wp", "sen", "emp", "ind", "skill")
-
     def __init__(self) -> None:
-        self._bits: dict[tuple[object, ...], int] = {}
+        self._bits: dict[tuple[str, object], int] = {}
         self._by_value: dict[tuple[str, object], int] = {}
+        self._any_defs: list[FilterDef] = []
+        self._none_defs: list[FilterDef] = []
         self._excluded_all = 0
-        self._excluded_by: dict[str, int] = {}
-        self._salaries: list[tuple[int, float, bool]] = []
+        self._excluded_by: dict[tuple[str, object], int] = {}
+        self._each: list[tuple[int, FilterDef, object]] = []
 
     def need(self, filters: Filters) -> int:
         """The bits a search with these filters needs (0: it needs nothing besides a place)."""
         mask = 0
-        groups = (
-            filters.workplaces,
-            filters.seniorities,
-            filters.employment_types,
-            filters.industries,
-            filters.skills,
-        )
-        for group, values in zip(self._GROUPS, groups, strict=True):
-            if values:
-                mask |= self._bit((group, values), group, values)
-        if filters.exclude_companies:
-            mask |= self._bit(
-                ("excl", filters.exclude_companies), "excl", filters.exclude_companies
-            )
-        if filters.min_salary_usd is not None:
-            key = ("salary", filters.min_salary_usd, filters.salary_required)
-            mask |= self._bit(key, "salary", (filters.min_salary_usd, filters.salary_required))
+        for d in _BIT_DEFS:
+            value = getattr(filters, d.name)
+            if d.active(value):
+                mask |= self._bit(d, value)
         return mask
 
-    def _bit(self, key: tuple[object, ...], group: str, values: object) -> int:
-        bit = self._bits.get(key)
+    def _bit(self, d: FilterDef, value: object) -> int:
+        bit = self._bits.get((d.name, value))
         if bit is not None:
             return bit
-        bit = self._bits[key] = 1 << len(self._bits)
-        if group == "excl":
+        bit = self._bits[d.name, value] = 1 << len(self._bits)
+        if d.bits == "any":
+            if d not in self._any_defs:
+                self._any_defs.append(d)
+            for v in d.bit_values(value):
+                self._by_value[d.name, v] = self._by_value.get((d.name, v), 0) | bit
+        elif d.bits == "none":
+            if d not in self._none_defs:
+                self._none_defs.append(d)
             self._excluded_all |= bit
-            for company in values:  # type: ignore[attr-defined]
-                self._excluded_by[company] = self._excluded_by.get(company, 0) | bit
-        elif group == "salary":
-            least, required = values  # type: ignore[misc]
-            self._salaries.append((bit, least, required))
+            for v in d.bit_values(value):
+                self._excluded_by[d.name, v] = self._excluded_by.get((d.name, v), 0) | bit
         else:
-            for value in values:  # type: ignore[attr-defined]
-                self._by_value[group, value] = self._by_value.get((group, value), 0) | bit
+            self._each.append((bit, d, value))
         return bit
 
-    def satisfied(self, doc: PostingDoc, best: float | None) -> int:
-        """The bits this posting satisfies."""
+    def satisfied(self, doc: PostingDoc, best: float | None = None) -> int:
+        """The bits this posting satisfies (`best` is accepted for callers; the filters read `doc`)."""
         get = self._by_value.get
-        mask = (
-            get(("wp", doc.workplace), 0)
-            | get(("sen", doc.seniority), 0)
-            | get(("emp", doc.employment_type), 0)
-        )
-        for industry in doc.industries:
-            mask |= get(("ind", industry), 0)
-        for skill in doc.skills:
-            mask |= get(("skill", skill), 0)
-        mask |= self._excluded_all & ~self._excluded_by.get(doc.company.casefold(), 0)
-        for bit, least, required in self._salaries:
-            # As `accepts` says it: no salary passes unless required; otherwise `not best <
-            # least` (so a NaN on either side passes there, and here).
-            if (not required) if best is None else not best < least:
+        mask = 0
+        for d in self._any_defs:
+            name = d.name
+            for v in d.doc_values(doc):
+                mask |= get((name, v), 0)
+        excluded = 0
+        for d in self._none_defs:
+            name = d.name
+            for v in d.doc_values(doc):
+                excluded |= self._excluded_by.get((name, v), 0)
+        mask |= self._excluded_all & ~excluded
+        for bit, d, value in self._each:
+            if d.accepts(value, doc):
                 mask |= bit
         return mask
 
 
 def _rest_signature(filters: Filters) -> tuple[object, ...]:
-    """Everything `accepts` reads besides the place (and the listing-only `since`)."""
-    return (
-        filters.workplaces,
-        filters.seniorities,
-        filters.employment_types,
-        filters.industries,
-        filters.skills,
-        filters.exclude_companies,
-        filters.min_salary_usd,
-        filters.salary_required,
-    )
+    """Everything `accepts` reads besides the place (and the listing-only filters)."""
+    return tuple(getattr(filters, d.name) for d in _BIT_DEFS)
 
 
 def _filter_keys(filters: Filters) -> tuple[float, list[FilterKey]] | None:
     """The most selective structured filter as keys, one of which every accepted posting has."""
     options: list[tuple[float, list[FilterKey]]] = []
-    if filters.seniorities:
-        share = sum(_SENIORITY_SHARE.get(str(v), 0.2) for v in filters.seniorities)
-        options.append((share, [("sen", v) for v in filters.seniorities]))
-    if filters.workplaces:
-        share = sum(_WORKPLACE_SHARE.get(str(v), 0.2) for v in filters.workplaces)
-        options.append((share, [("wp", v) for v in filters.workplaces]))
-    if filters.employment_types:
-        share = sum(_EMPLOYMENT_SHARE.get(str(v), 0.05) for v in filters.employment_types)
-        options.append((share, [("emp", v) for v in filters.employment_types]))
-    if filters.industries:
-        share = _INDUSTRY_SHARE * len(filters.industries)
-        options.append((share, [("ind", v) for v in filters.industries]))
-    if filters.skills:
-        options.append((_SKILL_SHARE * len(filters.skills), [("skill", v) for v in filters.skills]))
-    if filters.place is not None:
-        place = _place_keys(filters.place)
-        if place is not None:
-            options.append(place)
-    options = [o for o in options if o[0] < _WORTH_INDEXING]
+    for d in _KEY_DEFS:
+        value = getattr(filters, d.name)
+        if d.active(value):
+            option = d.index_keys(value)
+            if option is not None and option[0] < _WORTH_INDEXING:
+                options.append(option)
     if not options:
         return None
     return min(options, key=lambda o: (o[0], len(o[1])))
 
 
-def _place_keys(place: PlaceFilter) -> tuple[float, list[FilterKey]] | None:
-    """Keys for every way `place_accepts` can say yes (see `_doc_filter_keys`)."""
-    # A remote posting passes when it names no country, the place names none, or they agree.
-    keys: list[FilterKey] = [("rem*",), ("rem", place.country)]
-    share = _REMOTE_SHARE
-    if (
-        place.within_miles is not None
-        and place.latitude is not None
-        and place.longitude is not None
-    ):
-        cells = _radius_cells(place.latitude, place.longitude, place.within_miles)
-        if cells is None:
-            return None
-        keys.extend(cells)
-        # Postings with garbage coordinates still reach the haversine test.
-        keys.append(("geo?",))
-        share += _CELL_SHARE * len(cells)
-    # Postings without coordinates fall back to the city, region, country or text rule.
-    if place.city is not None:
-        keys.append(("city", place.city.casefold()))
-        share += _PLACE_SHARE["city"]
-    elif place.region is not None:
-        keys.append(("region", place.region))
-        share += _PLACE_SHARE["region"]
-    elif place.country is not None:
-        keys.append(("country", place.country))
-        share += _PLACE_SHARE["country"]
-    else:
-        keys.append(("text",))
-        share = 1.0
-    return share, keys
-
-
-def _radius_cells(lat: float, lon: float, miles: float) -> list[FilterKey] | None:
-    if not (-90.0 <= lat <= 90.0 and math.isfinite(lon) and math.isfinite(miles)):
-        return None
-    min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, miles)
-    lat_lo = max(math.floor((min_lat - _CELL_MARGIN_DEG) / _CELL_DEG), _LAT_CELLS[0])
-    lat_hi = min(math.floor((max_lat + _CELL_MARGIN_DEG) / _CELL_DEG), _LAT_CELLS[1])
-    if max_lon - min_lon + 2 * _CELL_MARGIN_DEG >= 360.0:
-        lon_cells = list(range(_LON_CELLS))
-    else:
-        lo = math.floor((min_lon - _CELL_MARGIN_DEG) / _CELL_DEG)
-        hi = math.floor((max_lon + _CELL_MARGIN_DEG) / _CELL_DEG)
-        lon_cells = sorted({c % _LON_CELLS for c in range(lo, hi + 1)})
-    count = max(0, lat_hi - lat_lo + 1) * len(lon_cells)
-    if count > _MAX_CELLS:
-        return None
-    return [("cell", i, j) for i in range(lat_lo, lat_hi + 1) for j in lon_cells]
-
-
-def _doc_cell(lat: float, lon: float) -> FilterKey:
-    i = min(max(math.floor(lat / _CELL_DEG), _LAT_CELLS[0]), _LAT_CELLS[1])
-    return ("cell", i, math.floor(lon / _CELL_DEG) % _LON_CELLS)
-
-
 def _doc_filter_keys(doc: PostingDoc) -> list[FilterKey | None]:
     """Every key a search may be indexed under that this posting satisfies, and None."""
-    keys: list[FilterKey | None] = [
-        None,
-        ("sen", doc.seniority),
-        ("wp", doc.workplace),
-        ("emp", doc.employment_type),
-    ]
-    keys.extend(("ind", v) for v in doc.industries)
-    keys.extend(("skill", v) for v in doc.skills)
-    if doc.workplace == "remote":
-        if doc.country is None:
-            keys.append(("rem*",))
-        else:
-            keys.extend((("rem", doc.country), ("rem", None)))
-        return keys
-    if doc.latitude is not None and doc.longitude is not None:
-        if -90.0 <= doc.latitude <= 90.0 and math.isfinite(doc.longitude):
-            keys.append(_doc_cell(doc.latitude, doc.longitude))
-        else:
-            keys.append(("geo?",))
-    if doc.city is not None:
-        keys.append(("city", doc.city.casefold()))
-    if doc.region is not None:
-        keys.append(("region", doc.region))
-    if doc.country is not None:
-        keys.append(("country", doc.country))
-    if doc.location_text:
-        keys.append(("text",))
+    keys: list[FilterKey | None] = [None]
+    for d in _KEY_DEFS:
+        keys.extend(d.doc_keys(doc))
     return keys
 
 
@@ -509,12 +366,6 @@ def _positive_leaves(node: Node | None, negated: bool = False) -> list[Term | Ph
 
 def _leaf_label(leaf: Term | Phrase) -> str:
     return leaf.word if isinstance(leaf, Term) else f'"{" ".join(leaf.words)}"'
-
-
-def _money(amount: float) -> str:
-    if amount >= 1000:
-        return f"${amount / 1000:,.0f}k"
-    return f"${amount:,.0f}"
 
 
 class SearchIndex:
@@ -656,7 +507,7 @@ class SearchIndex:
         # and a slice. Query and place are explained, scored and joined once per pair.
         query_why = {q: _explain_query(self._leaves[q], d) for q in set(query_ids)}
         place_why = {
-            p: (0.0, "") if p < 0 else _explain_place(places[p], doc) for p in set(place_ids)
+            p: (0.0, "") if p < 0 else explain_place(places[p], doc) for p in set(place_ids)
         }
         bonus = 0.0 if best is None else SALARY_KNOWN_BONUS
         width = len(places) + 1  # place ids run from -1
@@ -732,45 +583,12 @@ def _explain_query(leaves: list[Term | Phrase], d: _Doc) -> tuple[float, str]:
 
 
 def _explain_filters(filters: Filters, doc: PostingDoc, best: float | None) -> str:
-    """What the salary, seniority, industry, workplace, skill and type filters saw."""
+    """What the filters besides the place saw, in the order of their definitions."""
     parts = []
-    if filters.min_salary_usd is not None:
-        if best is None:
-            parts.append("salary not stated")
-        else:
-            parts.append(f"{_money(best)} ≥ {_money(filters.min_salary_usd)}")
-    if filters.seniorities and doc.seniority:
-        parts.append(f"{doc.seniority} level")
-    if filters.industries:
-        found = [i for i in doc.industries if i in filters.industries]
-        parts.append(", ".join(_INDUSTRY_LABEL.get(i, i.replace("_", " ")) for i in found))
-    if filters.workplaces and doc.workplace:
-        parts.append(doc.workplace)
-    if filters.skills:
-        parts.append(", ".join(s.replace("_", " ") for s in doc.skills if s in filters.skills))
-    if filters.employment_types and doc.employment_type:
-        parts.append(doc.employment_type.replace("_", " "))
-    return " · ".join(p for p in parts if p)
-
-
-def _explain_place(place: PlaceFilter, doc: PostingDoc) -> tuple[float, str]:
-    if doc.workplace == "remote":
-        return 0.5, f"remote ({doc.country})" if doc.country else "remote"
-    if (
-        place.within_miles is not None
-        and place.latitude is not None
-        and place.longitude is not None
-        and doc.latitude is not None
-        and doc.longitude is not None
-    ):
-        miles = haversine_miles(place.latitude, place.longitude, doc.latitude, doc.longitude)
-        closeness = 1.0 - miles / place.within_miles if place.within_miles > 0 else 1.0
-        label = f"in {place.text}" if miles < 1 else f"{miles:.0f} mi from {place.text}"
-        return 1.0 + max(0.0, min(1.0, closeness)), label
-    if place.city is not None:
-        return 1.5, f"in {place.text or place.city}"
-    if place.region is not None:
-        return 1.0, f"in {place.region}"
-    if place.country is not None:
-        return 0.5, f"in {place.country}"
-    return 0.5, f"in {place.text}"
+    for d in _BIT_DEFS:
+        value = getattr(filters, d.name)
+        if d.active(value):
+            part = d.explain(value, doc)
+            if part:
+                parts.append(part)
+    return " · ".join(parts)
