@@ -1,4 +1,4 @@
-"""Posting dates as sources give them (epoch s/ms, ISO 8601, RFC 822, "Posted 3 Days Ago") → UTC."""
+"""Posting dates as spiders emit them (epoch s/ms, ISO 8601, RFC 822, free text such as "3 weeks ago") → UTC."""
 
 from __future__ import annotations
 
@@ -14,11 +14,6 @@ _NUMERIC = re.compile(r"^\s*-?\d+(?:\.\d+)?\s*$")
 _LOOSE_DATE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
 _UTC_SUFFIX = re.compile(r"\s*(?:UTC|GMT|Z)\s*$", re.IGNORECASE)
 _RFC822 = re.compile(r"^\s*(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{4}\s+\d{1,2}:\d{2}")
-_WORKDAY = re.compile(
-    r"^\s*(?:posted\s+)?(?:(?P<today>today)|(?P<yesterday>yesterday)|"
-    r"(?P<n>\d+)\+?\s+days?\s+ago)\s*$",
-    re.IGNORECASE,
-)
 
 
 def _aware(dt: datetime) -> datetime:
@@ -27,7 +22,8 @@ def _aware(dt: datetime) -> datetime:
 
 
 def _from_epoch(number: float) -> datetime | None:
-    # Himalayas documents ms but sends seconds, Lever sends ms: > 1e12 can only be ms.
+    # Sources send seconds or milliseconds (sometimes documenting one and sending the other):
+    # > 1e12 can only be ms.
     seconds = number / 1000 if abs(number) > 1e12 else number
     try:
         return datetime.fromtimestamp(seconds, tz=UTC)
@@ -36,14 +32,6 @@ def _from_epoch(number: float) -> datetime | None:
 
 
 def _from_text(text: str, now: datetime) -> datetime | None:
-    m = _WORKDAY.match(text)
-    if m:
-        midnight = datetime.combine(now.astimezone(UTC).date(), time(), tzinfo=UTC)
-        if m.group("today"):
-            return midnight
-        if m.group("yesterday"):
-            return midnight - timedelta(days=1)
-        return midnight - timedelta(days=int(m.group("n")))
     m = _LOOSE_DATE.match(text)
     if m:  # "2026-5-15", which fromisoformat refuses
         try:

@@ -1,11 +1,7 @@
 """Salary parsing: structured source fields and free text → min, max, currency, period, annual USD.
 
-Structured shapes understood (`read_structured`): Himalayas {minSalary, maxSalary, currency,
-salaryPeriod}, Lever salaryRange {currency, interval, min, max}, Ashby compensation
-(summaryComponents / compensationTiers, or its summary text), Greenhouse pay_input_ranges
-(cents), Recruitee {min, max, period, currency}, USAJOBS PositionRemuneration, and JSON-LD
-MonetaryAmount {currency, value: QuantitativeValue{value | minValue, maxValue, unitText}}.
-Values may be strings such as "$100,000".
+Structured salaries come in one shape (`read_structured`), the one spiders emit after converting
+their source's own: {min, max, currency, period}; amounts may be strings such as "$100,000".
 
 Text (`read_text`) is read by our own range parser (price-parser reads "$120k–$150k" as 120):
 amounts with currency symbols or codes, k/m suffixes, US and European separators, ranges
@@ -118,7 +114,7 @@ _PERIOD_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
 ]
-# Exact codes from structured fields (USAJOBS RateIntervalCode, Lever intervals, ...).
+# Exact codes a structured period may still carry.
 _PERIOD_CODES: dict[str, str] = {
     "ph": "hour", "pd": "day", "pw": "week", "pm": "month", "pa": "year", "py": "year",
     "hourly": "hour", "daily": "day", "weekly": "week", "monthly": "month", "annual": "year",
@@ -300,25 +296,7 @@ def read_text(text: str | None, *, currency_hint: str | None = None) -> _Raw | N
     return _Raw(lo, hi, resolved, _period_in(text, start))
 
 
-# --- structured shapes ------------------------------------------------------------------------
-
-_MIN_KEYS = ("min", "minSalary", "minValue", "min_value", "salary_min", "salaryMin", "minimum",
-             "MinimumRange", "min_amount")  # fmt: skip
-_MAX_KEYS = ("max", "maxSalary", "maxValue", "max_value", "salary_max", "salaryMax", "maximum",
-             "MaximumRange", "max_amount")  # fmt: skip
-_CUR_KEYS = ("currency", "currencyCode", "currency_code", "currency_type", "salaryCurrency",
-             "CurrencyCode")  # fmt: skip
-_PERIOD_KEYS = ("period", "salaryPeriod", "interval", "unit", "unitText", "unit_text",
-                "RateIntervalCode", "salary_period", "frequency")  # fmt: skip
-_NON_SALARY_COMPONENTS = frozenset({"equitypercentage", "equitycashvalue", "commission", "bonus"})
-
-
-def _first(d: dict[str, Any], keys: tuple[str, ...]) -> Any:
-    for key in keys:
-        value = d.get(key)
-        if value not in (None, ""):
-            return value
-    return None
+# --- the structured shape -------------------------------------------------------------------
 
 
 def _number(value: Any, hint: str | None) -> tuple[float | None, str | None]:
@@ -339,54 +317,20 @@ def _number(value: Any, hint: str | None) -> tuple[float | None, str | None]:
 def read_structured(
     data: dict[str, Any] | None, *, currency_hint: str | None = None
 ) -> _Raw | None:
-    """Read any of the structured salary shapes listed in the module docstring."""
+    """Read the structured salary {min, max, currency, period} (see the module docstring)."""
     if not isinstance(data, dict) or not data:
         return None
-    for wrapper in ("baseSalary", "salaryRange", "compensation", "salary"):
-        inner = data.get(wrapper)
-        if isinstance(inner, dict) and inner:
-            return read_structured(inner, currency_hint=currency_hint)
-    if "pay_input_ranges" in data:
-        ranges = data.get("pay_input_ranges") or []
-        return read_structured(ranges[0], currency_hint=currency_hint) if ranges else None
-    if "min_cents" in data or "max_cents" in data:  # Greenhouse pay transparency
-        lo, hi = data.get("min_cents"), data.get("max_cents")
-        return _Raw(
-            lo / 100 if isinstance(lo, int | float) else None,
-            hi / 100 if isinstance(hi, int | float) else None,
-            _resolve_currency(data.get("currency_type"), currency_hint),
-            None,
-        )
-    if "summaryComponents" in data or "compensationTiers" in data:  # Ashby
-        components = list(data.get("summaryComponents") or [])
-        for tier in data.get("compensationTiers") or []:
-            components.extend(tier.get("components") or [])
-        for comp in components:
-            kind = str(comp.get("compensationType") or "").lower()
-            if kind not in _NON_SALARY_COMPONENTS and _first(comp, _MIN_KEYS + _MAX_KEYS):
-                return read_structured(comp, currency_hint=currency_hint)
-        summary = data.get("scrapeableCompensationSalarySummary") or data.get(
-            "compensationTierSummary"
-        )
-        return read_text(summary, currency_hint=currency_hint) if summary else None
-    currency_field = _first(data, _CUR_KEYS)
-    currency = _resolve_currency(currency_field, currency_hint) if currency_field else None
-    period = period_from_word(_first(data, _PERIOD_KEYS))
-    value = data.get("value")
-    if isinstance(value, dict):  # JSON-LD QuantitativeValue inside a MonetaryAmount
-        inner = read_structured(value, currency_hint=currency or currency_hint)
-        if inner is None:
-            return None
-        return _Raw(inner.min, inner.max, currency or inner.currency, inner.period or period)
-    lo, lo_cur = _number(_first(data, _MIN_KEYS), currency_hint)
-    hi, hi_cur = _number(_first(data, _MAX_KEYS), currency_hint)
-    if lo is None and hi is None:
-        single, single_cur = _number(value if value is not None else data.get("amount"), None)
-        lo = hi = single
-        lo_cur = single_cur
+    currency_field = data.get("currency")
+    currency = (
+        _resolve_currency(currency_field, currency_hint)
+        if isinstance(currency_field, str) and currency_field.strip()
+        else None
+    )
+    lo, lo_cur = _number(data.get("min"), currency_hint)
+    hi, hi_cur = _number(data.get("max"), currency_hint)
     if lo is None and hi is None:
         return None
-    return _Raw(lo, hi, currency or lo_cur or hi_cur, period)
+    return _Raw(lo, hi, currency or lo_cur or hi_cur, period_from_word(data.get("period")))
 
 
 # --- assembling -------------------------------------------------------------------------------

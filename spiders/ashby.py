@@ -9,21 +9,42 @@ from urllib.parse import quote, unquote, urlsplit
 from scrapy.http import Response
 
 from spiders.base import JobSpider, text_or_none
+from spiders.fields import common_salary
+
+# Compensation components that are not pay (equity, commission, bonus).
+_NOT_PAY = frozenset({"equitypercentage", "equitycashvalue", "commission", "bonus"})
 
 
 def salary_of(compensation: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The first salary component as given: {min, max, currency, interval} (e.g. "1 YEAR")."""
-    for comp in (compensation or {}).get("summaryComponents") or []:
-        if str(comp.get("compensationType", "")).lower() == "salary":
-            salary = {
-                "min": comp.get("minValue"),
-                "max": comp.get("maxValue"),
-                "currency": comp.get("currencyCode"),
-                "interval": comp.get("interval"),
-            }
-            if salary["min"] is not None or salary["max"] is not None:
-                return salary
+    """The first pay component of Ashby's compensation (summary components, then each tier's),
+    as the common salary shape; its `interval` ("1 YEAR", "1 HOUR") is the period."""
+    compensation = compensation or {}
+    components = list(compensation.get("summaryComponents") or [])
+    for tier in compensation.get("compensationTiers") or []:
+        components.extend((tier or {}).get("components") or [])
+    for comp in components:
+        if not isinstance(comp, dict):
+            continue
+        if str(comp.get("compensationType") or "").lower() in _NOT_PAY:
+            continue
+        salary = common_salary(
+            comp.get("minValue"),
+            comp.get("maxValue"),
+            comp.get("currencyCode"),
+            comp.get("interval"),
+        )
+        if salary is not None:
+            return salary
     return None
+
+
+def salary_text_of(compensation: dict[str, Any] | None) -> str | None:
+    """Ashby's own summary of the pay ("$60K - $75K"), read as text by the pipeline."""
+    compensation = compensation or {}
+    return text_or_none(
+        compensation.get("scrapeableCompensationSalarySummary")
+        or compensation.get("compensationTierSummary")
+    )
 
 
 class AshbySpider(JobSpider):
@@ -37,7 +58,8 @@ class AshbySpider(JobSpider):
     api_base = "https://api.ashbyhq.com"
     board_key = "board"
     keys = frozenset({"board"})
-    required = (("board",),)
+    # The job-board API never names the employer: without `company` every posting would be dropped.
+    required = (("board",), ("company",))
     url_patterns = (r"^https?://jobs\.ashbyhq\.com/[^/?#]+",)
 
     @classmethod
@@ -46,15 +68,6 @@ class AshbySpider(JobSpider):
         if super().entry_from_url(url) is None:
             return None
         return {"board": unquote(urlsplit(url).path.strip("/").split("/")[0])}
-
-    @classmethod
-    def check_entry(cls, entry: dict[str, Any]) -> None:
-        # The job-board API never names the employer: without `company` every posting is dropped.
-        if not entry.get("company"):
-            raise ValueError(
-                "an Ashby board needs `company` (the Ashby API does not name the employer), "
-                'e.g. company = "Acme Foods"'
-            )
 
     async def start(self) -> AsyncIterator[Any]:
         yield self.request(
@@ -103,10 +116,7 @@ class AshbySpider(JobSpider):
             remote=job.get("isRemote") if isinstance(job.get("isRemote"), bool) else None,
             employment_type=job.get("employmentType"),
             salary=salary_of(compensation),
-            salary_text=text_or_none(
-                compensation.get("scrapeableCompensationSalarySummary")
-                or compensation.get("compensationTierSummary")
-            ),
+            salary_text=salary_text_of(compensation),
             posted=job.get("publishedAt"),
             extra={k: v for k, v in extra.items() if v},
         )

@@ -11,6 +11,7 @@ from scrapy.http import Response
 from scrapy.selector import Selector
 
 from spiders.base import JobSpider, text_or_none
+from spiders.fields import common_salary
 
 
 def pay_range(description: str | None) -> str | None:
@@ -24,6 +25,25 @@ def pay_range(description: str | None) -> str | None:
     parts = Selector(text=description).css("div.pay-range ::text").getall()
     text = " ".join(p.strip() for p in parts if p.strip())
     return text or None
+
+
+def pay_input_salary(ranges: Any) -> dict[str, Any] | None:
+    """The first of `pay_input_ranges` (the per-job API with `pay_transparency=true`): amounts
+    in cents, {min_cents, max_cents, currency_type}; no period (the amount tells)."""
+    if isinstance(ranges, dict):
+        ranges = [ranges]
+    for entry in ranges if isinstance(ranges, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        low, high = entry.get("min_cents"), entry.get("max_cents")
+        salary = common_salary(
+            low / 100 if isinstance(low, int | float) else None,
+            high / 100 if isinstance(high, int | float) else None,
+            entry.get("currency_type"),
+        )
+        if salary is not None:
+            return salary
+    return None
 
 
 class GreenhouseSpider(JobSpider):
@@ -102,6 +122,7 @@ class GreenhouseSpider(JobSpider):
             company=text_or_none(job.get("company_name")),
             url=job.get("absolute_url"),
             description_html=description,
+            salary=pay_input_salary(job.get("pay_input_ranges")),
             salary_text=pay_range(description),
             locations=[name]
             if (name := text_or_none((job.get("location") or {}).get("name")))

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from scrapy.http import Response
 
 from spiders.base import JobSpider, text_or_none
+from spiders.fields import common_salary
 from spiders.sources import DAY
 
 DEFAULT_MAX_PAGES = 25  # a full browse is ~5,000 requests; Himalayas asks for one sweep a day
@@ -30,6 +31,13 @@ def watermark_seconds(value: Any) -> float | None:
     if isinstance(value, int | float):
         return epoch_seconds(value)
     return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+
+
+def salary_of(job: dict[str, Any]) -> dict[str, Any] | None:
+    """{minSalary, maxSalary, currency, salaryPeriod: "annual"|"hourly"|...}; all-null when none."""
+    return common_salary(
+        job.get("minSalary"), job.get("maxSalary"), job.get("currency"), job.get("salaryPeriod")
+    )
 
 
 class HimalayasSpider(JobSpider):
@@ -140,14 +148,7 @@ class HimalayasSpider(JobSpider):
             r.get("name") if isinstance(r, dict) else r
             for r in job.get("locationRestrictions") or []
         ]
-        salary = None
-        if job.get("minSalary") is not None or job.get("maxSalary") is not None:
-            salary = {
-                "min": job.get("minSalary"),
-                "max": job.get("maxSalary"),
-                "currency": job.get("currency"),
-                "period": job.get("salaryPeriod"),
-            }
+        salary = salary_of(job)
         guid = job.get("guid") or job.get("applicationLink")
         extra = {
             "excerpt": job.get("excerpt"),

@@ -15,6 +15,7 @@ from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 
 from spiders.base import JobSpider, first, text_or_none
+from spiders.fields import monetary_amount
 
 DEFAULT_MAX_PAGES = 500
 PROBE_PAGES = 3  # job pages a probe opens when the start page itself carries no JobPosting
@@ -163,26 +164,6 @@ def _address(place: Any) -> tuple[str | None, dict[str, Any]]:
     return text or _name(place), parts
 
 
-def _salary(base: Any) -> dict[str, Any] | None:
-    base = first(base)
-    if not isinstance(base, dict):
-        return {"min": base, "max": base} if base not in (None, "") else None
-    value = base.get("value")
-    salary: dict[str, Any] = {"currency": base.get("currency")}
-    if isinstance(value, dict):
-        if value.get("value") is not None:
-            salary["min"] = salary["max"] = value.get("value")
-        salary["min"] = value.get("minValue", salary.get("min"))
-        salary["max"] = value.get("maxValue", salary.get("max"))
-        salary["unit"] = value.get("unitText") or base.get("unitText")
-    else:
-        salary["min"] = salary["max"] = value
-        salary["unit"] = base.get("unitText")
-    if salary.get("min") is None and salary.get("max") is None:
-        return None
-    return salary
-
-
 def _description(value: Any) -> str | None:
     text = text_or_none(value)
     if text and "<" not in text and "&lt;" in text:
@@ -232,7 +213,7 @@ def posting_fields(posting: dict[str, Any], *, page_url: str) -> dict[str, Any]:
         "location_parts": location_parts,
         "workplace_hint": text_or_none(first(posting.get("jobLocationType"))),
         "employment_type": posting.get("employmentType"),
-        "salary": _salary(posting.get("baseSalary")),
+        "salary": monetary_amount(posting.get("baseSalary")),
         "posted": posting.get("datePosted"),
         "valid_through": posting.get("validThrough"),
         "extra": {k: v for k, v in extra.items() if v not in (None, "", [])},

@@ -9,9 +9,19 @@ from urllib.parse import quote, unquote, urlsplit
 from scrapy.http import Response
 
 from spiders.base import JobSpider, text_or_none
+from spiders.fields import common_salary
 
 US_API = "https://api.lever.co"
 EU_API = "https://api.eu.lever.co"
+
+
+def salary_range(data: Any) -> dict[str, Any] | None:
+    """Lever's `salaryRange` {currency: "usd", interval: "per-year-salary", min, max}."""
+    if not isinstance(data, dict):
+        return None
+    return common_salary(
+        data.get("min"), data.get("max"), data.get("currency"), data.get("interval")
+    )
 
 
 class LeverSpider(JobSpider):
@@ -25,7 +35,8 @@ class LeverSpider(JobSpider):
     kind = "lever"
     board_key = "site"
     keys = frozenset({"site", "eu"})
-    required = (("site",),)
+    # The Postings API never names the employer: without `company` every posting would be dropped.
+    required = (("site",), ("company",))
     url_patterns = (r"^https?://jobs\.(?:eu\.)?lever\.co/[^/?#]+",)
     custom_settings = {"DOWNLOAD_DELAY": 1.0}  # Lever's robots.txt asks for Crawl-delay: 1
 
@@ -43,12 +54,6 @@ class LeverSpider(JobSpider):
 
     @classmethod
     def check_entry(cls, entry: dict[str, Any]) -> None:
-        # The Postings API never names the employer: without `company` every posting is dropped.
-        if not entry.get("company"):
-            raise ValueError(
-                "a Lever site needs `company` (the Lever API does not name the employer), "
-                'e.g. company = "Acme Foods"'
-            )
         if not isinstance(entry.get("eu", False), bool):
             raise ValueError("`eu` must be true or false")
 
@@ -109,7 +114,7 @@ class LeverSpider(JobSpider):
             location_parts={"country": posting["country"]} if posting.get("country") else None,
             workplace_hint=posting.get("workplaceType"),
             employment_type=cats.get("commitment"),
-            salary=posting.get("salaryRange") or None,
+            salary=salary_range(posting.get("salaryRange")),
             salary_text=text_or_none(posting.get("salaryDescriptionPlain")),
             posted=posting.get("createdAt"),
             extra={k: v for k, v in extra.items() if v},

@@ -72,3 +72,29 @@ def spider_for(kind: str) -> type[JobSpider]:
 def recognition_order() -> list[type[JobSpider]]:
     """The spider classes in the order a pasted URL is tried: specific kinds, then generic ones."""
     return sorted(SPIDERS.values(), key=lambda cls: (cls.recognition_rank, cls.kind))
+
+
+def keys_table() -> str:
+    """The README's table of every kind's sources-file keys, from the spider classes' metadata."""
+    import sys
+
+    lines = [
+        "| kind | reads | required | other keys | default schedule |",
+        "|---|---|---|---|---|",
+    ]
+    for kind in sorted(SPIDERS):
+        cls = SPIDERS[kind]
+        doc = (sys.modules[cls.__module__].__doc__ or "").strip().split("\n")[0]
+        reads = doc.split(":", 1)[0].strip().rstrip(".")
+        required = "; ".join(" or ".join(f"`{k}`" for k in group) for group in cls.required)
+        named = {k for group in cls.required for k in group}
+        others = ", ".join(f"`{k}`" for k in sorted(cls.keys - named)) or "—"
+        schedule = cls.default_schedule
+        if cls.min_interval:
+            schedule += f" (at most every {cls.min_interval // 3600}h)"
+        lines.append(f"| `{kind}` | {reads} | {required or '—'} | {others} | {schedule} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(keys_table(), end="")

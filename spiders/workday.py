@@ -4,19 +4,35 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
-from spiders.base import JobSpider, first, text_or_none
+from spiders.base import JobSpider, first, now_utc, text_or_none
+from spiders.fields import days_ago
 from spiders.sources import Source
 
 PAGE_SIZE = 20  # the CXS API rejects larger pages on some tenants
 TOTAL_CAP = 2000  # Workday never reports more; beyond it results wrap around
 SPLIT_FACET = "jobFamilyGroup"
 _LOCALE = re.compile(r"^[a-z]{2}(-[A-Za-z]{2,4})?$")
+# A location code some tenants use: "US-MI-Detroit" (country, region, city).
+_LOCATION_CODE = re.compile(r"^([A-Z]{2,3})-([A-Z0-9]{1,3})-(.{1,100})$")
+
+
+def location_text(value: str) -> str:
+    """ "US-MI-Detroit" → "Detroit, MI, US"; any other location as given."""
+    m = _LOCATION_CODE.match(value.strip())
+    return f"{m.group(3)}, {m.group(2)}, {m.group(1)}" if m else value
+
+
+def posted_date(value: Any, now: datetime) -> Any:
+    """`postedOn` is relative ("Posted 3 Days Ago", "Posted 30+ Days Ago"): an ISO date
+    counted back from the crawl; an absolute date as given."""
+    return days_ago(value, now) or value
 
 
 def tenant_and_site(url: str) -> tuple[str, str, str]:
@@ -248,10 +264,11 @@ class WorkdaySpider(JobSpider):
         job_id = info.get("jobPostingId") or path
         req_country = (info.get("jobRequisitionLocation") or {}).get("country") or {}
         locations = [info.get("location"), *(info.get("additionalLocations") or [])]
-        locations = [loc for loc in locations if text_or_none(loc)]
+        locations = [location_text(loc) for loc in locations if text_or_none(loc)]
         listed = text_or_none(posting.get("locationsText"))
         if not locations and listed and not re.match(r"^\d+ Locations?$", listed):
-            locations = [listed]
+            locations = [location_text(listed)]
+        now = now_utc()
         org = (detail.get("hiringOrganization") or {}).get("name")
         extra = {
             "posted_on": info.get("postedOn") or posting.get("postedOn"),
@@ -276,7 +293,9 @@ class WorkdaySpider(JobSpider):
             else None,
             workplace_hint=info.get("remoteType"),
             employment_type=info.get("timeType"),
-            posted=info.get("startDate") or info.get("postedOn") or posting.get("postedOn"),
+            posted=info.get("startDate")
+            or posted_date(info.get("postedOn") or posting.get("postedOn"), now),
+            crawled_at=now,
             valid_through=info.get("endDate"),
             req_id=info.get("jobReqId") or first(posting.get("bulletFields")),
             extra={k: v for k, v in extra.items() if v},

@@ -1,4 +1,5 @@
-"""`normalize_item` and `NormalizePostingPipeline` on items built by hand from recorded responses."""
+"""`normalize_item` and `NormalizePostingPipeline` on items built by hand from recorded responses
+(source-specific shapes converted by the spider's own converters, as the spiders emit them)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,12 @@ from pipeline.normalize import (
 )
 from pipeline.record import CleanPosting
 from pipeline.salary import PERIODS_PER_YEAR
+from spiders.ashby import salary_of as ashby_salary
+from spiders.ashby import salary_text_of as ashby_text
+from spiders.fields import monetary_amount
+from spiders.himalayas import salary_of as himalayas_salary
 from spiders.items import JobItem
+from spiders.lever import salary_range
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 CRAWLED = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -43,7 +49,7 @@ def himalayas_item() -> JobItem:
         locations=job["locationRestrictions"],
         remote=True,
         employment_type=job["employmentType"],
-        salary={k: job[k] for k in ("minSalary", "maxSalary", "currency", "salaryPeriod")},
+        salary=himalayas_salary(job),
         posted=job["pubDate"],
         valid_through=job["expiryDate"],
         attribution="Himalayas",
@@ -129,7 +135,7 @@ def lever_item(salary: dict[str, Any] | None = None) -> JobItem:
         locations=job["categories"]["allLocations"],
         workplace_hint=job["workplaceType"],
         employment_type=job["categories"]["commitment"],
-        salary=salary if salary is not None else job.get("salaryRange"),
+        salary=salary_range(salary if salary is not None else job.get("salaryRange")),
         posted=job["createdAt"],
         crawled_at=CRAWLED,
         extra={"country": job["country"], "team": job["categories"]["team"]},
@@ -153,7 +159,8 @@ def ashby_item() -> JobItem:
         workplace_hint=job["workplaceType"],
         remote=job["isRemote"],
         employment_type=job["employmentType"],
-        salary=job["compensation"],
+        salary=ashby_salary(job["compensation"]),
+        salary_text=ashby_text(job["compensation"]),
         posted=job["publishedAt"],
         crawled_at=CRAWLED,
     )
@@ -174,7 +181,7 @@ def jsonld_item() -> JobItem:
         description_html=posting["description"],
         location_parts=posting["jobLocation"]["address"],
         employment_type=posting["employmentType"],
-        salary=posting["baseSalary"],
+        salary=monetary_amount(posting["baseSalary"]),
         posted=posting["datePosted"],
         valid_through=posting["validThrough"],
         crawled_at=CRAWLED,

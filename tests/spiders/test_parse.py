@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 from typing import Any
 
 from scrapy.http import Request
@@ -120,7 +121,8 @@ def test_workday_company_option_wins_and_detail_failure_keeps_list_fields(make_s
     assert fallback.title.startswith("Senior Data Center Performance Engineer")
     assert fallback.req_id == "JR2008808"
     assert fallback.locations == []  # "2 Locations" is not a place
-    assert fallback.posted == "Posted 2 Days Ago"
+    # "Posted 2 Days Ago", counted back from the crawl
+    assert fallback.posted == (fallback.crawled_at.date() - timedelta(days=2)).isoformat()
     assert not spider.errors  # one vanished job is a warning, not a failed source
     assert spider.crawler.stats.get_value("andon/workday/detail_failed") == 1
 
@@ -294,7 +296,7 @@ def test_lever_eu_host_salary_and_404(make_spider):
         "max": 1.2e5,
     }
     [item] = follow(req, body=json.dumps([posting]).encode())
-    assert item.salary == posting["salaryRange"]
+    assert item.salary == {"min": 90000.0, "max": 1.2e5, "currency": "USD", "period": "year"}
     assert item.company == "Acme"  # Lever does not name the company: the entry's `company`
     assert follow(req, "lever/handmade_error_404.json", status=404) == []
     assert "site 'acme' not found (404) — check `site`" in spider.errors[0]
@@ -311,7 +313,7 @@ def test_ashby(make_spider):
     first, second = items
     assert first.salary is None
     assert second.external_id == "ashby:HighlightTA:fc2f1f85-46a0-4a31-b165-683e39c07c04"
-    assert second.salary == {"min": 102800, "max": 137000, "currency": "CAD", "interval": "1 YEAR"}
+    assert second.salary == {"min": 102800, "max": 137000, "currency": "CAD", "period": "year"}
     assert second.salary_text == "CA$102.8K - CA$137K"
     assert second.workplace_hint == "Hybrid"
     assert second.remote is True
@@ -337,7 +339,7 @@ def test_himalayas_browse_follows_cursor(make_spider, caplog):
     )
     assert item.attribution == "Himalayas"
     assert item.company == "micro1"
-    assert item.salary == {"min": 15, "max": 30, "currency": "USD", "period": "hourly"}
+    assert item.salary == {"min": 15, "max": 30, "currency": "USD", "period": "hour"}
     assert item.posted == 1790401136
     assert item.valid_through == 1795585136
     assert item.locations == ["United States"]
@@ -401,7 +403,7 @@ def test_jsonld_job_page_with_graph(make_spider):
         "postal_code": "48120",
     }
     assert item.employment_type == ["FULL_TIME"]
-    assert item.salary == {"currency": "USD", "min": "95000", "max": 120000, "unit": "YEAR"}
+    assert item.salary == {"currency": "USD", "min": "95000", "max": 120000, "period": "year"}
     assert item.posted == "2026-11-18"
     assert item.valid_through == "2026-12-31T23:59"
 
@@ -411,7 +413,7 @@ def test_jsonld_google_example(make_spider):
     [req] = start_requests(spider)
     [item] = follow(req, "jsonld/google_search_central_docs_example_jobposting.html")
     assert item.external_id == "jsonld:Google:1234567"
-    assert item.salary == {"currency": "USD", "min": 40.0, "max": 40.0, "unit": "HOUR"}
+    assert item.salary == {"currency": "USD", "min": 40.0, "max": 40.0, "period": "hour"}
     assert item.employment_type == "CONTRACTOR"
 
 
