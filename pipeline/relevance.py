@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import html
-import re
 import tomllib
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
-import re2
 from scrapy.exceptions import DropItem
 
 from pipeline.relevance_model import ModelVerdict, TitleModel
 from pipeline.relevance_rules import RuleSet, compile_rule, expand
+from pipeline.relevance_text import MAX_TITLE_CHARS, fold, fold_title, html_to_text
+
+__all__ = [
+    "MAX_DESCRIPTION_CHARS", "MAX_TITLE_CHARS", "FilterRelevantPipeline", "RoleProfile", "Verdict",
+    "classify", "fold", "fold_title", "html_to_text", "load_profile",
+]  # fmt: skip
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -35,62 +37,10 @@ VETO_WEIGHT = 2
 
 # Plant words sit in the first screens of a posting; the cap bounds the work on huge pages.
 MAX_DESCRIPTION_CHARS = 30_000
-# A title longer than this is not a title but a pasted text: its first words decide.
-MAX_TITLE_CHARS = 300
 
 _SECTIONS = {
     "words", "include", "ambiguous", "plant_context", "description_veto", "exclude", "title_model"
 }  # fmt: skip
-_PUNCTUATION = str.maketrans(
-    {
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u02bc": "'",
-        "`": "'",
-        "\u2010": "-",
-        "\u2011": "-",
-        "\u2013": "-",
-        "\u2014": "-",
-        "\u2212": "-",
-        "\u00a0": " ",
-    }
-)
-_SPACES = re.compile(r"\s+")
-# "(m/w/d)", "m/f/d", "(H/F)", "F/H", "(all genders)", "(gn)": gender markers of DE/FR postings
-# sit between the role and its qualifier ("Schichtleiter (m/w/d) Fertigung"); cut them out.
-# Fixed-width pieces only: linear on any text (and titles are capped).
-_GENDER = re.compile(
-    r"\(?(?<![\w/])[mwfdhx] ?/ ?[mwfdhx](?: ?/ ?[mwfdhx])?(?![\w/])\)?|\((?:all genders|gn\*?)\)"
-)
-# RE2: a page of "<<<<" with no ">" must not make tag stripping quadratic.
-_SCRIPT = re2.compile(r"(?is)<script\b.*?</script\s*>|<style\b.*?</style\s*>")
-_TAG = re2.compile(r"<[^>]*>")
-
-
-def fold(text: str) -> str:
-    """Lower-case `text`, strip accents ("Producción" -> "produccion") and unify punctuation.
-
-    Beyond ASCII only letters and digits stay: "superviseur·e" is "superviseur e".
-    """
-    text = text.casefold().translate(_PUNCTUATION)
-    if not text.isascii():  # most postings are ASCII: skip the per-character work
-        decomposed = unicodedata.normalize("NFKD", text)
-        text = "".join(
-            ch if ch < "\x80" or ch.isalnum() else " "
-            for ch in decomposed
-            if not unicodedata.combining(ch)
-        )
-    return _SPACES.sub(" ", text).strip()
-
-
-def fold_title(title: str) -> str:
-    """`fold` a job title (its first MAX_TITLE_CHARS characters) and drop its gender markers."""
-    return _SPACES.sub(" ", _GENDER.sub(" ", fold(title[:MAX_TITLE_CHARS]))).strip()
-
-
-def html_to_text(markup: str) -> str:
-    """Cheap tag stripping: good enough to look for words, not for display."""
-    return html.unescape(_TAG.sub(" ", _SCRIPT.sub(" ", markup)))
 
 
 @dataclass(frozen=True)
