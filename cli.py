@@ -116,7 +116,13 @@ WithinOpt = Annotated[float | None, typer.Option(help="Miles around --location")
 WorkplaceOpt = Annotated[
     list[str] | None, typer.Option(help="onsite, hybrid or remote (repeatable)")
 ]
-MinSalaryOpt = Annotated[float | None, typer.Option(help="Minimum annual salary in USD")]
+MinSalaryOpt = Annotated[
+    float | None,
+    typer.Option(help="Minimum annual salary in USD; jobs that state no salary are still included"),
+]
+SalaryRequiredOpt = Annotated[
+    bool, typer.Option("--salary-required", help="Only jobs that state a salary")
+]
 SeniorityOpt = Annotated[list[str] | None, typer.Option(help="supervisor … executive (repeatable)")]
 IndustryOpt = Annotated[list[str] | None, typer.Option(help="e.g. food_beverage (repeatable)")]
 SkillOpt = Annotated[list[str] | None, typer.Option(help="e.g. lean, haccp (repeatable)")]
@@ -131,6 +137,7 @@ def listings(
     within: WithinOpt = None,
     workplace: WorkplaceOpt = None,
     min_salary: MinSalaryOpt = None,
+    salary_required: SalaryRequiredOpt = False,
     seniority: SeniorityOpt = None,
     industry: IndustryOpt = None,
     skill: SkillOpt = None,
@@ -155,6 +162,7 @@ def listings(
         within=within,
         workplaces=workplace or (),
         min_salary=min_salary,
+        salary_required=salary_required,
         seniorities=seniority or (),
         industries=industry or (),
         skills=skill or (),
@@ -357,6 +365,10 @@ def run(
     load_chosen_sources(sources, [])  # a broken sources file is one line now, not a traceback later
     eng = engine()
     scheduler.configure_logging(verbose)
+    from alerts.mailers import mail_problem
+
+    if problem := mail_problem(settings()):
+        err.print(f"digests will not be sent: {problem}", highlight=False, markup=False)
     path = Path(sources) if sources else settings().sources
     code = scheduler.run_forever(settings(), eng, sources_path=path)
     if code:
@@ -431,6 +443,9 @@ def status() -> None:
         out.print(line, highlight=False)
     dig = ", ".join(f"{n} {s}" for s, n in sorted(digests.items())) or "none yet"
     out.print(f"digests: {dig}", highlight=False)
+    from alerts.mailers import mail_status_line
+
+    out.print(mail_status_line(settings()), highlight=False, markup=False)
     for d in recent:
         when = (d.sent_at or d.created_at).strftime("%Y-%m-%d %H:%M")
         out.print(
@@ -525,6 +540,7 @@ def subscribe(
     within: WithinOpt = None,
     workplace: WorkplaceOpt = None,
     min_salary: MinSalaryOpt = None,
+    salary_required: SalaryRequiredOpt = False,
     seniority: SeniorityOpt = None,
     industry: IndustryOpt = None,
     skill: SkillOpt = None,
@@ -550,7 +566,8 @@ def subscribe(
 
     search = subs.SearchInput(
         name=name, query=query, location=location, within=within, workplaces=workplace or (),
-        min_salary=min_salary, seniorities=seniority or (), industries=industry or (),
+        min_salary=min_salary, salary_required=salary_required, seniorities=seniority or (),
+        industries=industry or (),
         skills=skill or (), employment_types=employment_type or (),
         exclude_companies=exclude_company or (), cadence=cadence, hour=hour, weekday=weekday,
         timezone=timezone,

@@ -38,6 +38,7 @@ __all__ = [
     "TransientSendError",
     "envelope_address",
     "mail_problem",
+    "mail_status_line",
     "make_mailer",
 ]
 
@@ -81,3 +82,16 @@ def mail_problem(settings: Settings) -> str | None:
     except MailerConfigError as exc:
         return str(exc)
     return None
+
+
+def mail_status_line(settings: Settings) -> str:
+    """`andon status`'s mail line: the mailer, and what stops it or marks its mail as a test."""
+    problem = mail_problem(settings)
+    if problem:
+        return f"mail: not sending: {problem}"
+    if settings.mailer == "file":
+        line = f"mail: file mailer, writes .eml files to {settings.outbox}/"
+        if not (settings.postal_address or "").strip():
+            line += " (postal address is a placeholder: set ANDON_POSTAL_ADDRESS)"
+        return line
+    return f"mail: {settings.mailer}"

@@ -186,3 +186,36 @@ def test_digest_puts_the_right_jobs_in_the_outbox_and_a_second_run_sends_nothing
 def test_digest_with_a_misconfigured_mailer_is_one_line_exit_1(folder):
     res = andon("digest", cwd=folder, env={"ANDON_MAILER": "sendgrid"})
     one_line_error(res, 1, "ANDON_SENDGRID_API_KEY")
+
+
+NO_POSTAL = {"ANDON_MAILER": "smtp", "ANDON_SMTP_URL": "smtp://u:p@127.0.0.1:9"}
+
+
+def test_digest_and_status_say_in_one_line_that_smtp_needs_a_postal_address(folder: Path) -> None:
+    res = andon("digest", cwd=folder, env=NO_POSTAL)
+    one_line_error(res, 1, "ANDON_MAILER=smtp refuses to send without ANDON_POSTAL_ADDRESS")
+    status = andon("status", cwd=folder, env=NO_POSTAL)
+    assert status.returncode == 0, status.stderr
+    lines = [x for x in status.stdout.splitlines() if x.startswith("mail:")]
+    assert lines == [
+        "mail: not sending: ANDON_MAILER=smtp refuses to send without ANDON_POSTAL_ADDRESS "
+        "(the sender's postal address every email must show, e.g. "
+        "'Acme Alerts, 500 Griswold St, Detroit, MI 48226, USA')"
+    ]
+    fine = andon("status", cwd=folder, env={**NO_POSTAL, "ANDON_POSTAL_ADDRESS": "Acme, Detroit"})
+    assert "mail: smtp" in fine.stdout.splitlines()
+
+
+def test_the_file_mailer_marks_its_placeholder_address(folder: Path) -> None:
+    status = andon("status", cwd=folder)
+    assert "(postal address is a placeholder: set ANDON_POSTAL_ADDRESS)" in status.stdout
+    assert (
+        andon("subscribe", "pat@example.com", "--query", "plant manager", cwd=folder).returncode
+        == 0
+    )
+    (confirm,) = emls(folder / "outbox")
+    body = confirm.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert "[placeholder postal address: set ANDON_POSTAL_ADDRESS before sending real mail]" in text
+    assert "Anytown" not in text
