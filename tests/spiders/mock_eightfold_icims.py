@@ -14,7 +14,11 @@ from tests.spiders.mockserver import HTML, JSON, MockServer, Reply, Routes, fixt
 
 EF = "eightfold/"
 IC = "icims/"
-FORBIDDEN = (403, HTML, b"<html><head><title>403 Forbidden</title></head><body>Forbidden</body></html>")
+FORBIDDEN = (
+    403,
+    HTML,
+    b"<html><head><title>403 Forbidden</title></head><body>Forbidden</body></html>",
+)
 NOT_FOUND = (404, HTML, b"<html><head><title>404 Not Found</title></head></html>")
 CHALLENGE = (200, HTML, b"<html><head><title>Just a moment...</title></head><body></body></html>")
 
