@@ -60,6 +60,7 @@ class AshbySpider(JobSpider):
     keys = frozenset({"board"})
     # The job-board API never names the employer: without `company` every posting would be dropped.
     required = (("board",), ("company",))
+    example_url = "https://jobs.ashbyhq.com/AcmeFoods"
     url_patterns = (r"^https?://jobs\.ashbyhq\.com/[^/?#]+",)
 
     @classmethod

@@ -59,6 +59,7 @@ class GreenhouseSpider(JobSpider):
     board_key = "board"
     keys = frozenset({"board"})
     required = (("board",),)
+    example_url = "https://boards.greenhouse.io/acmefoods"
     url_patterns = (
         r"^https?://(?:job-)?boards(?:\.eu)?\.greenhouse\.io/(?:embed/job_board\?for=)?[\w.-]+",
         r"^https?://boards-api\.greenhouse\.io/v1/boards/[\w.-]+",

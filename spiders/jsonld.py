@@ -240,6 +240,7 @@ class JsonLdSpider(JobSpider):
     required = (("start_urls", "sitemap"),)
     default_schedule = "daily"
     url_keys = ("sitemap",)
+    example_url = "https://careers.acmefoods.example/jobs"
     url_patterns = (r"^https?://[^/?#]+",)
     recognition_rank = 2
 

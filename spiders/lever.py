@@ -37,6 +37,7 @@ class LeverSpider(JobSpider):
     keys = frozenset({"site", "eu"})
     # The Postings API never names the employer: without `company` every posting would be dropped.
     required = (("site",), ("company",))
+    example_url = "https://jobs.lever.co/acmefoods"
     url_patterns = (r"^https?://jobs\.(?:eu\.)?lever\.co/[^/?#]+",)
     custom_settings = {"DOWNLOAD_DELAY": 1.0}  # Lever's robots.txt asks for Crawl-delay: 1
 

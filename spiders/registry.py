@@ -79,8 +79,8 @@ def keys_table() -> str:
     import sys
 
     lines = [
-        "| kind | reads | required | other keys | default schedule |",
-        "|---|---|---|---|---|",
+        "| kind | reads | required | other keys | default schedule | e.g. `sources add` of | gives |",
+        "|---|---|---|---|---|---|---|",
     ]
     for kind in sorted(SPIDERS):
         cls = SPIDERS[kind]
@@ -92,8 +92,22 @@ def keys_table() -> str:
         schedule = cls.default_schedule
         if cls.min_interval:
             schedule += f" (at most every {cls.min_interval // 3600}h)"
-        lines.append(f"| `{kind}` | {reads} | {required or '—'} | {others} | {schedule} |")
+        derived = cls.entry_from_url(cls.example_url) if cls.example_url else None
+        gives = ", ".join(f"`{k} = {_toml(v)}`" for k, v in (derived or {}).items())
+        example = f"<{cls.example_url}>" if cls.example_url else "—"
+        lines.append(
+            f"| `{kind}` | {reads} | {required or '—'} | {others} | {schedule} | {example} "
+            f"| {gives or '—'} |"
+        )
     return "\n".join(lines) + "\n"
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return '"' + str(value).replace('"', '\\"') + '"'
 
 
 if __name__ == "__main__":

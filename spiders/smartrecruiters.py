@@ -31,6 +31,7 @@ class SmartRecruitersSpider(JobSpider):
     api_base = "https://api.smartrecruiters.com"
     board_key = "company"
     required = (("company",),)
+    example_url = "https://jobs.smartrecruiters.com/BoschGroup"
     url_patterns = (r"^https?://(?:jobs|careers)\.smartrecruiters\.com/[^/?#]+",)
 
     @classmethod

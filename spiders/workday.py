@@ -70,6 +70,7 @@ class WorkdaySpider(JobSpider):
     board_key = "url"
     keys = frozenset({"tenant", "site", "facets", "max_jobs"})
     required = (("url",),)
+    example_url = "https://acme.wd5.myworkdayjobs.com/en-US/External/job/Plant-Manager_R123"
     url_patterns = (
         r"^https?://[^/?#]+\.myworkdayjobs\.com/",
         r"^https?://[^/?#]*myworkdaysite\.com/recruiting/",

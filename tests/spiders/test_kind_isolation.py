@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from spiders.addsource import recognise
 from spiders.base import JobSpider
-from spiders.registry import SPIDERS, discover, recognition_order
+from spiders.registry import SPIDERS, discover, keys_table, recognition_order
 from spiders.sources import COMMON_KEYS, parse_schedule
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -95,3 +96,23 @@ def test_generic_kinds_are_tried_last():
     generic = [cls.kind for cls in recognition_order() if cls.recognition_rank]
     assert order[-len(generic) :] == generic
     assert order.index("rss") < order.index("jsonld")
+
+
+@pytest.mark.parametrize("kind", sorted(SPIDERS))
+def test_example_url_is_recognised_as_its_kind(kind):
+    cls = SPIDERS[kind]
+    if not cls.example_url:
+        pytest.skip(f"{kind} has no example_url")
+    found, keys = recognise(cls.example_url)
+    assert found is cls
+    assert keys == cls.entry_from_url(cls.example_url)
+
+
+def test_readme_documents_sources_commands_and_every_kinds_keys():
+    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
+    assert "andon sources add URL" in readme and "andon sources check" in readme
+    block = re.search(r"<!-- kinds:begin -->\n(.*?)<!-- kinds:end -->", readme, re.S)
+    assert block is not None
+    assert block.group(1) == keys_table(), "regenerate with `uv run python -m spiders.registry`"
+    for kind in SPIDERS:
+        assert f"| `{kind}` |" in block.group(1)
