@@ -38,6 +38,8 @@ def epoch_iso(value: Any) -> str | None:
         return None
     try:
         seconds = float(value)
+        if seconds > 1e11:  # milliseconds (seen in some clients' copies of these fields)
+            seconds /= 1000
         return datetime.fromtimestamp(seconds, UTC).isoformat() if seconds > 0 else None
     except (ValueError, OverflowError, OSError):
         return None
@@ -58,7 +60,7 @@ class EightfoldSpider(JobSpider):
     """One Eightfold board: `url` = `https://{tenant}.eightfold.ai/careers` or the employer's own
     careers host; `domain` = the employer's e-mail domain (`albemarle.com`).
 
-    The older `GET /api/apply/v2/jobs` is read first; a site that answers 403 there is read
+    The older `GET /api/apply/v2/jobs` is read first; a site that answers 403 (or 404) there is read
     through the newer PCSX search (`/api/pcsx/search`). Both page by `start` (10 a request) up
     to `count`, advancing by the rows received; an empty page before `count` is an error (an
     incomplete pass must close nothing). A position without a description gets one detail
@@ -174,9 +176,11 @@ class EightfoldSpider(JobSpider):
 
     def parse_list(self, response: Response) -> Iterator[Any]:
         api, start, total = response.meta["api"], response.meta["start"], response.meta["total"]
-        if response.status == 403 and api == V2 and start == 0:
-            # Sites on the newer stack refuse apply/v2; PCSX serves the same positions.
-            self.logger.info("%s: apply/v2 answered 403; reading PCSX", self.source.name)
+        if response.status in (403, 404) and api == V2 and start == 0:
+            # Sites on the newer stack refuse (or lack) apply/v2; PCSX serves the same positions.
+            self.logger.info(
+                "%s: apply/v2 answered %d; reading PCSX", self.source.name, response.status
+            )
             self.crawler.stats.set_value("andon/eightfold/api", PCSX)
             yield self.list_request(PCSX, 0)
             return

@@ -107,7 +107,7 @@ class AtsRoutes(Routes):
 
     def pcsx(self, path: str, q: dict[str, str]) -> Reply:
         if q.get("domain") != "packco.com":
-            return FORBIDDEN
+            return FORBIDDEN if q.get("domain") == "bothdenied.com" else NOT_FOUND
         pages = {
             0: json.loads(fixture(EF + "handmade_pcsx_search_page1.json")),
             2: json.loads(fixture(EF + "handmade_pcsx_search_page2.json")),

@@ -242,6 +242,16 @@ def test_403_switches_to_pcsx_which_pages_by_rows_received(make_spider):
     assert spider.errors == []
 
 
+def test_404_from_both_apis_is_one_not_found_error(make_spider):
+    spider = make_spider(**ALBEMARLE)
+    [first] = first_requests(spider)
+    _, [pcsx] = follow(first, body=b"<html><title>404</title></html>", status=404)
+    assert urlsplit(pcsx.url).path == "/api/pcsx/search"
+    assert follow(pcsx, body=b"<html><title>404</title></html>", status=404) == ([], [])
+    [error] = spider.errors
+    assert "not found (404) — check `url` and `domain`" in error
+
+
 def test_403_from_both_apis_is_one_error(make_spider):
     spider = make_spider(
         kind="eightfold", url="https://careers.packco.example/careers", domain="packco.com"
@@ -260,7 +270,6 @@ def test_403_from_both_apis_is_one_error(make_spider):
     ("status", "body", "needle"),
     [
         (401, b'{"message": "Unauthorized"}', "HTTP 401: access denied"),
-        (404, b"<html><title>404</title></html>", "not found (404) — check `url` and `domain`"),
         (200, b"<html><head><title>Just a moment...</title></head></html>", "got an HTML page"),
         (200, b'{"domain": "albemarle.com", "positions": [{"id": 1, "na', "truncated JSON"),
         (200, b'{"domain": "albemarle.com", "jobs": []}', "no `positions` list"),
@@ -293,6 +302,7 @@ def test_an_empty_page_before_count_is_an_incomplete_pass(make_spider):
 def test_epoch_and_standardized_locations():
     assert epoch_iso(1785801600) == "2026-08-04T00:00:00+00:00"
     assert epoch_iso("1785801600") == "2026-08-04T00:00:00+00:00"
+    assert epoch_iso(1785801600000) == "2026-08-04T00:00:00+00:00"
     assert epoch_iso(None) is None and epoch_iso(0) is None and epoch_iso("soon") is None
     assert standardized_parts("Querétaro, QRO, MX") == {
         "city": "Querétaro",
