@@ -21,6 +21,8 @@ _CX_PATH = re.compile(
 )
 # The site number as the careers page's configuration script names it (`siteNumber: 'CX_1001'`).
 _SITE_NUMBER = re.compile(r"""siteNumber["']?\s{0,20}[:=]\s{0,20}["']([A-Za-z0-9_]{1,40})["']""")
+# ... or as a request the page links to (`finder=findReqs;siteNumber=CX_1001,…`).
+_SITE_NUMBER_PARAM = re.compile(r"siteNumber=(CX(?:_\d{1,10})?)\b")
 _CX_SITE = re.compile(r"^CX(?:_\d+)?$")
 # The posting's own texts, in reading order. The detail also carries `Internal*Str` texts meant
 # for employees only: they are never read.
@@ -140,7 +142,8 @@ class OracleRecruitingSpider(JobSpider):
             msg, key = self.http_error_message(response)
             self.fail(f"careers page: {msg} — check `url`, or {add}", url=response.url, key=key)
             return
-        found = _SITE_NUMBER.search(response.body[:2_000_000].decode("utf-8", "replace"))
+        page = response.body[:2_000_000].decode("utf-8", "replace")
+        found = _SITE_NUMBER.search(page) or _SITE_NUMBER_PARAM.search(page)
         if found is None:
             self.fail(
                 f"the careers page names no site number: {add}",

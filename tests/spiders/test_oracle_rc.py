@@ -234,3 +234,14 @@ def test_probe_makes_one_request():
     assert not requests and len(items) == 3 and orc.probe_total == 105
     assert items[0].title == "Radiation Protection Supervisor - Plant Hatch"
     assert items[0].location_parts == {"city": "Baxley", "region": "GA", "country": "US"}
+
+
+def test_site_number_from_a_request_the_careers_page_names():
+    orc = spider()
+    [page] = start_requests(orc)
+    body = (
+        b'<html><link rel="preload" href="/hcmRestApi/resources/latest/'
+        b'recruitingCEJobRequisitions?finder=findReqs;siteNumber=CX_45,limit=25"></html>'
+    )
+    [first] = follow(page, body=body)
+    assert orc.site_number == "CX_45" and "siteNumber=CX_45," in first.url
