@@ -337,12 +337,13 @@ class JsonLdSpider(JobSpider):
         postings, bad = extract_job_postings(response.selector)
         if bad:
             self.warn(f"{bad} unreadable JSON-LD block(s)", url=response.url, key="bad_jsonld")
-        found = 0
+        found = undated = 0
         for posting in postings:
             fields = posting_fields(posting, page_url=page_url)
             if not fields["posted"]:
                 self.crawler.stats.inc_value("andon/jsonld/skipped_no_date")
                 self.skipped_no_date += 1
+                undated += 1
                 continue
             if not fields["title"] or _PLURAL_TITLE.search(fields["title"]):
                 self.crawler.stats.inc_value("andon/jsonld/skipped_listing")
@@ -352,8 +353,8 @@ class JsonLdSpider(JobSpider):
             yield self.make_item(**fields)
         if response.meta.get("start_page") and self.probe and found:
             self.probe_total = found
-        if found or not response.meta.get("start_page"):
-            return
+        if found or undated or not response.meta.get("start_page"):
+            return  # a job page (kept, or undated: `closed` says so), or a followed page
         # A listing page: follow its links to job pages.
         links = self.job_links(response)
         if self.probe:
