@@ -59,7 +59,7 @@ KEPT = {
         "Assembly Forewoman",
         "Mill Overseer",
         "Foundry Chargehand",
-        "Shop Foremen",
+        "Sewing Room Foremen",
         "Refinery Superintendent",
     ],
     "french, feminine and inclusive": [
