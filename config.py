@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     )
     # Scrapy settings laid over ours, e.g. {"DOWNLOAD_DELAY": 0} for a local mirror (JSON in env)
     scrapy_overrides: dict[str, Any] = Field(default_factory=dict)
+    # Scrapyd nodes that run the crawls instead of local child processes (comma-separated URLs)
+    scrapyd_urls: str | None = None
     market_pay: dict[str, Any] = Field(default_factory=lambda: dict(MARKET_PAY_USD))
 
     @classmethod
@@ -112,6 +114,10 @@ class Settings(BaseSettings):
         with os.fdopen(fd, "w") as fh:
             fh.write(key)
         return key
+
+    def scrapyd_nodes(self) -> list[str]:
+        """The Scrapyd nodes' base URLs, without trailing slashes; empty when crawls run here."""
+        return [u.strip().rstrip("/") for u in (self.scrapyd_urls or "").split(",") if u.strip()]
 
     def from_domain(self) -> str:
         addr = self.from_email.rsplit("<", 1)[-1].rstrip(">").strip()

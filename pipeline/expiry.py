@@ -1,17 +1,21 @@
-"""Closing postings: those a source stopped listing (after a clean crawl only) and expired ones."""
+"""Closing postings: those a source stopped listing (after a clean crawl only) and expired ones;
+the daily sweep (expired postings, crawl runs whose process died, old crawl runs)."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, delete, exists, func, select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
+from config import Settings
+from db import session_scope
 from pipeline.models import CrawlRun, Posting, PostingSource
-from pipeline.store import close_postings
+from pipeline.store import close_expired, close_postings
 
 log = logging.getLogger(__name__)
 
@@ -86,3 +90,51 @@ def close_unseen(session: Session, source: str, *, since: datetime, now: datetim
         ).scalars()
     )
     return close_postings(session, candidates - still_listed, now=now)
+
+
+# -- the daily sweep --------------------------------------------------------------------------
+
+PRUNE_AFTER = timedelta(days=90)  # crawl runs older than this go (each source keeps its last one)
+# a run still `running` this long after the crawl timeout belongs to a process that died with its
+# machine: Scrapy's own limit, the scheduler's kill (a minute later) and a margin have all passed
+STALE_MARGIN = timedelta(minutes=2, seconds=10)
+
+
+@dataclass
+class SweepResult:
+    closed: int
+    stale: int
+    pruned: int
+
+    def line(self) -> str:
+        return (
+            f"closed {self.closed} expired postings, failed {self.stale} crawl runs left "
+            f"running, pruned {self.pruned} old crawl runs"
+        )
+
+
+def sweep(settings: Settings, engine: Engine, *, now: datetime) -> SweepResult:
+    """Close expired postings, fail crawl runs whose process died, prune old crawl runs."""
+
+    stale_before = now - timedelta(seconds=max(60, settings.crawl_timeout_s)) - STALE_MARGIN
+    with session_scope(engine) as session:
+        closed = close_expired(session, now=now)
+        stale = session.execute(
+            update(CrawlRun)
+            .where(CrawlRun.status == "running", CrawlRun.started_at < stale_before)  # type: ignore[arg-type,operator]
+            .values(
+                status="failed", finished_at=now, finish_reason="crashed", errors=1,
+                message="the crawl never finished (its process died)",
+            )
+        ).rowcount or 0  # fmt: skip
+        newest = select(func.max(CrawlRun.id)).group_by(CrawlRun.source).scalar_subquery()
+        pruned = (
+            session.execute(
+                delete(CrawlRun).where(
+                    CrawlRun.started_at < now - PRUNE_AFTER,  # type: ignore[operator]
+                    CrawlRun.id.not_in(newest),  # type: ignore[union-attr]
+                )
+            ).rowcount
+            or 0
+        )
+    return SweepResult(closed, stale, pruned)

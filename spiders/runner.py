@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -16,9 +17,12 @@ from scrapy.settings import Settings as ScrapySettings
 from twisted.python.failure import Failure
 
 from config import Settings, load_settings
+from spiders.guard import CrawlGuard, expedite_downloads
 from spiders.registry import spider_for
 from spiders.settings import scrapy_settings
 from spiders.sources import Source, SourcesError, load_sources
+
+log = logging.getLogger("andon.crawl")
 
 ProgressCallback = Callable[[str, dict[str, Any]], None]
 
@@ -138,6 +142,8 @@ def run_crawl(
     item_pipelines: dict[str, int] | None = None,
     extra_settings: dict[str, Any] | None = None,
     on_progress: ProgressCallback | None = None,
+    time_limit_s: float | None = None,
+    parent_pid: int | None = None,
 ) -> list[SourceReport]:
     """Crawl `sources` concurrently and return one `SourceReport` per source, in order.
 
@@ -153,6 +159,11 @@ def run_crawl(
 
     A Twisted reactor cannot be restarted: call this at most once per process (run crawls
     in a subprocess, as `python -m spiders.runner` does, when a long-lived process needs more).
+
+    SIGTERM or Ctrl-C closes every spider within seconds, storing what was crawled (see
+    `spiders.guard`); so does `time_limit_s` (default: the crawl timeout plus a minute, a backstop
+    to Scrapy's own CLOSESPIDER_TIMEOUT for a reactor that is stuck) and, given `parent_pid`,
+    the death of that parent.
     """
     settings = ScrapySettings(scrapy_settings(app, item_pipelines=item_pipelines))
     # Explicit overrides (`--set`, ANDON_SCRAPY_OVERRIDES, tests) win over a kind's own
@@ -168,8 +179,27 @@ def run_crawl(
         runs.append(run)
         process.crawl(crawler, source=source).addErrback(run.failed)
     if runs:
-        process.start()
+        limit = time_limit_s if time_limit_s is not None else app.crawl_timeout_s + 60
+        guard = CrawlGuard(
+            lambda reason: _close_all(process, reason), limit_s=limit, parent_pid=parent_pid,
+            expedite=expedite_downloads,
+        )  # fmt: skip
+        with guard.installed():
+            process.start(install_signal_handlers=False)
     return [run.report() for run in runs]
+
+
+def _close_all(process: CrawlerProcess, reason: str) -> None:
+    """Close every running spider with `reason` (reactor thread); pipelines close as usual."""
+    from scrapy.utils.defer import deferred_from_coro
+
+    log.warning("crawl stopping (%s): closing every source, storing what was crawled", reason)
+    for crawler in list(process.crawlers):
+        engine = getattr(crawler, "engine", None)
+        if engine is not None and engine.spider is not None:
+            deferred_from_coro(engine.close_spider_async(reason=reason))
+        elif crawler.crawling:
+            deferred_from_coro(crawler.stop_async())
 
 
 def _parse_set(values: list[str]) -> dict[str, Any]:
@@ -207,6 +237,10 @@ def main(argv: list[str] | None = None) -> int:
         help="a Scrapy setting (JSON value)",
     )
     parser.add_argument("--stats", action="store_true", help="include the raw Scrapy stats")
+    parser.add_argument("--time-limit", type=float, metavar="S", help="stop after S seconds")
+    parser.add_argument(
+        "--parent-pid", type=int, metavar="PID", help="stop when this parent process dies"
+    )
     args = parser.parse_args(argv)
     app = load_settings()
     try:
@@ -227,7 +261,10 @@ def main(argv: list[str] | None = None) -> int:
         extra["ANDON_COLLECT_PATH"] = str(args.pipeline_output)
     elif args.no_pipelines:
         pipelines = {}
-    reports = run_crawl(sources, app=app, item_pipelines=pipelines, extra_settings=extra)
+    reports = run_crawl(
+        sources, app=app, item_pipelines=pipelines, extra_settings=extra,
+        time_limit_s=args.time_limit, parent_pid=args.parent_pid,
+    )  # fmt: skip
     json.dump([r.to_dict(stats=args.stats) for r in reports], sys.stdout, indent=2, default=str)
     sys.stdout.write("\n")
     return 0 if all(r.ok for r in reports) else 1

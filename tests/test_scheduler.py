@@ -24,23 +24,20 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 
+import cli
 import db
 import scheduler
 from config import Settings
 from db import session_scope
+from pipeline.expiry import sweep
+from pipeline.health import HEALTH_KEY, report_health
 from pipeline.models import CrawlRun, Posting
-from scheduler import (
-    HEALTH_KEY,
-    LeaseLeadership,
-    Scheduler,
-    StopRequested,
-    leadership_for,
-    plan,
-    report_health,
-    run_crawl_child,
-    sweep,
-    wait_for_leadership,
-)
+from runtime import plan as planning
+from runtime.crawls import run_crawl_child
+from runtime.launcher import CrawlOutcome
+from runtime.leader import LeaseLeadership, leadership_for, wait_for_leadership
+from runtime.plan import plan
+from scheduler import Scheduler, StopRequested
 from spiders.sources import load_sources
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -150,7 +147,7 @@ def test_job_set_from_a_sources_file(engine, tmp_path, sources_file, db_url):
     assert interval["crawl:acme-jsonld"] == 24 * 3600
     assert interval["crawl:acme-greenhouse"] == 6 * 3600
     assert interval["crawl:him-search"] == 24 * 3600  # "every 1h" raised: Himalayas at most daily
-    assert interval["digests"] == scheduler.DIGEST_EVERY.total_seconds()
+    assert interval["digests"] == planning.DIGEST_EVERY.total_seconds()
     assert interval["sweep"] == 24 * 3600
     rss = jobs["crawl:acme-rss"].trigger
     assert isinstance(rss, CronTrigger)
@@ -173,8 +170,8 @@ def test_never_crawled_sources_run_once_soon_and_staggered(sources_file):
     crawls = [j for j in planned if j.kind == "crawl"]
     assert all(j.overdue for j in crawls)
     starts = sorted(j.next_run for j in crawls)
-    assert starts[0] == T0 + scheduler.STARTUP_DELAY
-    assert all(b - a == scheduler.STAGGER for a, b in itertools.pairwise(starts))
+    assert starts[0] == T0 + planning.STARTUP_DELAY
+    assert all(b - a == planning.STAGGER for a, b in itertools.pairwise(starts))
     assert len({j.id for j in planned}) == len(planned)
 
 
@@ -187,7 +184,7 @@ def test_a_restart_keeps_the_schedule_and_runs_a_missed_job_once(
     sources = load_sources(sources_file)
     for name in ("acme-workday", "acme-greenhouse", "him-search", "acme-rss", "acme-jsonld"):
         add_run(engine, name, T0)
-    starts = scheduler.last_crawl_starts(engine)
+    starts = planning.last_crawl_starts(engine)
 
     def due(now: datetime) -> dict[str, tuple[datetime, bool]]:
         return {
@@ -221,7 +218,7 @@ def test_a_restart_keeps_the_schedule_and_runs_a_missed_job_once(
 
     # the catch-up run is recorded; the next restart plans from it, a full interval on
     add_run(engine, "acme-workday", now + timedelta(seconds=10), kind="workday")
-    again = plan(sources, scheduler.last_crawl_starts(engine), now=now + timedelta(minutes=5))
+    again = plan(sources, planning.last_crawl_starts(engine), now=now + timedelta(minutes=5))
     workday = next(j for j in again if j.id == "crawl:acme-workday")
     assert not workday.overdue
     assert workday.next_run == now + timedelta(seconds=10, hours=12)
@@ -230,8 +227,8 @@ def test_a_restart_keeps_the_schedule_and_runs_a_missed_job_once(
 def test_a_started_scheduler_runs_each_overdue_crawl_once(
     engine, tmp_path, sources_file, db_url, monkeypatch
 ):
-    monkeypatch.setattr(scheduler, "STARTUP_DELAY", timedelta(0))
-    monkeypatch.setattr(scheduler, "STAGGER", timedelta(0))
+    monkeypatch.setattr(planning, "STARTUP_DELAY", timedelta(0))
+    monkeypatch.setattr(planning, "STAGGER", timedelta(0))
     now = datetime.now(UTC)
     add_run(engine, "acme-workday", now - timedelta(days=2), kind="workday")  # overdue
     for name in ("acme-greenhouse", "him-search", "acme-rss", "acme-jsonld"):
@@ -239,11 +236,11 @@ def test_a_started_scheduler_runs_each_overdue_crawl_once(
     calls: list[str] = []
     called = threading.Event()
 
-    def fake_crawl(source: Any) -> scheduler.CrawlOutcome:
+    def fake_crawl(source: Any) -> CrawlOutcome:
         calls.append(source.name)
         add_run(engine, source.name, datetime.now(UTC), kind=source.kind)
         called.set()
-        return scheduler.CrawlOutcome(source.name, "finished", 0.0, 0)
+        return CrawlOutcome(source.name, "finished", 0.0, 0)
 
     settings = make_settings(db_url, tmp_path, sources_file)
     sched = Scheduler(
@@ -364,7 +361,7 @@ def test_a_real_crawl_against_a_server_that_never_answers_is_killed(
     # the schedule goes on: the next run is planned a normal interval after this one
     (job,) = [
         j
-        for j in plan([source], scheduler.last_crawl_starts(engine), now=datetime.now(UTC))
+        for j in plan([source], planning.last_crawl_starts(engine), now=datetime.now(UTC))
         if j.kind == "crawl"
     ]
     assert not job.overdue
@@ -432,10 +429,9 @@ def test_a_waiting_scheduler_stops_waiting_when_asked(engine):
 
 
 def test_crawl_health_emails_the_operator_once_per_incident(engine, tmp_path, sources_file, db_url):
-    settings = make_settings(db_url, tmp_path, sources_file, operator_email="ops@example.com")
     sent: list[tuple[str, list[str]]] = []
 
-    def send(_settings: Settings, subject: str, lines: Any) -> bool:
+    def send(subject: str, lines: Any) -> bool:
         sent.append((subject, list(lines)))
         return True
 
@@ -452,7 +448,7 @@ def test_crawl_health_emails_the_operator_once_per_incident(engine, tmp_path, so
             kept=kept,
             message=None if status == "finished" else "board 'acme' not found (404)",
         )
-        return report_health(settings, engine, "acme-greenhouse", send=send, clock=lambda: t)
+        return report_health(engine, "acme-greenhouse", send=send, clock=lambda: t)
 
     assert crawl("finished") is None
     assert crawl("failed") is None  # once is not yet an incident
@@ -481,8 +477,9 @@ def test_crawl_health_through_the_file_mailer(engine, tmp_path, sources_file, db
     settings = make_settings(db_url, tmp_path, sources_file, operator_email="ops@example.com")
     for n in range(2):
         add_run(engine, "acme-greenhouse", T0 + timedelta(hours=n), "failed", message="timeout")
-    assert report_health(settings, engine, "acme-greenhouse", clock=lambda: T0)
-    assert report_health(settings, engine, "acme-greenhouse", clock=lambda: T0) is None
+    send = scheduler.operator_alert(settings)
+    assert report_health(engine, "acme-greenhouse", send=send, clock=lambda: T0)
+    assert report_health(engine, "acme-greenhouse", send=send, clock=lambda: T0) is None
     emails = list((tmp_path / "outbox").glob("*.eml"))
     assert len(emails) == 1
     assert "ops@example.com" in emails[0].read_text()
@@ -494,7 +491,8 @@ def test_without_an_operator_address_nothing_is_sent_or_marked(
     settings = make_settings(db_url, tmp_path, sources_file)
     for n in range(2):
         add_run(engine, "acme-greenhouse", T0 + timedelta(hours=n), "failed")
-    assert report_health(settings, engine, "acme-greenhouse") is None
+    send = scheduler.operator_alert(settings)
+    assert report_health(engine, "acme-greenhouse", send=send, clock=lambda: T0) is None
     assert not (tmp_path / "outbox").exists()
     assert not any(r.stats.get(HEALTH_KEY) for r in runs_of(engine, "acme-greenhouse"))
 
@@ -568,7 +566,7 @@ def test_sweep_closes_expired_fails_stale_runs_and_prunes_old_ones(
 def test_next_runs_for_andon_status(engine, tmp_path, sources_file, db_url):
     settings = make_settings(db_url, tmp_path, sources_file)
     add_run(engine, "acme-workday", T0, kind="workday")
-    lines = scheduler.next_runs(settings, engine, now=T0 + timedelta(hours=1))
+    lines = cli.schedule_lines(settings, engine, now=T0 + timedelta(hours=1))
     assert lines[0].startswith("scheduler: not running")
     text = "\n".join(lines)
     assert (
@@ -580,7 +578,7 @@ def test_next_runs_for_andon_status(engine, tmp_path, sources_file, db_url):
     lead = leadership_for(engine)
     assert lead.acquire()
     try:
-        assert scheduler.next_runs(settings, engine)[0].startswith("scheduler: running")
+        assert cli.schedule_lines(settings, engine)[0].startswith("scheduler: running")
     finally:
         lead.release()
 
