@@ -74,6 +74,7 @@ class EightfoldSpider(JobSpider):
     keys = frozenset({"domain"})
     required = (("url",),)
     url_patterns = (r"^https?://[a-z0-9-]+\.eightfold\.ai(?:/|$)",)
+    example_url = "https://acmefoods.eightfold.ai/careers?domain=acmefoods.com&pid=563602813000101"
     custom_settings = {
         "DOWNLOAD_DELAY": 3.0,
         "RANDOMIZE_DOWNLOAD_DELAY": False,  # a randomized delay dips to 1.5 s: 40 a minute

@@ -1,5 +1,5 @@
-"""iCIMS: Career Sites ("Jibe") `/api/jobs` with the full text in the list, or a classic
-`careers-{x}.icims.com` portal read through its search pages and the job pages' JSON-LD."""
+"""iCIMS career sites: Career Sites ("Jibe") `/api/jobs` with the full text in the list, or a
+classic `careers-{x}.icims.com` portal read through its search pages and job pages' JSON-LD."""
 
 from __future__ import annotations
 
@@ -126,6 +126,7 @@ class IcimsSpider(JobSpider):
         r"^https?://[^/?#]+/(?:api/jobs|careers-home)(?:/|$)",
     )
     custom_settings = {"DOWNLOAD_DELAY": 1.0, "CONCURRENT_REQUESTS_PER_DOMAIN": 1}
+    example_url = "https://careers-acmefoods.icims.com/jobs/1042/production-supervisor/job"
 
     @classmethod
     def entry_from_url(cls, url: str) -> dict[str, Any] | None:
