@@ -144,7 +144,8 @@ def build_entry(
         entry["company"] = company
     if search:
         entry["search"] = search
-    entry.update(keys)  # the URL's own keys win (a SmartRecruiters `company` is its identifier)
+    # The URL's own keys win: a `company` taken from a URL is the board's identifier.
+    entry.update(keys)
     if entry["name"] in taken:
         raise AddSourceError(f"a source named {entry['name']!r} exists: pass another --name")
     try:

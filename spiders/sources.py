@@ -77,7 +77,7 @@ _CRON_FIELD = re.compile(r"^[0-9A-Za-z*/,\-?]+$")
 def parse_schedule(text: str, *, kind: str | None = None) -> Schedule:
     """`"every 12h"`/`"every 30m"`/`"every 1d"`/`"daily"` → ("interval", seconds); 5-field cron → ("cron", expr).
 
-    With a `kind` whose source asks for a minimum interval (himalayas: a day), a shorter
+    With a `kind` whose source asks for a minimum interval (its spider's `min_interval`), a shorter
     interval is raised to the minimum, and a cron expression that could fire more than once a
     day is replaced by a daily interval; both log a warning.
     """

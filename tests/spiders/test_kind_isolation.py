@@ -116,3 +116,25 @@ def test_readme_documents_sources_commands_and_every_kinds_keys():
     assert block.group(1) == keys_table(), "regenerate with `uv run python -m spiders.registry`"
     for kind in SPIDERS:
         assert f"| `{kind}` |" in block.group(1)
+
+
+KIND_AGNOSTIC = (
+    "spiders/sources.py",
+    "spiders/registry.py",
+    "spiders/base.py",
+    "spiders/probe.py",
+    "spiders/addsource.py",
+    "spiders/fields.py",
+    "pipeline/salary.py",
+    "pipeline/dates.py",
+)
+
+
+@pytest.mark.parametrize("name", KIND_AGNOSTIC)
+def test_kind_agnostic_modules_name_no_kind(name):
+    """The loader, registry, base, probes and the pipeline's readers work from the metadata only."""
+    text = (PROJECT / name).read_text(encoding="utf-8")
+    for kind in SPIDERS:
+        if SPIDERS[kind].recognition_rank:
+            continue  # "RSS" and "JSON-LD" are formats these modules may mention
+        assert not re.search(rf"(?<![a-z0-9]){re.escape(kind)}(?![a-z0-9])", text, re.I), kind
