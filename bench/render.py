@@ -119,7 +119,7 @@ def make_contexts(n: int, seed: int = SEED) -> list[DigestContext]:
                 manage_url=f"https://andon.example/manage/TOKEN{d}",
                 unsubscribe_url=f"https://andon.example/unsubscribe/TOKEN{d}",
                 feed_url=f"https://andon.example/feed/TOKEN{d}",
-                postal_address="andon, 1 Main Street, Anytown, MI 48000, USA",
+                postal_address="andon, 500 Griswold St, Detroit, MI 48226, USA",
                 period_label="since yesterday",
             )
         )
