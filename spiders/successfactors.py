@@ -212,7 +212,10 @@ class SuccessFactorsSpider(JobSpider):
             return None
         slug = text_or_none(job.get("unifiedUrlTitle") or job.get("urlTitle"))
         slug = slug or re.sub(r"[^A-Za-z0-9]+", "-", title).strip("-")
-        places = [p for p in (job.get("jobLocationShort") or []) if text_or_none(p)]
+        short = job.get("jobLocationShort") or []
+        places = [
+            p.strip() for p in ([short] if isinstance(short, str) else short) if text_or_none(p)
+        ]
         parts = place_parts(places[0]) if places else None
         country = text_or_none(first(job.get("jobLocationCountry")))
         if parts is not None and "country" not in parts and country and len(country) == 2:
@@ -224,6 +227,7 @@ class SuccessFactorsSpider(JobSpider):
             "locations": places,
             "location_parts": parts,
             "posted": iso_date(job.get("unifiedStandardStart") or job.get("postedDate")),
+            "valid_through": iso_date(job.get("unifiedStandardEnd")),
             "description_html": None,
         }
 
@@ -322,6 +326,7 @@ class SuccessFactorsSpider(JobSpider):
             locations=listed["locations"] or page.get("locations") or [],
             location_parts=listed["location_parts"] or page.get("location_parts"),
             posted=listed["posted"] or page.get("posted"),
+            valid_through=listed.get("valid_through"),
             req_id=listed.get("req_id"),
             employment_type=listed.get("employment_type"),
             extra={k: v for k, v in (listed.get("extra") or {}).items() if v},

@@ -313,3 +313,26 @@ def test_requests_carry_the_public_url():
     [first] = start_requests(sf)
     assert isinstance(first, Request)
     assert first.meta["public_url"].startswith(ROOT.rstrip("/"))
+
+
+def test_a_location_given_as_one_string_and_a_four_digit_year():
+    sf = spider(probe=True)
+    [first] = start_requests(sf)
+    body = {
+        "totalJobs": 1,
+        "jobSearchResult": [
+            {
+                "response": {
+                    "id": "77",
+                    "unifiedStandardTitle": "Plant Manager",
+                    "jobLocationShort": "Monterrey, NL, MX",
+                    "unifiedStandardStart": "2/9/2026",
+                }
+            }
+        ],
+    }
+    [item] = follow(first, body=json.dumps(body).encode())
+    assert item.locations == ["Monterrey, NL, MX"]
+    assert item.location_parts == {"city": "Monterrey", "region": "NL", "country": "MX"}
+    assert item.posted == "2026-02-09"
+    assert item.url == "https://careers.brightwaterfoods.example/job/Plant-Manager/77-en_US"
