@@ -222,15 +222,15 @@ def test_word_syntax(entry: str, matches: list[str], misses: list[str]) -> None:
 
 
 def test_an_operator_adds_a_word_without_code(tmp_path: Path, profile: RoleProfile) -> None:
-    assert not classify("Vinification Supervisor", None, profile).keep
+    assert not classify("Cidermaking Supervisor", None, profile).keep
     custom = tmp_path / "winery.toml"
     custom.write_text(
-        "[title_model]\nsupervisors = ['supervisor']\nareas = ['vinification', 'cellar*']\n"
+        "[title_model]\nsupervisors = ['supervisor']\nareas = ['cidermaking', 'cellar*']\n"
         "[title_model.exclude]\nservices = ['tasting room']\n",
         encoding="utf-8",
     )
     winery = load_profile(custom)
-    assert classify("Vinification Supervisor", None, winery).reason == "title_model"
+    assert classify("Cidermaking Supervisor", None, winery).reason == "title_model"
     assert classify("Cellar Supervisor", None, winery).keep
     assert classify("Tasting Room Supervisor", None, winery).reason == "services"
 
