@@ -125,8 +125,9 @@ def legacy_fields(job: Any) -> dict[str, Any]:
     return row
 
 
-def page_fields(sel: Selector) -> dict[str, Any]:
+def page_fields(body: bytes) -> dict[str, Any]:
     """What a job page's schema.org microdata says: description, employer, date and place."""
+    sel = Selector(text=body.decode("utf-8", "replace"))
     desc = sel.xpath('//*[@itemprop="description"][not(self::meta)]')
     org = sel.xpath('//*[@itemprop="hiringOrganization"]')
 

@@ -119,6 +119,12 @@ class OracleRecruitingSpider(JobSpider):
     def external_id(self, raw_id: Any) -> str:
         return f"{self.kind}:{self.hostname}:{raw_id}"
 
+    def fail(self, message: str, *, url: str | None, key: str) -> None:
+        """Every error line names the sources-file key to check."""
+        if "`" not in message:
+            message += " — check `url` and `site_number` in the sources file"
+        super().fail(message, url=url, key=key)
+
     def not_found_message(self) -> str:
         return (
             f"Oracle site {self.careers_url!r} (site number {self.site_number}) not found (404) "

@@ -9,7 +9,6 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qs, quote, urlsplit
 
 from lxml import etree
-from parsel import Selector
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
@@ -103,6 +102,12 @@ class SuccessFactorsSpider(JobSpider):
 
     def external_id(self, raw_id: str) -> str:
         return f"{self.kind}:{self.legacy_company or self.hostname}:{raw_id}"
+
+    def fail(self, message: str, *, url: str | None, key: str) -> None:
+        """Every error line names the sources-file key to check."""
+        if "`" not in message:
+            message += " — check `url` (the career site's root) in the sources file"
+        super().fail(message, url=url, key=key)
 
     def not_found_message(self) -> str:
         return f"career site {self.source.url!r} not found (404) — check `url` in the sources file"
@@ -301,13 +306,11 @@ class SuccessFactorsSpider(JobSpider):
         )
 
     def parse_detail(self, response: Response, listed: dict[str, Any]) -> Iterator[Any]:
-        if not 200 <= response.status < 300:
+        page: dict[str, Any] = {}
+        if not 200 <= response.status < 300:  # a vanished job page: the list fields still hold
             msg, key = self.http_error_message(response)
             self.warn(f"job page: {msg}", url=response.url, key=key)
-            yield self.build_item(listed, {})
-            return
-        page = page_fields(Selector(text=response.body.decode("utf-8", "replace")))
-        if not page["description_html"]:
+        elif not (page := page_fields(response.body))["description_html"]:
             self.warn("no itemprop=description on the job page", url=response.url, key="no_desc")
         yield self.build_item(listed, page)
 
