@@ -14,6 +14,7 @@ from scrapy.selector import Selector
 from twisted.python.failure import Failure
 
 from spiders.base import JobSpider, text_or_none
+from spiders.fieldparse import slash_date
 from spiders.jsonld import extract_job_postings, posting_fields
 from spiders.sources import Source
 
@@ -25,7 +26,6 @@ _JIBE_MARKER = re.compile(r"^/(?:api/jobs|careers-home)(?:/|$)")
 _JOB_LINK = re.compile(r"/jobs/(\d+)/([^/?#]*)/job")
 _WORKPLACE = frozenset({"remote", "hybrid", "on-site", "onsite", "on site", "in office"})
 _TEXT_FIELDS = ("description", "responsibilities", "qualifications")
-_US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 
 
 def iso_time(value: Any) -> str | None:
@@ -43,11 +43,7 @@ def iso_time(value: Any) -> str | None:
 
 def header_date(value: str | None) -> str | None:
     """A classic portal's "Posted Date" (`10/12/2026`, month first) as an ISO date."""
-    match = _US_DATE.match(value.strip()) if value else None
-    if match is None:
-        return value
-    month, day, year = (int(g) for g in match.groups())
-    return f"{year:04d}-{month:02d}-{day:02d}" if 1 <= month <= 12 and 1 <= day <= 31 else value
+    return (slash_date(value) or value) if value else None
 
 
 def _place_text(place: dict[str, Any]) -> str | None:
@@ -114,7 +110,8 @@ class IcimsSpider(JobSpider):
     repeated page before that is an error: an incomplete pass closes nothing). A job listed at
     several sites keeps them all (`additional_locations`). On a classic `careers-{x}.icims.com`
     portal the search pages (`/jobs/search?pr=N&in_iframe=1`) give the job links, and each job
-    page's JobPosting JSON-LD gives the fields (its header fields where a page has none).
+    page's JobPosting JSON-LD gives the fields (the outer page's, when the iframe page has none;
+    the card's and the page's header fields when neither has any).
     """
 
     name = "icims"
@@ -165,13 +162,8 @@ class IcimsSpider(JobSpider):
     # -- Career Sites ("Jibe") ----------------------------------------------------------------
 
     def jibe_request(self, page: int, received: int, total: int | None) -> Request:
-        params: dict[str, Any] = {
-            "page": page,
-            "limit": JIBE_PAGE_SIZE,
-            "sortBy": "posted_date",
-            "descending": "true",
-            "internal": "false",
-        }
+        params: dict[str, Any] = {"page": page, "limit": JIBE_PAGE_SIZE, "sortBy": "posted_date"}
+        params.update(descending="true", internal="false")
         if self.source.search:
             params["keywords"] = self.source.search
         return self.request(
@@ -340,7 +332,7 @@ class IcimsSpider(JobSpider):
             }
         return list(found.values())
 
-    def card_item(self, card: dict[str, Any], **fields: Any) -> Any:
+    def card_item(self, card: dict[str, Any]) -> Any:
         """An item from what the search page shows (when the job page gives nothing better)."""
         header = card["fields"]
         return self.make_item(
@@ -351,11 +343,12 @@ class IcimsSpider(JobSpider):
             locations=[card["location"]] if card["location"] else [],
             posted=header_date(header.get("Posted Date") or header.get("Date Posted")),
             req_id=header.get("Job ID") or header.get("ID"),
-            **fields,
+            description_html=card.get("description_html"),
         )
 
     def parse_job(self, response: Response, card: dict[str, Any]) -> Iterator[Any]:
-        if response.status in (404, 410):  # gone since the search page listed it
+        outer = bool(response.meta.get("outer"))
+        if response.status in (404, 410) and not outer:  # gone since the search listed it
             self.crawler.stats.inc_value("andon/icims/job_gone")
             return
         if not (200 <= response.status < 300 and hasattr(response, "css")):
@@ -364,13 +357,30 @@ class IcimsSpider(JobSpider):
             yield self.card_item(card)
             return
         postings, _ = extract_job_postings(response.selector)
-        if not postings:
+        if postings:
+            yield self.posting_item(postings[0], card)
+        elif outer:  # neither page carries JSON-LD: what the search and the job page showed
+            yield self.card_item(card)
+        else:
             self.crawler.stats.inc_value("andon/icims/no_jsonld")
-            card = {**card, "fields": {**card["fields"], **header_fields(response.selector)}}
             body = response.css(".iCIMS_JobContent, .iCIMS_InfoMsg_Job").getall()
-            yield self.card_item(card, description_html="\n".join(body) or None)
-            return
-        fields = posting_fields(postings[0], page_url=card["url"])
+            shown = {
+                **card,
+                "fields": {**card["fields"], **header_fields(response.selector)},
+                "description_html": "\n".join(body) or None,
+            }
+            # Some portals put the JSON-LD on the outer page only (the iframe page holds the job)
+            yield self.request(
+                card["url"],
+                self.parse_job,
+                errback=self.job_failed,
+                cb_kwargs={"card": shown},
+                meta={"andon_detail": True, "outer": True},
+            )
+
+    def posting_item(self, posting: dict[str, Any], card: dict[str, Any]) -> Any:
+        """An item from the job page's JobPosting, with the card's id, URL and fallbacks."""
+        fields = posting_fields(posting, page_url=card["url"])
         fields["external_id"] = self.external_id(card["id"])
         fields["url"] = card["url"]
         fields["company"] = self.source.option("company") or fields["company"]
@@ -379,7 +389,7 @@ class IcimsSpider(JobSpider):
             [card["location"]] if card["location"] else []
         )
         fields["req_id"] = fields["extra"].get("identifier") or card["fields"].get("Job ID")
-        yield self.make_item(**fields)
+        return self.make_item(**fields)
 
     def job_failed(self, failure: Failure) -> Iterator[Any]:
         self.on_error(failure)

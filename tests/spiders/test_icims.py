@@ -241,8 +241,11 @@ def test_classic_search_pages_then_job_pages(make_spider):
     assert item.description_html.startswith("<p>Prepare payroll tax filings")
     assert item.req_id == "2026-8214"
 
-    # a job page without JSON-LD: its header fields and text, the card's title and place
-    [plain], _ = follow(jobs[1], JOB_PLAIN)
+    # a job page without JSON-LD: the outer page is tried, then its header fields and text,
+    # the card's title and place
+    _, [outer] = follow(jobs[1], JOB_PLAIN)
+    assert outer.url == f"{BASE}/jobs/8212/payroll-support-specialist/job"
+    [plain], _ = follow(outer, JOB_PLAIN)
     assert plain.title == "Payroll Support Specialist"
     assert plain.locations == ["US"]
     assert plain.posted == "2026-10-12"
@@ -253,6 +256,16 @@ def test_classic_search_pages_then_job_pages(make_spider):
     assert not page2 and "/jobs/8199/" in job3.url and query(nxt2)["pr"] == "2"
     assert follow(nxt2, WIPFLI_EMPTY) == ([], [])
     assert spider.errors == []
+
+
+def test_classic_json_ld_on_the_outer_page_only(make_spider):
+    spider = make_spider(**CLASSIC, company="Wipfli")
+    [first] = first_requests(spider)
+    _, (job, *_) = follow(first, WIPFLI)
+    _, [outer] = follow(job, JOB_PLAIN)
+    [item], _ = follow(outer, JOB_JSONLD)
+    assert item.external_id == "icims:careers-wipfli.icims.com:8214"
+    assert item.posted == "2026-10-14T05:00:00.000Z" and item.locations == ["Milwaukee, WI, US"]
 
 
 def test_classic_company_from_the_job_page(make_spider):
