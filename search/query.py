@@ -126,10 +126,30 @@ def _lex(query: str) -> list[_Tok]:
     return toks
 
 
+# Bounds on what one query may ask (the parser recurses; SQLite refuses huge expression trees).
+MAX_TERMS = 64
+MAX_DEPTH = 10
+
+
+def _check_size(query: str, toks: list[_Tok]) -> None:
+    """Refuse queries with too many words or parentheses/NOTs nested too deep, pointing there."""
+    terms = depth = negations = 0
+    for tok in toks:
+        if tok.kind in ("WORD", "PHRASE"):
+            terms += 1
+            if terms > MAX_TERMS:
+                raise QueryError(query, tok.pos, f"too many words: at most {MAX_TERMS}")
+        negations = negations + 1 if tok.kind in ("NOT", "MINUS") else 0
+        depth += {"LPAREN": 1, "RPAREN": -1}.get(tok.kind, 0)
+        if depth > MAX_DEPTH or negations > MAX_DEPTH:
+            raise QueryError(query, tok.pos, f"nested too deep: at most {MAX_DEPTH} levels")
+
+
 class _Parser:
     def __init__(self, query: str) -> None:
         self.query = query
         self.toks = _lex(query)
+        _check_size(query, self.toks)
         self.i = 0
 
     def peek(self) -> _Tok | None:

@@ -7,6 +7,7 @@ can show every message next to the field it belongs to.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -15,6 +16,7 @@ from alerts import cadence as cad
 from alerts.models import SavedSearch
 from alerts.subscriptions import SearchInput, SubscriptionError, normalize_email
 from pipeline.enrich import INDUSTRY_KEYWORDS, SKILL_PATTERNS
+from pipeline.sanitize import strip_controls
 from search.filters import SENIORITIES, WORKPLACES, Filters
 from search.query import QueryError, parse_query
 from search.sql import SearchError, build_filters
@@ -62,11 +64,33 @@ class FormLike(Protocol):
 
 def text(form: FormLike, key: str, max_len: int = 300) -> str:
     value = form.get(key)
-    return value.strip()[:max_len] if isinstance(value, str) else ""
+    # NUL and other controls: PostgreSQL refuses NUL in a query, and none has a meaning here
+    return strip_controls(value).strip()[:max_len] if isinstance(value, str) else ""
+
+
+def checked(form: FormLike, key: str) -> bool:
+    """A checkbox: ticked when it is sent as 1, true, on or yes."""
+    return text(form, key).lower() in ("1", "true", "on", "yes")
 
 
 def values(form: FormLike, key: str) -> list[str]:
-    return [v.strip() for v in form.getlist(key) if isinstance(v, str) and v.strip()][:30]
+    cleaned = (strip_controls(v).strip() for v in form.getlist(key) if isinstance(v, str))
+    return [v[:100] for v in cleaned if v][:30]
+
+
+MAX_QUERY = 500
+# `since` spans further back than this are refused (a timedelta of 99999999 days overflows).
+MAX_SINCE_HOURS = 24 * 366 * 100
+_SPAN = re.compile(r"^\s*(\d{1,12})\s*([hdwm])\s*$", re.IGNORECASE)
+_SPAN_HOURS = {"h": 1, "d": 24, "w": 24 * 7, "m": 24 * 30}
+
+
+def since_problem(value: str | None) -> str | None:
+    """Why a `since` value cannot be searched (a span over 100 years), or None."""
+    m = _SPAN.match(value or "")
+    if m and int(m.group(1)) * _SPAN_HOURS[m.group(2).lower()] > MAX_SINCE_HOURS:
+        return f"since {value!r} reaches back too far: at most 100 years (e.g. 7d, 12h, 2w)"
+    return None
 
 
 def number(form: FormLike, key: str, errors: dict[str, str], what: str) -> float | None:
@@ -96,6 +120,7 @@ class SearchForm:
 def blank_form(timezone: str = DEFAULT_TIMEZONE) -> dict[str, Any]:
     return {
         "email": "", "name": "", "query": "", "location": "", "within": "", "min_salary": "",
+        "salary_required": False,
         "workplace": [], "seniority": [], "industry": [], "cadence": "daily",
         "hour": str(DEFAULT_HOUR), "weekday": "mon", "timezone": timezone,
     }  # fmt: skip
@@ -109,6 +134,7 @@ def form_of(saved: SavedSearch) -> dict[str, Any]:
         "location": saved.location or "",
         "within": f"{saved.within_miles:g}" if saved.within_miles else "",
         "min_salary": f"{saved.min_salary_usd:.0f}" if saved.min_salary_usd else "",
+        "salary_required": saved.salary_required,
         "workplace": list(saved.workplaces),
         "seniority": list(saved.seniorities),
         "industry": list(saved.industries),
@@ -181,6 +207,7 @@ def read_search_form(form: FormLike, *, with_email: bool) -> tuple[SearchForm, s
     }  # fmt: skip
     for key in ("workplace", "seniority", "industry"):
         raw[key] = values(form, key)
+    raw["salary_required"] = checked(form, "salary_required")
     email = None
     if with_email:
         if not raw["email"]:
@@ -218,6 +245,7 @@ def read_search_form(form: FormLike, *, with_email: bool) -> tuple[SearchForm, s
             within=within,
             workplaces=workplaces,
             min_salary=min_salary,
+            salary_required=raw["salary_required"],
             seniorities=seniorities,
             industries=industries,
             **schedule,
@@ -256,6 +284,7 @@ def listing_filters(
     employment_type: Sequence[str],
     since: str | None,
     include_closed: bool,
+    salary_required: bool = False,
 ) -> Filters:
     """Exactly the `build_filters` call of `andon listings` (SearchError on a bad value)."""
     return build_filters(
@@ -263,6 +292,7 @@ def listing_filters(
         within=within,
         workplaces=workplace,
         min_salary=min_salary,
+        salary_required=salary_required,
         seniorities=seniority,
         industries=industry,
         skills=skill,
@@ -281,6 +311,7 @@ def read_listing_params(params: FormLike) -> tuple[dict[str, Any], dict[str, str
         "within": number(params, "within", errors, "the radius"),
         "workplace": values(params, "workplace"),
         "min_salary": number(params, "min_salary", errors, "the minimum salary"),
+        "salary_required": checked(params, "salary_required"),
         "seniority": values(params, "seniority"),
         "industry": values(params, "industry"),
         "skill": values(params, "skill"),
@@ -289,12 +320,14 @@ def read_listing_params(params: FormLike) -> tuple[dict[str, Any], dict[str, str
         "include_closed": text(params, "include_closed").lower() in ("1", "true", "on", "yes"),
     }
     for key, default in (("limit", 25), ("offset", 0)):
-        raw = text(params, key)
+        raw = text(params, key, 12)
         try:
             values_[key] = int(raw) if raw else default
         except ValueError:
             errors[key] = f"{key} must be a whole number"
             values_[key] = default
+    if problem := since_problem(values_["since"]):
+        errors["form"] = problem  # the page shows `since` problems above the results
     return values_, errors
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 from xml.etree import ElementTree as ET
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from markupsafe import Markup
 from pydantic import BaseModel, Field
@@ -21,21 +21,30 @@ from alerts.subscriptions import describe, filters_of
 from alerts.tokens import BadToken, read_token
 from db import session_scope, utcnow
 from pipeline.models import Posting
-from pipeline.sanitize import clean_html
+from pipeline.sanitize import clean_html, strip_controls
 from search.filters import EMPLOYMENT_TYPES, SENIORITIES, WORKPLACES
 from search.query import QueryError, parse_query
 from search.sql import SearchError, count_postings, listings, search_postings
-from web.forms import INDUSTRIES, SKILLS, listing_filters, read_listing_params
+from web.forms import (
+    INDUSTRIES,
+    MAX_QUERY,
+    SKILLS,
+    listing_filters,
+    read_listing_params,
+    since_problem,
+)
 from web.pages import PageError, page, state
 
 router = APIRouter()
 PAGE_SIZE = 25
+MAX_OFFSET = 1_000_000
+MAX_ID = 2**31 - 1  # posting ids are 32-bit integers on PostgreSQL
 FEED_DAYS = 30
 FEED_ENTRIES = 50
 # the /jobs parameters that are filters (the rest: q, limit, offset)
 FILTER_KEYS = (
     "location", "within", "workplace", "min_salary", "seniority", "industry", "skill",
-    "employment_type", "since", "include_closed",
+    "employment_type", "since", "include_closed", "salary_required",
 )  # fmt: skip
 
 
@@ -119,27 +128,47 @@ Multi = Annotated[list[str], Query()]
 def api_jobs(
     request: Request,
     q: Annotated[
-        str | None, Query(description='Keywords: words, "phrases", OR, -word, title:, company:')
+        str | None,
+        Query(
+            max_length=MAX_QUERY,
+            description='Keywords: words, "phrases", OR, -word, title:, company: (≤ 500 characters)',
+        ),
     ] = None,
     location: Annotated[
-        str | None, Query(description="A city, 'City, ST', a state or a country")
+        str | None, Query(max_length=120, description="A city, 'City, ST', a state or a country")
     ] = None,
-    within: Annotated[float | None, Query(description="Miles around location")] = None,
+    within: Annotated[
+        float | None,
+        Query(ge=0, le=25_000, allow_inf_nan=False, description="Miles around location"),
+    ] = None,
     workplace: Annotated[list[str], Query(description="onsite, hybrid, remote (repeat)")] = [],  # noqa: B006
-    min_salary: Annotated[float | None, Query(description="Minimum annual salary in USD")] = None,
+    min_salary: Annotated[
+        float | None,
+        Query(ge=0, le=1e9, allow_inf_nan=False, description="Minimum annual salary in USD"),
+    ] = None,
     seniority: Annotated[list[str], Query(description="supervisor … executive (repeat)")] = [],  # noqa: B006
     industry: Annotated[list[str], Query(description="e.g. food_beverage (repeat)")] = [],  # noqa: B006
     skill: Annotated[list[str], Query(description="e.g. lean, haccp (repeat)")] = [],  # noqa: B006
     employment_type: Annotated[list[str], Query(description="full_time, contract … (repeat)")] = [],  # noqa: B006
     since: Annotated[
-        str | None, Query(description="Posted within: 7d, 12h, 2w, or an ISO date")
+        str | None,
+        Query(
+            max_length=40, description="Posted within: 7d, 12h, 2w (≤ 100 years), or an ISO date"
+        ),
     ] = None,
     include_closed: Annotated[bool, Query(description="Also closed postings")] = False,
-    limit: Annotated[int, Query(description="How many (1-1000)")] = 50,
-    offset: Annotated[int, Query(description="Skip this many (paging)")] = 0,
+    # limit and a negative offset are checked by the search itself (a 400 with its message)
+    limit: Annotated[int, Query(le=2**31, description="How many (1-1000)")] = 50,
+    offset: Annotated[int, Query(le=MAX_OFFSET, description="Skip this many (paging)")] = 0,
 ) -> Response:
     """The same search as `andon listings`, answering the listing contract of DESIGN.md."""
     web = state(request)
+    q, location, since = (strip_controls(v) if v else v for v in (q, location, since))
+    workplace, seniority, industry, skill, employment_type = (
+        _cleaned(v) for v in (workplace, seniority, industry, skill, employment_type)
+    )
+    if problem := since_problem(since):
+        return JSONResponse({"detail": problem}, status_code=400)
     try:
         filters = listing_filters(
             location=location, within=within, workplace=workplace, min_salary=min_salary,
@@ -150,8 +179,9 @@ def api_jobs(
             rows = listings(
                 session, search_postings(session, q, filters, limit=limit, offset=offset)
             )
-    except SearchError as exc:
-        return JSONResponse({"detail": _plain(str(exc))}, status_code=400)
+    except (SearchError, QueryError) as exc:
+        message = exc.one_line() if isinstance(exc, QueryError) else str(exc)
+        return JSONResponse({"detail": _plain(message)}, status_code=400)
     return JSONResponse(rows)
 
 
@@ -165,12 +195,17 @@ def api_jobs(
         404: {"model": ApiError, "description": "No posting with this id"},
     },
 )
-def api_job(request: Request, posting_id: int) -> Response:
+def api_job(request: Request, posting_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> Response:
     with session_scope(state(request).engine) as session:
         posting = session.get(Posting, posting_id)
         if posting is None:
             return JSONResponse({"detail": f"no posting {posting_id}"}, status_code=404)
         return JSONResponse(listings(session, [posting])[0])
+
+
+def _cleaned(values: list[str]) -> list[str]:
+    # PostgreSQL refuses NUL even inside a JSON parameter; no control character means anything
+    return [c for v in values[:30] if (c := strip_controls(v).strip()[:100])]
 
 
 def _plain(message: str) -> str:
@@ -233,6 +268,8 @@ def _query_without_paging(request: Request) -> list[tuple[str, str]]:
 @router.get("/jobs/{posting_id}", include_in_schema=False)
 def job_page(request: Request, posting_id: int) -> Response:
     web = state(request)
+    if not 1 <= posting_id <= MAX_ID:
+        raise PageError(404, "No such job", "This job is not (or no longer) in andon.")
     with session_scope(web.engine) as session:
         posting = session.get(Posting, posting_id)
         if posting is None:
