@@ -71,6 +71,7 @@ class OracleRecruitingSpider(JobSpider):
         "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
         "DOWNLOAD_DELAY": 0.5,
     }
+    example_url = "https://acmefoods.fa.us2.oraclecloud.com/hcmUI/CandidateExperience/en/sites/CX_1001/requisitions"
     url_patterns: ClassVar[tuple[str, ...]] = (
         r"^https?://[^/]+/hcmUI/CandidateExperience/[A-Za-z_-]+/sites/[^/?#]+",
     )

@@ -56,6 +56,7 @@ class SuccessFactorsSpider(JobSpider):
         "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
         "DOWNLOAD_DELAY": 0.5,
     }
+    example_url = "https://careers.acmefoods.example/job/Dayton-Plant-Manager-OH/1187654301/"
     url_patterns: ClassVar[tuple[str, ...]] = (
         r"^https?://[^/]+\.(?:successfactors|sapsf)\.(?:com|eu)/.*[?&]company=",
         r"^https?://[^/]+\.jobs\.hr\.cloud\.sap(?:/|$)",
