@@ -772,7 +772,7 @@ def sources_add(
     out.print(f"kind: {entry['kind']} · {seen} seen", highlight=False)
     for title in r.titles:
         out.print(f"  - {title}", highlight=False)
-    out.print(f"company: {r.company or '(not named: pass --company)'}", highlight=False)
+    out.print(f"company: {r.company or '(none named by the board)'}", highlight=False)
     out.print(f"added {entry['name']!r} to {added.path}", highlight=False)
 
 
