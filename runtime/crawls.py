@@ -17,7 +17,15 @@ from sqlalchemy.engine import Engine
 
 from config import Settings
 from db import utcnow
-from runtime.launcher import Clock, CrawlOutcome, Ended, Handle, Launcher, record_crawl
+from runtime.launcher import (
+    Clock,
+    CrawlOutcome,
+    Ended,
+    Handle,
+    Launcher,
+    SourceBusy,
+    record_crawl,
+)
 from runtime.leader import new_holder
 from runtime.local import TERM_GRACE_S, LocalLauncher
 from spiders.sources import Source
@@ -60,6 +68,8 @@ def run_crawl(
     t0 = time.monotonic()
     try:
         handle = launcher.launch(source, timeout_s)
+    except SourceBusy as exc:
+        return CrawlOutcome(source.name, "skipped", 0.0, None, message=str(exc))
     except Exception as exc:  # any reason at all: the run must still be on record
         return record_crawl(
             engine, source, started=started, now=clock(), elapsed_s=time.monotonic() - t0,
@@ -67,6 +77,7 @@ def run_crawl(
             reason=f"the crawl could not start: {exc}",
         )  # fmt: skip
     try:
+        poll_s = getattr(launcher, "poll_s", poll_s)  # a remote launcher asks less often
         watch, ended = _wait(launcher, handle, timeout_s, stop, t0, poll_s)
     finally:
         launcher.release(handle)
@@ -122,6 +133,10 @@ def launcher_for(
     clock: Clock = utcnow,
 ) -> Launcher:
     """The launcher the settings ask for: child processes here, unless Scrapyd nodes are named."""
+    if settings.scrapyd_nodes():
+        from runtime.scrapyd import ScrapydLauncher
+
+        return ScrapydLauncher(settings, engine, leader=leader, clock=clock)
     return LocalLauncher(settings, engine, sources_path=sources_path, leader=leader, clock=clock)
 
 

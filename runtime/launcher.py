@@ -28,6 +28,10 @@ class LaunchError(RuntimeError):
     """The crawl could not be started (no node answered, the process could not be spawned)."""
 
 
+class SourceBusy(LaunchError):
+    """The source is being crawled already (elsewhere): this run is skipped, not failed."""
+
+
 @dataclass
 class Handle:
     """A crawl in flight: which source, where (`where` reads well in a log line), since when."""

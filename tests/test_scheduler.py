@@ -651,3 +651,17 @@ def test_two_andon_run_processes_one_leads_then_the_other_takes_over(
             if proc is not None and proc.popen.poll() is None:
                 proc.popen.kill()
                 proc.popen.wait()
+
+
+def test_a_crawl_that_cannot_start_leaves_a_failed_run(engine, tmp_path, sources_file, db_url):
+    settings = make_settings(db_url, tmp_path, sources_file)
+    source = next(s for s in load_sources(sources_file) if s.name == "acme-greenhouse")
+    outcome = run_crawl_child(
+        settings, engine, source, sources_path=sources_file, timeout_s=60,
+        command=[str(tmp_path / "no-such-program")],
+    )  # fmt: skip
+    assert outcome.status == "failed"
+    (run,) = runs_of(engine, "acme-greenhouse")
+    assert run.status == "failed"
+    assert run.finish_reason == "not started"
+    assert "could not start" in (run.message or "")
