@@ -290,6 +290,8 @@ def describe(saved: SavedSearch) -> str:
         parts.append("/".join(saved.workplaces))
     if saved.min_salary_usd:
         parts.append(f"≥ ${saved.min_salary_usd:,.0f}/yr")
+    if saved.salary_required:
+        parts.append("only jobs that state a salary")
     for label, values in (
         ("level", saved.seniorities),
         ("industry", saved.industries),

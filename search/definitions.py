@@ -116,7 +116,7 @@ def build_filters(
     within: float | None = None,
     workplaces: Sequence[str] = (),
     min_salary: float | None = None,
-    salary_required: bool = True,
+    salary_required: bool = False,
     seniorities: Sequence[str] = (),
     industries: Sequence[str] = (),
     skills: Sequence[str] = (),
@@ -131,9 +131,7 @@ def build_filters(
     given = Given(
         {
             "location": location, "within": within, "workplaces": workplaces,
-            # without a minimum, "required" asked for nothing (listings' old default)
-            "min_salary": min_salary,
-            "salary_required": salary_required and min_salary is not None,
+            "min_salary": min_salary, "salary_required": salary_required,
             "seniorities": seniorities, "industries": industries, "skills": skills,
             "employment_types": employment_types, "exclude_companies": exclude_companies,
             "since": since, "include_closed": include_closed,

@@ -209,7 +209,11 @@ def money(amount: float) -> str:
 
 @dataclass(frozen=True)
 class MinSalary(FilterDef):
-    """The posting's best annual USD figure (max, else min) reaches it; no salary stated passes."""
+    """The posting's best annual USD figure (max, else min) reaches it; no salary stated passes.
+
+    A posting that states no salary is not known to pay less, so it stays in; `SalaryRequired`
+    (`--salary-required`, "only jobs that state pay") leaves such postings out.
+    """
 
     name: str = "min_salary_usd"  # type: ignore[misc]
 
@@ -238,7 +242,7 @@ class MinSalary(FilterDef):
 
 @dataclass(frozen=True)
 class SalaryRequired(FilterDef):
-    """Only postings that state a salary."""
+    """Only postings that state a salary (`--salary-required`), with or without a minimum."""
 
     name: str = "salary_required"  # type: ignore[misc]
 

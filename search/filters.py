@@ -8,7 +8,8 @@ The filters themselves are defined once, in `search.definitions`; the place rule
   coordinates then fall back to the same-city rule. Remote postings pass a place filter when
   they are open to the place's country (or say no country).
 - min salary: the posting's best annual USD figure (max, else min) must reach it; a posting
-  without a salary passes unless `salary_required`.
+  without a salary passes.
+- salary required: only postings that state a salary (with a minimum: the old "strict" minimum).
 - workplaces, seniorities, industries, skills, employment types: any of the given values.
 - excluded companies: case-insensitive exact company name.
 """

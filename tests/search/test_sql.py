@@ -195,13 +195,15 @@ def test_industry_and_skill_filters_match_any_value(stored):
 
 
 def test_min_salary_compares_annual_usd(stored):
-    assert ids(stored, min_salary=125000) == ["Plant Manager"]
-    assert ids(stored, min_salary=60000) == [
+    assert ids(stored, min_salary=125000, salary_required=True) == ["Plant Manager"]
+    assert ids(stored, min_salary=60000, salary_required=True) == [
         "Director of Manufacturing",
         "Plant Manager",
         "Production Manager",
         "Production Supervisor - 2nd Shift",
     ]  # not the EUR job (58,000 USD a year) nor the one without a salary
+    # Without --salary-required a job that states no salary is not known to pay less: it stays.
+    assert ids(stored, min_salary=125000) == ["Plant Manager", "Video Production Manager"]
 
 
 def test_since_uses_posting_date(stored):
@@ -404,6 +406,8 @@ def test_sql_search_agrees_with_the_reference_semantics(engine):
         Filters(seniorities=frozenset({"manager"})),
         Filters(skills=frozenset({"lean", "sap"})),
         Filters(min_salary_usd=100000, salary_required=False),
+        Filters(min_salary_usd=100000, salary_required=True),
+        Filters(salary_required=True),
         Filters(workplaces=frozenset({"remote"})),
         Filters(place=PlaceFilter(**{**DEARBORN.__dict__, "within_miles": 5})),
         Filters(place=PlaceFilter(text="Toledo", city="Toledo", region="US-OH", country="US")),
