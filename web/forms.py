@@ -17,7 +17,7 @@ from alerts.models import SavedSearch
 from alerts.subscriptions import SearchInput, SubscriptionError, normalize_email
 from pipeline.enrich import INDUSTRY_KEYWORDS, SKILL_PATTERNS
 from pipeline.sanitize import strip_controls
-from search.filters import SENIORITIES, WORKPLACES, Filters
+from search.filters import EMPLOYMENT_TYPES, SENIORITIES, WORKPLACES, Filters
 from search.query import QueryError, parse_query
 from search.sql import SearchError, build_filters
 
@@ -79,6 +79,42 @@ def values(form: FormLike, key: str) -> list[str]:
 
 
 MAX_QUERY = 500
+MAX_PAGE = 100  # jobs on one /jobs page
+MAX_OFFSET = 1_000_000
+MAX_NAME = 120
+MAX_LOCATION = 120
+MAX_EMAIL = 254
+# What each length-capped field is called in the message that refuses an over-long value.
+_LIMITS = {
+    "query": ("keywords", MAX_QUERY),
+    "q": ("keywords", MAX_QUERY),
+    "name": ("the name", MAX_NAME),
+    "location": ("the location", MAX_LOCATION),
+    "email": ("the email address", MAX_EMAIL),
+}
+
+
+def bounded(form: FormLike, key: str, errors: dict[str, str]) -> str:
+    """A capped text field; an over-long value is refused with the limit named, never cut."""
+    what, limit = _LIMITS[key]
+    value = form.get(key)
+    full = strip_controls(value).strip() if isinstance(value, str) else ""
+    if len(full) > limit:
+        errors[key] = f"{what} can be at most {limit} characters; this has {len(full)}"
+        return full[:limit]  # only to refill the form; the error stops it being used
+    return full
+
+
+def place_error(location: str | None) -> str | None:
+    """Why the gazetteer cannot place `location` ("did you mean …?"), or None."""
+    if not location:
+        return None
+    from search.suggest import place_problem  # its index is built on first use
+
+    problem = place_problem(location)
+    return problem.message if problem else None
+
+
 # `since` spans further back than this are refused (a timedelta of 99999999 days overflows).
 MAX_SINCE_HOURS = 24 * 366 * 100
 _SPAN = re.compile(r"^\s*(\d{1,12})\s*([hdwm])\s*$", re.IGNORECASE)
@@ -121,9 +157,21 @@ def blank_form(timezone: str = DEFAULT_TIMEZONE) -> dict[str, Any]:
     return {
         "email": "", "name": "", "query": "", "location": "", "within": "", "min_salary": "",
         "salary_required": False,
-        "workplace": [], "seniority": [], "industry": [], "cadence": "daily",
+        "workplace": [], "seniority": [], "industry": [], "skill": [], "employment_type": [],
+        "cadence": "daily",
         "hour": str(DEFAULT_HOUR), "weekday": "mon", "timezone": timezone,
     }  # fmt: skip
+
+
+def prefill(params: FormLike, timezone: str = DEFAULT_TIMEZONE) -> dict[str, Any]:
+    """A blank form with the filters a link carries (/jobs' "Get alerts"), unvalidated."""
+    form = blank_form(timezone)
+    for key in ("query", "location", "within", "min_salary", "name"):
+        form[key] = text(params, key, _LIMITS.get(key, ("", 40))[1])
+    for key in ("workplace", "seniority", "industry", "skill", "employment_type"):
+        form[key] = values(params, key)
+    form["salary_required"] = checked(params, "salary_required")
+    return form
 
 
 def form_of(saved: SavedSearch) -> dict[str, Any]:
@@ -200,16 +248,17 @@ def schedule_fields(form: FormLike, errors: dict[str, str]) -> dict[str, Any]:
 def read_search_form(form: FormLike, *, with_email: bool) -> tuple[SearchForm, str | None]:
     """The search form's values and per-field errors; and the normalized email when asked."""
     errors: dict[str, str] = {}
-    raw = {
+    raw: dict[str, Any] = {
         key: text(form, key)
-        for key in ("email", "name", "query", "location", "within", "min_salary", "cadence",
-                    "hour", "weekday", "timezone")
-    }  # fmt: skip
-    for key in ("workplace", "seniority", "industry"):
+        for key in ("within", "min_salary", "cadence", "hour", "weekday", "timezone")
+    }
+    for key in ("email", "name", "query", "location"):
+        raw[key] = bounded(form, key, errors)
+    for key in ("workplace", "seniority", "industry", "skill", "employment_type"):
         raw[key] = values(form, key)
     raw["salary_required"] = checked(form, "salary_required")
     email = None
-    if with_email:
+    if with_email and "email" not in errors:
         if not raw["email"]:
             errors["email"] = "enter the address the alerts should go to"
         else:
@@ -217,15 +266,20 @@ def read_search_form(form: FormLike, *, with_email: bool) -> tuple[SearchForm, s
                 email = normalize_email(raw["email"])
             except SubscriptionError:
                 errors["email"] = "this is not a valid email address"
-    query = text(form, "query", 500)
-    try:
-        parse_query(query)
-    except QueryError as exc:
-        errors["query"] = exc.one_line()
+    query = raw["query"]
+    if "query" not in errors:
+        try:
+            parse_query(query)
+        except QueryError as exc:
+            errors["query"] = exc.one_line()
     within = number(form, "within", errors, "the radius")
     min_salary = number(form, "min_salary", errors, "the minimum salary")
-    location = text(form, "location", 120) or None
-    if "within" not in errors:
+    location = raw["location"] or None
+    if "location" in errors:
+        pass
+    elif problem := place_error(location):
+        errors["location"] = problem
+    elif "within" not in errors:
         try:
             build_filters(location=location, within=within)
         except SearchError as exc:
@@ -235,11 +289,13 @@ def read_search_form(form: FormLike, *, with_email: bool) -> tuple[SearchForm, s
     workplaces = _choices(form, "workplace", WORKPLACES, errors, "workplace")
     seniorities = _choices(form, "seniority", SENIORITIES, errors, "level")
     industries = _choices(form, "industry", INDUSTRIES, errors, "industry")
+    skills = _choices(form, "skill", SKILLS, errors, "skill")
+    employment_types = _choices(form, "employment_type", EMPLOYMENT_TYPES, errors, "job type")
     schedule = schedule_fields(form, errors)
     result = SearchForm(raw=raw, errors=errors)
     if not errors:
         result.search = SearchInput(
-            name=text(form, "name", 120) or None,
+            name=raw["name"] or None,
             query=query,
             location=location,
             within=within,
@@ -248,6 +304,8 @@ def read_search_form(form: FormLike, *, with_email: bool) -> tuple[SearchForm, s
             salary_required=raw["salary_required"],
             seniorities=seniorities,
             industries=industries,
+            skills=skills,
+            employment_types=employment_types,
             **schedule,
         )
     return result, email
@@ -306,8 +364,8 @@ def read_listing_params(params: FormLike) -> tuple[dict[str, Any], dict[str, str
     """The /jobs page's query string as typed values plus per-field errors (never raises)."""
     errors: dict[str, str] = {}
     values_: dict[str, Any] = {
-        "q": text(params, "q", 500) or None,
-        "location": text(params, "location", 120) or None,
+        "q": bounded(params, "q", errors) or None,
+        "location": bounded(params, "location", errors) or None,
         "within": number(params, "within", errors, "the radius"),
         "workplace": values(params, "workplace"),
         "min_salary": number(params, "min_salary", errors, "the minimum salary"),
@@ -319,13 +377,21 @@ def read_listing_params(params: FormLike) -> tuple[dict[str, Any], dict[str, str
         "since": text(params, "since", 40) or None,
         "include_closed": text(params, "include_closed").lower() in ("1", "true", "on", "yes"),
     }
-    for key, default in (("limit", 25), ("offset", 0)):
+    for key, default, low, high in (("limit", 25, 1, MAX_PAGE), ("offset", 0, 0, MAX_OFFSET)):
         raw = text(params, key, 12)
         try:
             values_[key] = int(raw) if raw else default
         except ValueError:
             errors[key] = f"{key} must be a whole number"
             values_[key] = default
+            continue
+        # Refused, not clamped, like /api/jobs: a page that quietly showed something else
+        # than asked for ("limit=0" showing one job) reads as a bug.
+        if not low <= values_[key] <= high:
+            errors[key] = f"{key} must be from {low:,} to {high:,}"
+            values_[key] = default
+    if "location" not in errors and (problem := place_error(values_["location"])):
+        errors["location"] = problem
     if problem := since_problem(values_["since"]):
         errors["form"] = problem  # the page shows `since` problems above the results
     return values_, errors

@@ -27,17 +27,20 @@ from search.query import QueryError, parse_query
 from search.sql import SearchError, count_postings, listings, search_postings
 from web.forms import (
     INDUSTRIES,
+    MAX_LOCATION,
+    MAX_OFFSET,
     MAX_QUERY,
     SKILLS,
     listing_filters,
+    place_error,
     read_listing_params,
     since_problem,
 )
+from web.listing_view import alerts_url, apply_link, miles_away
 from web.pages import PageError, page, state
 
 router = APIRouter()
 PAGE_SIZE = 25
-MAX_OFFSET = 1_000_000
 MAX_ID = 2**31 - 1  # posting ids are 32-bit integers on PostgreSQL
 FEED_DAYS = 30
 FEED_ENTRIES = 50
@@ -122,7 +125,11 @@ Multi = Annotated[list[str], Query()]
     responses={
         200: {"model": list[Listing], "description": "One page of the listing contract"},
         400: {"model": ApiError, "description": "A filter value or the query is wrong"},
-        422: {"model": ApiError, "description": "A parameter has the wrong type"},
+        422: {
+            "model": ApiError,
+            "description": "A parameter has the wrong type, or the location is a place andon "
+            "does not know (the message suggests places it does)",
+        },
     },
 )
 def api_jobs(
@@ -135,7 +142,8 @@ def api_jobs(
         ),
     ] = None,
     location: Annotated[
-        str | None, Query(max_length=120, description="A city, 'City, ST', a state or a country")
+        str | None,
+        Query(max_length=MAX_LOCATION, description="A city, 'City, ST', a state or a country"),
     ] = None,
     within: Annotated[
         float | None,
@@ -169,6 +177,8 @@ def api_jobs(
     )
     if problem := since_problem(since):
         return JSONResponse({"detail": problem}, status_code=400)
+    if problem := place_error(location):
+        return JSONResponse({"detail": problem}, status_code=422)
     try:
         filters = listing_filters(
             location=location, within=within, workplace=workplace, min_salary=min_salary,
@@ -218,32 +228,18 @@ def _plain(message: str) -> str:
 
 @router.get("/jobs", include_in_schema=False)
 def jobs_page(request: Request) -> Response:
-    web = state(request)
     params, errors = read_listing_params(request.query_params)
-    limit = min(max(params["limit"], 1), 100)
-    offset = max(params["offset"], 0)
-    rows: list[dict[str, Any]] = []
-    total = 0
-    has_next = False
-    if params["q"]:
+    limit, offset = params["limit"], params["offset"]
+    if params["q"] and "q" not in errors:
         try:
             parse_query(params["q"])
         except QueryError as exc:
             errors["q"] = exc.one_line()
+    rows: list[dict[str, Any]] = []
+    total, has_next = 0, False
     if not errors:
         try:
-            filters = listing_filters(**{k: params[k] for k in FILTER_KEYS})
-            with session_scope(web.engine) as session:
-                found = search_postings(
-                    session, params["q"], filters, limit=limit + 1, offset=offset
-                )
-                has_next = len(found) > limit
-                found = found[:limit]
-                total = count_postings(session, params["q"], filters)
-                rows = [
-                    {"listing": item, "attribution": p.attribution}
-                    for p, item in zip(found, listings(session, found), strict=True)
-                ]
+            rows, total, has_next = _search_page(request, params)
         except SearchError as exc:
             errors["form"] = _plain(str(exc))
     base = _query_without_paging(request)
@@ -253,12 +249,59 @@ def jobs_page(request: Request) -> Response:
         else None
     )
     next_url = f"/jobs?{urlencode([*base, ('offset', str(offset + limit))])}" if has_next else None
+    # An offset past the last job: say so, and link to the first page (not "22 jobs" over nothing).
+    past_end = not errors and offset > 0 and total > 0 and not rows
     return page(
         request, "jobs.html", status=400 if errors else 200, params=params, errors=errors,
         rows=rows, total=total, offset=offset, limit=limit, prev_url=prev_url, next_url=next_url,
+        past_end=past_end, place_links=_place_links(request, params, errors), first_url=f"/jobs?{urlencode(base)}" if base else "/jobs",
+        alerts_url=alerts_url(params), within_text=_number_text(params["within"]),
         workplaces=WORKPLACES, seniorities=SENIORITIES, industries=INDUSTRIES, skills=SKILLS,
         employment_types=EMPLOYMENT_TYPES,
     )  # fmt: skip
+
+
+def _search_page(
+    request: Request, params: dict[str, Any]
+) -> tuple[list[dict[str, Any]], int, bool]:
+    """One page of rows (listing, attribution, apply link, distance), the total, and more?"""
+    limit, offset = params["limit"], params["offset"]
+    filters = listing_filters(**{k: params[k] for k in FILTER_KEYS})
+    with session_scope(state(request).engine) as session:
+        found = search_postings(session, params["q"], filters, limit=limit + 1, offset=offset)
+        has_next = len(found) > limit
+        found = found[:limit]
+        total = count_postings(session, params["q"], filters)
+        rows = [
+            {
+                "listing": item,
+                "attribution": p.attribution,
+                "apply": apply_link(item),
+                "miles": miles_away(filters.place, p),
+            }
+            for p, item in zip(found, listings(session, found), strict=True)
+        ]
+    return rows, total, has_next
+
+
+def _place_links(
+    request: Request, params: dict[str, Any], errors: dict[str, str]
+) -> list[dict[str, str]]:
+    """The same search at each place `suggest_places` offers for a location it cannot place."""
+    if "location" not in errors or not params["location"]:
+        return []
+    from search.suggest import suggest_places
+
+    keep = [(k, v) for k, v in _query_without_paging(request) if k != "location"]
+    return [
+        {"name": name, "url": f"/jobs?{urlencode([*keep, ('location', name)])}"}
+        for name in suggest_places(params["location"])
+    ]
+
+
+def _number_text(value: float | None) -> str:
+    # 100.0 reads back as "100", 12.5 as "12.5".
+    return "" if value is None else f"{value:g}"
 
 
 def _query_without_paging(request: Request) -> list[tuple[str, str]]:
@@ -276,11 +319,15 @@ def job_page(request: Request, posting_id: int) -> Response:
             raise PageError(404, "No such job", "This job is not (or no longer) in andon.")
         item = listings(session, [posting])[0]
         attribution = posting.attribution
+        apply = apply_link(item)
         # description_html was sanitized with nh3 when the pipeline stored it (pipeline.sanitize),
         # which is the only reason it may be marked safe here. It is cleaned once more on the way
         # out (idempotent, microseconds) so a row written by any other path is just as safe.
         description = Markup(clean_html(posting.description_html))  # noqa: S704
-    return page(request, "job.html", item=item, attribution=attribution, description=description)
+    return page(
+        request, "job.html", item=item, attribution=attribution, description=description,
+        apply=apply,
+    )  # fmt: skip
 
 
 # --- Atom feeds of saved searches ---------------------------------------------------------------

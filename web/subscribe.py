@@ -39,6 +39,7 @@ from web.forms import (
     blank_form,
     form_of,
     input_of,
+    prefill,
     read_search_form,
     schedule_fields,
 )
@@ -112,7 +113,9 @@ def subscriber_from(
 
 @router.get("/", include_in_schema=False)
 def home(request: Request) -> Response:
-    return page(request, "index.html", form=blank_form(), errors={}, **form_choices())
+    # "Get alerts" on /jobs links here with the filters on screen; the form starts from them.
+    form = prefill(request.query_params)
+    return page(request, "index.html", form=form, errors={}, **form_choices())
 
 
 @router.post("/subscribe", include_in_schema=False)
@@ -362,7 +365,6 @@ def manage_edit_post(
             search.skills = saved.skills
             search.employment_types = saved.employment_types
             search.exclude_companies = saved.exclude_companies
-            search.salary_required = saved.salary_required
             search.name = search.name or saved.name
             try:
                 subs.update_search(session, saved, search)
