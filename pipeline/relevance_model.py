@@ -159,4 +159,5 @@ class TitleModel:
 
 
 def _all(found: Mapping[str, Sequence[str]], *keys: str) -> tuple[str, ...]:
-    return tuple(word for key in keys for word in found[key])
+    # one word may match several entries ("mill", "*mill"): name it once
+    return tuple(dict.fromkeys(word for key in keys for word in found[key]))

@@ -62,8 +62,8 @@ def test_labelled_titles_precision_and_recall(profile: RoleProfile) -> None:
         + (["misclassified:", *wrong] if wrong else [])
     )
     print(report)
-    assert precision >= 0.95, report
-    assert recall >= 0.95, report
+    assert precision >= 0.99, report
+    assert recall >= 0.99, report
 
 
 @pytest.mark.parametrize(
