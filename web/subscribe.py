@@ -1,4 +1,4 @@
-"""Subscribe (double opt-in), confirm, manage searches, and the RFC 8058 one-click unsubscribe.
+"""Subscribe (double opt-in), confirm, and the RFC 8058 one-click unsubscribe (manage: web.manage).
 
 Decisions a reviewer should know:
 - The subscribe form answers the same page ("check your inbox") whether the address is new,
@@ -36,12 +36,8 @@ from web import ratelimit
 from web.forms import (
     COMMON_TIMEZONES,
     INDUSTRIES,
-    blank_form,
-    form_of,
-    input_of,
     prefill,
     read_search_form,
-    schedule_fields,
 )
 from web.models import PendingSearch
 from web.pages import (
@@ -206,7 +202,7 @@ def confirm_get(request: Request, token: str) -> Response:
     web = state(request)
     with session_scope(web.engine, write=True) as session:
         sub = subscriber_from(web, session, "confirm", token, "confirmation")
-        pending = _pending(session, sub)
+        pending = pending_searches(session, sub)
     return page(request, "confirm.html", token=token, subscriber=sub, pending=pending, done=False)
 
 
@@ -224,7 +220,7 @@ def confirm_post(request: Request, token: str) -> Response:
                 "You left after this link was sent. Subscribe again on the home page.",
             )
         subs.confirm(session, sub)
-        for saved in _pending(session, sub):
+        for saved in pending_searches(session, sub):
             subs.set_paused(session, saved, False)
         session.execute(delete(PendingSearch).where(PendingSearch.subscriber_id == sub.id))  # type: ignore[arg-type]
         searches = subs.searches_of(session, sub.id)  # type: ignore[arg-type]
@@ -236,7 +232,7 @@ def confirm_post(request: Request, token: str) -> Response:
     )  # fmt: skip
 
 
-def _pending(session: Session, sub: Subscriber) -> list[SavedSearch]:
+def pending_searches(session: Session, sub: Subscriber) -> list[SavedSearch]:
     return list(
         session.execute(
             select(SavedSearch)
@@ -245,178 +241,6 @@ def _pending(session: Session, sub: Subscriber) -> list[SavedSearch]:
             .order_by(SavedSearch.id)
         ).scalars()
     )
-
-
-# --- manage -----------------------------------------------------------------------------------
-
-
-def _manage_page(
-    request: Request,
-    session: Session,
-    sub: Subscriber,
-    token: str,
-    *,
-    status: int = 200,
-    add_form: dict[str, Any] | None = None,
-    add_errors: dict[str, str] | None = None,
-    schedule_errors: dict[int, dict[str, str]] | None = None,
-    notice: str | None = None,
-) -> Response:
-    searches = subs.searches_of(session, sub.id)  # type: ignore[arg-type]
-    pending_ids = {s.id for s in _pending(session, sub)}
-    web = state(request)
-    rows = [
-        {
-            "search": s,
-            "summary": subs.describe(s),
-            "pending": s.id in pending_ids,
-            "feed_path": f"/feeds/{make_token(web.secret, 'feed', s.id)}.xml",  # type: ignore[arg-type]
-        }
-        for s in searches
-    ]
-    return page(
-        request, "manage.html", status=status, subscriber=sub, token=token, rows=rows,
-        stopped=sub.status in STOPPED, form=add_form or blank_form(sub.timezone),
-        errors=add_errors or {}, schedule_errors=schedule_errors or {}, notice=notice,
-        unsubscribe_path=f"/unsubscribe/{make_token(web.secret, 'unsubscribe', sub.id)}",  # type: ignore[arg-type]
-        **form_choices(),
-    )  # fmt: skip
-
-
-@router.get("/manage/{token}", include_in_schema=False)
-def manage(request: Request, token: str, done: str | None = None) -> Response:
-    web = state(request)
-    with session_scope(web.engine, write=True) as session:
-        sub = subscriber_from(web, session, "manage", token, "manage")
-        return _manage_page(request, session, sub, token, notice=NOTICES.get(done or ""))
-
-
-def _back(token: str, done: str) -> Response:
-    return RedirectResponse(f"/manage/{token}?done={done}", status_code=303)
-
-
-def _own_search(session: Session, sub: Subscriber, search_id: int) -> SavedSearch:
-    saved = session.get(SavedSearch, search_id)
-    if saved is None or saved.subscriber_id != sub.id:
-        raise PageError(404, "No such search", "This saved search does not exist any more.")
-    return saved
-
-
-def _refuse_if_stopped(sub: Subscriber) -> None:
-    if sub.status in STOPPED:
-        raise PageError(
-            400,
-            "You are unsubscribed",
-            "This address gets no alerts. Subscribe again on the home page to start over.",
-        )
-
-
-@router.post("/manage/{token}/searches", include_in_schema=False)
-def manage_add(request: Request, token: str, form: FormData = Depends(form_data)) -> Response:
-    web = state(request)
-    require_csrf(request, form)
-    with session_scope(web.engine, write=True) as session:
-        sub = subscriber_from(web, session, "manage", token, "manage")
-        _refuse_if_stopped(sub)
-        parsed, _ = read_search_form(form, with_email=False)
-        if parsed.errors or parsed.search is None:
-            return _manage_page(
-                request, session, sub, token, status=400, add_form=parsed.raw,
-                add_errors=parsed.errors,
-            )  # fmt: skip
-        try:
-            # The manage link reached the mailbox owner: their new search needs no confirming.
-            subs.subscribe(session, sub.email, parsed.search, consent_source="web manage")
-        except subs.SubscriptionError as exc:
-            session.rollback()
-            return _manage_page(
-                request, session, sub, token, status=400, add_form=parsed.raw,
-                add_errors={"form": str(exc)},
-            )  # fmt: skip
-    return _back(token, "added")
-
-
-@router.get("/manage/{token}/searches/{search_id}", include_in_schema=False)
-def manage_edit(request: Request, token: str, search_id: int) -> Response:
-    web = state(request)
-    with session_scope(web.engine, write=True) as session:
-        sub = subscriber_from(web, session, "manage", token, "manage")
-        saved = _own_search(session, sub, search_id)
-        return page(
-            request, "edit.html", token=token, saved=saved, form=form_of(saved), errors={},
-            **form_choices(),
-        )  # fmt: skip
-
-
-@router.post("/manage/{token}/searches/{search_id}", include_in_schema=False)
-def manage_edit_post(
-    request: Request, token: str, search_id: int, form: FormData = Depends(form_data)
-) -> Response:
-    web = state(request)
-    require_csrf(request, form)
-    with session_scope(web.engine, write=True) as session:
-        sub = subscriber_from(web, session, "manage", token, "manage")
-        saved = _own_search(session, sub, search_id)
-        parsed, _ = read_search_form(form, with_email=False)
-        errors = dict(parsed.errors)
-        if not errors and parsed.search is not None:
-            # Keep what the form does not show (skills, employment types set from the CLI).
-            search = parsed.search
-            search.skills = saved.skills
-            search.employment_types = saved.employment_types
-            search.exclude_companies = saved.exclude_companies
-            search.name = search.name or saved.name
-            try:
-                subs.update_search(session, saved, search)
-            except subs.SubscriptionError as exc:
-                errors["form"] = str(exc)
-        if errors:
-            session.rollback()
-            return page(
-                request, "edit.html", status=400, token=token, saved=saved, form=parsed.raw,
-                errors=errors, **form_choices(),
-            )  # fmt: skip
-    return _back(token, "saved")
-
-
-@router.post("/manage/{token}/searches/{search_id}/{action}", include_in_schema=False)
-def manage_action(
-    request: Request,
-    token: str,
-    search_id: int,
-    action: str,
-    form: FormData = Depends(form_data),
-) -> Response:
-    web = state(request)
-    require_csrf(request, form)
-    if action not in ("pause", "resume", "delete", "schedule"):
-        raise PageError(404, "Not found", "There is no such action.")
-    with session_scope(web.engine, write=True) as session:
-        sub = subscriber_from(web, session, "manage", token, "manage")
-        saved = _own_search(session, sub, search_id)
-        if action in ("pause", "resume"):
-            subs.set_paused(session, saved, action == "pause")
-            # Resuming on the manage page is the owner's consent for a search awaiting it.
-            session.execute(
-                delete(PendingSearch).where(PendingSearch.saved_search_id == saved.id)  # type: ignore[arg-type]
-            )
-            return _back(token, "paused" if action == "pause" else "resumed")
-        if action == "delete":
-            session.delete(saved)
-            return _back(token, "deleted")
-        errors: dict[str, str] = {}
-        schedule = schedule_fields(form, errors)
-        if not errors:
-            try:
-                subs.update_search(session, saved, input_of(saved, **schedule))
-            except subs.SubscriptionError as exc:
-                errors["form"] = str(exc)
-        if errors:
-            session.rollback()
-            return _manage_page(
-                request, session, sub, token, status=400, schedule_errors={search_id: errors}
-            )
-    return _back(token, "schedule")
 
 
 # --- unsubscribe ------------------------------------------------------------------------------

@@ -325,10 +325,14 @@ def test_manage_edit_pause_resume_add_schedule_delete(client: TestClient, outbox
     assert bad.status_code == 400
     assert 'id="query-error"' in bad.text
 
-    assert (
-        client.post(f"{manage}/searches/{added.id}/delete", data={"csrf_token": token}).status_code
-        == 200
-    )
+    # Delete asks first: the first POST shows a confirmation page and deletes nothing.
+    asked = client.post(f"{manage}/searches/{added.id}/delete", data={"csrf_token": token})
+    assert asked.status_code == 200
+    assert "Yes, delete this search" in asked.text
+    assert len(searches(engine)) == 2
+    confirm = {"csrf_token": csrf_of(asked.text), "confirm": "yes"}
+    done = client.post(f"{manage}/searches/{added.id}/delete", data=confirm)
+    assert done.status_code == 200 and "Search deleted." in done.text
     assert [s.id for s in searches(engine)] == [first.id]
     assert len(messages(outbox)) == 1
 
