@@ -88,6 +88,8 @@ class JobSpider(scrapy.Spider):
     min_interval: ClassVar[int | None] = None
     #: Regexes (ours, on a URL a person pasted) of career-site URLs this kind reads.
     url_patterns: ClassVar[tuple[str, ...]] = ()
+    #: True for a board listing many employers' jobs (its page is not the employer's own).
+    aggregator: ClassVar[bool] = False
     #: A URL of this kind as a person copies it from the browser (the README shows it).
     example_url: ClassVar[str] = ""
     #: Kind-specific keys holding URLs: only http(s) is accepted in them.

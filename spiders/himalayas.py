@@ -59,6 +59,7 @@ class HimalayasSpider(JobSpider):
     default_schedule = "daily"
     min_interval = DAY
     # The browse or search pages and their API; `/jobs/rss` is a feed (the rss kind reads it).
+    aggregator = True  # many employers' jobs
     example_url = "https://himalayas.app/jobs?q=production+manager"
     url_patterns = (r"^https?://(?:www\.)?himalayas\.app/jobs(?:/api(?:/search)?)?/?(?:[?#].*)?$",)
     custom_settings = {"CONCURRENT_REQUESTS_PER_DOMAIN": 1}

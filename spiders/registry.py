@@ -74,6 +74,11 @@ def recognition_order() -> list[type[JobSpider]]:
     return sorted(SPIDERS.values(), key=lambda cls: (cls.recognition_rank, cls.kind))
 
 
+def aggregator_kinds() -> frozenset[str]:
+    """The kinds whose boards list many employers' jobs (`JobSpider.aggregator`)."""
+    return frozenset(kind for kind, cls in SPIDERS.items() if cls.aggregator)
+
+
 def keys_table() -> str:
     """The README's table of every kind's sources-file keys, from the spider classes' metadata."""
     import sys

@@ -113,6 +113,7 @@ class RssSpider(JobSpider):
     keys = frozenset({"feed", "company_in_title"})
     required = (("feed", "url"),)
     url_keys = ("feed",)
+    aggregator = True  # many employers' jobs
     example_url = "https://acmefoods.example/careers/feed.rss"
     url_patterns = FEED_URL
     recognition_rank = 1

@@ -10,9 +10,16 @@ from pipeline.models import Posting
 from search.geo import haversine_miles
 from search.posting import PlaceFilter
 
-# Source kinds that list other companies' jobs (the `kind` prefix of a source's external id):
-# their page is not the employer's, so it is the apply link only when nothing better is known.
-AGGREGATOR_KINDS = frozenset({"himalayas", "rss"})
+
+def _aggregator_kinds() -> frozenset[str]:
+    """Source kinds that list other companies' jobs (the `kind` prefix of a source's external
+    id): their page is not the employer's, so it is the apply link only when nothing better is
+    known. Each spider class says whether it is one."""
+    from spiders.registry import aggregator_kinds
+
+    return aggregator_kinds()
+
+
 EMPLOYER_LABEL = "Apply on the employer's site"
 
 # /jobs parameters the subscribe form has fields for, with the form's name for each.
@@ -47,7 +54,8 @@ def apply_link(item: dict[str, Any]) -> dict[str, str] | None:
     called the employer's site only when it leads off the board.
     """
     sources = item.get("sources") or []
-    own = [s for s in sources if _kind(s) not in AGGREGATOR_KINDS and safe_url(s["url"]) != "#"]
+    aggregators = _aggregator_kinds()
+    own = [s for s in sources if _kind(s) not in aggregators and safe_url(s["url"]) != "#"]
     apply_url = safe_url(item.get("apply_url"))
     if own:
         employer = safe_url(own[0]["url"])
