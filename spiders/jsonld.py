@@ -356,9 +356,8 @@ class JsonLdSpider(JobSpider):
         if found or undated or not response.meta.get("start_page"):
             return  # a job page (kept, or undated: `closed` says so), or a followed page
         # A listing page: follow its links to job pages.
+        # (a probe opens a few of them; the postings it counts are those it saw)
         links = self.job_links(response)
-        if self.probe:
-            self.probe_total = len(links)
         if not links:
             what = (
                 f"no link matches link_pattern {self.link_pattern.pattern!r}"
