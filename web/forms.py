@@ -320,16 +320,6 @@ def _plain(message: str) -> str:
     )
 
 
-@dataclass
-class ListingQuery:
-    """/jobs and /api/jobs parameters, validated: what `andon listings` would run."""
-
-    query: str | None
-    filters: Filters
-    limit: int
-    offset: int
-
-
 def listing_filters(
     *,
     location: str | None,
