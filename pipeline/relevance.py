@@ -241,7 +241,9 @@ def _by_model(profile: RoleProfile, title: _Title, model: ModelVerdict) -> Verdi
         # "Zone Leader", "Line Supervisor": production titles unless the posting shows a shop,
         # a warehouse or a restaurant.
         verdict = _in_plant(profile, title.context(), matched, 0, "title_model")
-        return Verdict(verdict.keep, verdict.reason, matched, model.words + verdict.words)
+        if not verdict.keep:
+            return Verdict(False, verdict.reason, matched, model.words + verdict.words)
+        return _vetoed(profile, title.context(), Verdict(True, "title_model", matched, model.words))
     if model.outcome in ("function", "worker"):
         return Verdict(False, model.reason, matched, model.words)
     return None
