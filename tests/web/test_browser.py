@@ -22,6 +22,9 @@ from sqlalchemy import select
 import db
 from alerts import links
 from alerts.models import SavedSearch, Subscriber
+from alerts.subscriptions import SearchInput
+from alerts.subscriptions import subscribe as service_subscribe
+from alerts.tokens import make_token
 from config import Settings
 from pipeline.store import store_batch
 from tests.factories import posting
@@ -164,5 +167,61 @@ def test_subscribe_confirm_manage_pause_unsubscribe(live, engine, outbox, db_url
                 desktop.goto(f"{base}{path}")
                 shot(desktop, name)
             assert problems == []
+        finally:
+            browser.close()
+
+
+LONG_NAME = "Production" * 20  # 200 characters, no space to break at
+
+
+def test_phone_pages_never_scroll_sideways_and_errors_take_focus(live, engine) -> None:  # type: ignore[no-untyped-def]
+    """At 390 px, a 200-character unbroken name, query and title must wrap, not widen the page."""
+    from playwright.sync_api import sync_playwright
+
+    base, settings = live
+    with db.session_scope(engine) as s:
+        sub, saved, _ = service_subscribe(
+            s, "pat@example.com", SearchInput(name=LONG_NAME, query=LONG_NAME), confirmed=True
+        )
+        manage = f"{base}/manage/{make_token(settings.secret(), 'manage', sub.id)}"  # type: ignore[arg-type]
+        search_id = saved.id
+        store_batch(s, [posting(title=LONG_NAME, company=LONG_NAME)], now=db.utcnow())
+    pages = [
+        manage,
+        f"{manage}/searches/{search_id}",
+        f"{base}/jobs",
+        f"{base}/jobs?q={LONG_NAME}",
+    ]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(viewport=PHONE).new_page()
+            for url in pages:
+                page.goto(url)
+                width = page.evaluate("document.documentElement.scrollWidth")
+                assert width <= PHONE["width"], (url, width)
+            page.goto(manage)
+            page.click(f"#search-{search_id} button:has-text('Delete')")
+            page.wait_for_selector("text=Yes, delete this search")
+            assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+            # A refused form: the summary is focused and on screen, and its link reaches the field.
+            page.goto(f"{base}/")
+            page.fill("#email", "pat@example.com")
+            page.fill("#location", "Detriot, MI")
+            page.fill("#timezone", "Mars/Olympus")
+            page.click("button[type=submit]")
+            page.wait_for_selector("#error-summary")
+            assert page.evaluate("document.activeElement.id") == "error-summary"
+            top = page.evaluate(
+                "document.getElementById('error-summary').getBoundingClientRect().top"
+            )
+            assert 0 <= top < PHONE["height"]
+            assert "Did you mean 'Detroit, MI'?" in page.inner_text("#error-summary")
+            # The zone the message names stays in the field (tz.js does not replace it).
+            assert page.input_value("#timezone") == "Mars/Olympus"
+            page.click("#error-summary a[href='#location']")
+            assert page.evaluate("document.activeElement.id") == "location"
+            page.screenshot(path=str(ARTIFACTS / "12-error-summary-phone.png"), full_page=True)
         finally:
             browser.close()
