@@ -69,7 +69,10 @@ def explain(
         if "<" in text and ">" in text:
             text = html_to_text(text)
     verdict = classify(title, text, _profile(profile), company)
-    typer.echo(f"{'kept' if verdict.keep else 'dropped'}: {_clean(title)}")
+    from pipeline.relevance_text import MAX_TITLE_CHARS
+
+    shown = title if len(title) <= MAX_TITLE_CHARS else f"{title[:MAX_TITLE_CHARS]}… (cut: a title)"
+    typer.echo(f"{'kept' if verdict.keep else 'dropped'}: {_clean(shown)}")
     typer.echo(f"  reason: {verdict.reason}")
     if verdict.matched:
         typer.echo(f"  rule:   {_clean(verdict.matched)}")
