@@ -86,6 +86,7 @@ def run_crawl(
         exit_code=ended.exit_code, killed=watch.killed_for is not None,
         reason=_reason(watch, ended, timeout_s, handle),
         finish_reason="lost" if ended.lost and watch.killed_for is None else None,
+        timed_out=watch.killed_for == "timeout",
     )  # fmt: skip
 
 

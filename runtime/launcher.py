@@ -70,7 +70,7 @@ class CrawlOutcome:
     """How one scheduled crawl went, read back from the crawl runs it left."""
 
     source: str
-    status: str  # finished | partial | failed
+    status: str  # finished | partial | failed | skipped (the source was being crawled already)
     elapsed_s: float
     exit_code: int | None
     killed: bool = False
@@ -103,11 +103,13 @@ def record_crawl(
     killed: bool,
     reason: str,
     finish_reason: str | None = None,
+    timed_out: bool = False,
 ) -> CrawlOutcome:
     """Read back the runs the crawl wrote since `started`; write or fix them when it could not.
 
     A crawl that left no run gets a `failed` one (so `andon status` and the health check see
-    it); one that left its run `running` (it died mid-way, so it closed nothing) has it failed.
+    it); one that left its run `running` (it died mid-way, so it closed nothing), or was stopped
+    at its time limit (`timed_out`), has it failed.
     """
     why = finish_reason or ("killed" if killed else "crashed")
     with session_scope(engine) as session:
@@ -131,6 +133,10 @@ def record_crawl(
         for run in runs:
             if run.status == "running":
                 fail_run(run, now=now, finish_reason=why, message=reason)
+                session.add(run)
+            elif timed_out and run.status == "partial":
+                # stopped at its time limit: what it stored stays, but the crawl failed
+                run.status, run.message = "failed", reason
                 session.add(run)
         return _outcome(source, runs, elapsed_s=elapsed_s, exit_code=exit_code, killed=killed)
 
