@@ -48,6 +48,8 @@ class Posting(SQLModel, table=True):
     description_html: str = ""
     attribution: str | None = None
     posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # posted_at is a bound: posted then or earlier (Workday's "Posted 30+ Days Ago")
+    posted_or_earlier: bool = False
     valid_through: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # posted_at when known, else first_seen_at: the "newest first" order, kept as a column to index
     listed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -82,6 +84,8 @@ class PostingSource(SQLModel, table=True):
     first_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     status: str = "open"  # open | closed: this source no longer lists it
+    # hash of the raw item last stored (`pipeline.fingerprint`): unchanged items skip the pipeline
+    fingerprint: str | None = None
 
 
 class CrawlRun(SQLModel, table=True):

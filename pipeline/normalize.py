@@ -19,6 +19,7 @@ from scrapy.exceptions import DropItem
 
 from pipeline import enrich
 from pipeline.dates import parse_posted, parse_valid_through
+from pipeline.fingerprint import FingerprintBook
 from pipeline.location import Place, currency_for_country, parse_location
 from pipeline.record import CleanPosting
 from pipeline.salary import Salary, is_plausible, read_salary
@@ -299,6 +300,7 @@ def normalize_with_report(
         or [],
         skills=_safe(report, "skills", enrich.skills, skill_text) or [],
         posted_at=posted_at,
+        posted_or_earlier=bool(item.posted_or_earlier and posted_at is not None),
         valid_through=valid_through,
         req_id=clean_line(item.req_id) or None,
         attribution=clean_line(item.attribution) or None,
@@ -315,12 +317,13 @@ def normalize_item(item: JobItem, *, now: datetime | None = None) -> CleanPostin
 class NormalizePostingPipeline:
     """Turns each `JobItem` into a `CleanPosting`, counting what it could not read."""
 
-    def __init__(self, stats: Any) -> None:
+    def __init__(self, stats: Any, book: FingerprintBook | None = None) -> None:
         self.stats = stats
+        self.book = book
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> NormalizePostingPipeline:
-        return cls(crawler.stats)
+        return cls(crawler.stats, FingerprintBook.of(crawler))
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, JobItem):
@@ -338,4 +341,7 @@ class NormalizePostingPipeline:
                 item.source, item.external_id, "; ".join(report.notes),
             )  # fmt: skip
         self.stats.inc_value("andon/normalize/ok")
+        if self.book is not None:
+            # the raw item's fingerprint travels to the store with the clean posting
+            posting.fingerprint = self.book.take(item.source, item.external_id)
         return posting

@@ -36,7 +36,9 @@ class CleanPosting:
     industries: list[str] = field(default_factory=list)
     skills: list[str] = field(default_factory=list)
     posted_at: datetime | None = None  # UTC
+    posted_or_earlier: bool = False  # posted_at is a bound: posted then or earlier ("30+ days")
     valid_through: datetime | None = None  # UTC
     req_id: str | None = None
     attribution: str | None = None
     seen_at: datetime | None = None  # crawl time (UTC)
+    fingerprint: str | None = None  # of the raw item (`pipeline.fingerprint`), kept with the sighting

@@ -45,7 +45,7 @@ _POSTING_FIELDS = (
     "latitude", "longitude", "workplace", "employment_type", "salary_min", "salary_max",
     "salary_currency", "salary_period", "annual_min_usd", "annual_max_usd", "seniority",
     "industries", "skills", "description_text", "description_html", "attribution", "posted_at",
-    "valid_through",
+    "posted_or_earlier", "valid_through",
 )  # fmt: skip
 
 
@@ -57,6 +57,7 @@ class BatchResult:
     updated: int = 0
     merged: int = 0
     reopened: int = 0
+    unchanged: int = 0  # re-crawled items with their stored fingerprint: only last_seen_at moved
     posting_ids: dict[tuple[str, str], int] = field(default_factory=dict)
     # fields cut or stripped to be storable (`pipeline.storable`): name -> how many postings
     cleaned: dict[str, int] = field(default_factory=dict)
@@ -66,6 +67,7 @@ class BatchResult:
         self.updated += other.updated
         self.merged += other.merged
         self.reopened += other.reopened
+        self.unchanged += other.unchanged
         self.posting_ids.update(other.posting_ids)
         for name, count in other.cleaned.items():
             self.cleaned[name] = self.cleaned.get(name, 0) + count
@@ -151,6 +153,7 @@ def _store(session: Session, items: list[CleanPosting], now: datetime) -> BatchR
             sighting.url_key = url_key(item.url)
             sighting.req_id = item.req_id
             sighting.status = "open"
+            sighting.fingerprint = item.fingerprint
             result.updated += 1
             result.posting_ids[key] = posting.id  # type: ignore[assignment]
             continue
@@ -198,6 +201,7 @@ def _store(session: Session, items: list[CleanPosting], now: datetime) -> BatchR
                     "posting_id": target.id, "source": item.source, "external_id": item.external_id,
                     "url": item.url, "url_key": url_key(item.url), "req_id": item.req_id,
                     "first_seen_at": now, "last_seen_at": now, "status": "open",
+                    "fingerprint": item.fingerprint,
                 }
                 for item, target in sightings
             ],
@@ -317,6 +321,40 @@ def _fill_gaps(posting: Target, item: CleanPosting) -> None:
 def _reopen(posting: Target) -> None:
     posting.status = "open"
     posting.closed_at = None
+
+
+def touch_unchanged(
+    session: Session, sighting_ids: Sequence[int], posting_ids: Sequence[int], *, now: datetime
+) -> int:
+    """Mark unchanged re-crawled items seen: one UPDATE of their sightings, one of their postings.
+
+    Only open rows move: a posting closed since the crawl loaded its fingerprints stays closed,
+    and its sighting's old `last_seen_at` lets the next crawl process (and reopen) it in full.
+    Returns how many sightings moved.
+    """
+    moved = 0
+    for start in range(0, len(sighting_ids), _TOUCH_CHUNK):
+        res = session.execute(
+            update(PostingSource)
+            .where(
+                PostingSource.id.in_(sighting_ids[start : start + _TOUCH_CHUNK]),  # type: ignore[union-attr]
+                PostingSource.status == "open",
+            )
+            .values(last_seen_at=now)
+        )
+        moved += res.rowcount or 0
+    ids = sorted(set(posting_ids))
+    for start in range(0, len(ids), _TOUCH_CHUNK):
+        session.execute(
+            update(Posting)
+            .where(Posting.id.in_(ids[start : start + _TOUCH_CHUNK]), Posting.status == "open")  # type: ignore[union-attr]
+            .values(last_seen_at=now)
+        )
+    return moved
+
+
+# ids per UPDATE: a store batch (200 by default) fits in one; SQLite allows 32,766 parameters
+_TOUCH_CHUNK = 5_000
 
 
 def close_postings(session: Session, posting_ids: Iterable[int], *, now: datetime) -> int:

@@ -167,6 +167,7 @@ def listing(p: Posting, sources: list[dict[str, Any]]) -> dict[str, Any]:
         "skills": list(p.skills or []),
         "description": p.description_text,
         "posted_at": _iso(p.posted_at),
+        "posted_or_earlier": bool(p.posted_or_earlier),
         "valid_through": _iso(p.valid_through),
         "first_seen_at": _iso(p.first_seen_at),
         "last_seen_at": _iso(p.last_seen_at),

@@ -35,6 +35,8 @@ class JobItem:
     salary: dict[str, Any] | None = None
     salary_text: str | None = None
     posted: str | int | float | None = None  # as given: ISO, epoch s/ms, RFC 822, "Posted 3 Days Ago"
+    # `posted` is a bound, not the date: posted then or earlier ("Posted 30+ Days Ago")
+    posted_or_earlier: bool = False
     valid_through: str | int | float | None = None
     req_id: str | None = None  # requisition id (Workday jobReqId), for re-post detection
     attribution: str | None = None  # "Himalayas" where a source's terms ask for a credit line

@@ -18,7 +18,10 @@ from spiders.sources import Source
 PAGE_SIZE = 20  # the CXS API rejects larger pages on some tenants
 TOTAL_CAP = 2000  # Workday never reports more; beyond it results wrap around
 SPLIT_FACET = "jobFamilyGroup"
+MAX_WAITING = 200  # failed details held back until a detail names the employer
 _LOCALE = re.compile(r"^[a-z]{2}(-[A-Za-z]{2,4})?$")
+# "Posted 30+ Days Ago": the age is a lower bound (Workday stops counting at 30).
+_AT_LEAST = re.compile(r"\d\s*\+\s*days?\b", re.IGNORECASE)
 # A location code some tenants use: "US-MI-Detroit" (country, region, city).
 _LOCATION_CODE = re.compile(r"^([A-Z]{2,3})-([A-Z0-9]{1,3})-(.{1,100})$")
 
@@ -33,6 +36,11 @@ def posted_date(value: Any, now: datetime) -> Any:
     """`postedOn` is relative ("Posted 3 Days Ago", "Posted 30+ Days Ago"): an ISO date
     counted back from the crawl; an absolute date as given."""
     return days_ago(value, now) or value
+
+
+def posted_is_bound(value: Any) -> bool:
+    """True for "Posted 30+ Days Ago": the date counted back is a bound (posted then or earlier)."""
+    return isinstance(value, str) and len(value) <= 60 and _AT_LEAST.search(value) is not None
 
 
 def tenant_and_site(url: str) -> tuple[str, str, str]:
@@ -122,6 +130,8 @@ class WorkdaySpider(JobSpider):
             )
         self.api_base = host
         self.max_jobs = int(source.option("max_jobs") or 0)
+        self.seen_company: str | None = None  # the employer the first good detail named
+        self.waiting_for_company: list[dict[str, Any]] = []
 
     @property
     def board(self) -> str:
@@ -248,16 +258,59 @@ class WorkdaySpider(JobSpider):
             )
 
     def parse_detail(self, response: Response, posting: dict[str, Any]) -> Iterator[Any]:
+        if not 200 <= response.status < 300:
+            # Not the site's 404 message: the board answered its list; one job's page is gone.
+            self.detail_unusable(posting, f"HTTP {response.status}", response.url)
+            yield from self.fallback_items(posting)
+            return
         data = self.parse_json(response, fatal=False)
         if data is None:
             self.crawler.stats.inc_value("andon/workday/detail_failed")
-        yield self.build_item(posting, data or {})
+            yield from self.fallback_items(posting)
+            return
+        org = text_or_none((data.get("hiringOrganization") or {}).get("name"))
+        if org:
+            self.seen_company = self.seen_company or org
+        yield self.build_item(posting, data)
+        # postings whose detail failed before any detail named the employer
+        while self.waiting_for_company:
+            yield self.build_item(self.waiting_for_company.pop(), {})
 
     def detail_failed(self, failure: Failure) -> Iterator[Any]:
-        self.on_error(failure)
-        self.crawler.stats.inc_value("andon/workday/detail_failed")
         request = failure.request  # type: ignore[attr-defined]
-        yield self.build_item(request.cb_kwargs["posting"], {})
+        posting = request.cb_kwargs["posting"]
+        exc = failure.value
+        self.detail_unusable(posting, f"{type(exc).__name__}: {exc}", request.url)
+        yield from self.fallback_items(posting)
+
+    def detail_unusable(self, posting: dict[str, Any], why: str, url: str) -> None:
+        """A warning that names the posting (not the site), and the `detail_failed` count."""
+        title = text_or_none(posting.get("title")) or posting.get("externalPath") or "?"
+        self.warn(
+            f"the detail of posting {title!r} failed ({why}); kept with the list's fields",
+            url=url,
+            key="detail_failed",
+        )
+        self.crawler.stats.inc_value("andon/workday/detail_failed")
+
+    def fallback_items(self, posting: dict[str, Any]) -> Iterator[Any]:
+        """The list's fields and the source's company: the entry's `company`, else the employer
+        another detail of this site named; without either, wait for the next detail to name it."""
+        if self.source.option("company") or self.seen_company:
+            yield self.build_item(posting, {})
+        elif len(self.waiting_for_company) < MAX_WAITING:
+            self.waiting_for_company.append(posting)
+        else:
+            yield self.build_item(posting, {})  # dropped as no_company, and counted so
+
+    def closed(self, reason: str) -> None:
+        super().closed(reason)
+        if self.waiting_for_company:
+            self.warn(
+                f"{len(self.waiting_for_company)} postings whose detail failed were dropped: no "
+                "detail of this site named the employer; add `company` to the sources entry",
+                key="no_company",
+            )
 
     def build_item(self, posting: dict[str, Any], detail: dict[str, Any]) -> Any:
         info = detail.get("jobPostingInfo") or {}
@@ -270,9 +323,10 @@ class WorkdaySpider(JobSpider):
         if not locations and listed and not re.match(r"^\d+ Locations?$", listed):
             locations = [location_text(listed)]
         now = now_utc()
+        posted_on = info.get("postedOn") or posting.get("postedOn")
         org = (detail.get("hiringOrganization") or {}).get("name")
         extra = {
-            "posted_on": info.get("postedOn") or posting.get("postedOn"),
+            "posted_on": posted_on,
             "locations_text": listed,
             "bullet_fields": posting.get("bulletFields") or [],
             "country": (info.get("country") or {}).get("descriptor"),
@@ -285,7 +339,7 @@ class WorkdaySpider(JobSpider):
             title=info.get("title") or posting.get("title"),
             # hiringOrganization is often a legal entity ("IL00 Mellanox Technologies, Ltd."):
             # the operator's `company` name wins when set.
-            company=self.source.option("company") or text_or_none(org),
+            company=self.source.option("company") or text_or_none(org) or self.seen_company,
             url=info.get("externalUrl") or f"{self.host}/{self.site}{path}",
             description_html=info.get("jobDescription"),
             locations=locations,
@@ -294,8 +348,8 @@ class WorkdaySpider(JobSpider):
             else None,
             workplace_hint=info.get("remoteType"),
             employment_type=info.get("timeType"),
-            posted=info.get("startDate")
-            or posted_date(info.get("postedOn") or posting.get("postedOn"), now),
+            posted=info.get("startDate") or posted_date(posted_on, now),
+            posted_or_earlier=not info.get("startDate") and posted_is_bound(posted_on),
             crawled_at=now,
             valid_through=info.get("endDate"),
             req_id=info.get("jobReqId") or first(posting.get("bulletFields")),
