@@ -491,7 +491,8 @@ def schedule_lines(cfg: Any, eng: Any, *, now: Any = None) -> list[str]:
         else:
             lines.append(f"  sweep: {job.every}, once right after start")
     for node, names in st.nodes.items():
-        lines.append(f"  scrapyd {node}: {', '.join(sorted(names)) or 'idle'}")
+        crawling = ", ".join(sorted(names)) or "idle"
+        lines.append(f"  scrapyd {node}: {crawling} ({st.node_states.get(node, '?')})")
     return lines
 
 

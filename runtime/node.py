@@ -21,8 +21,6 @@ from spiders.registry import SPIDERS, spider_for
 from spiders.settings import scrapy_settings
 from spiders.sources import Source, load_sources
 
-PROJECT = "andon"
-
 
 def node_settings(app: Settings) -> dict[str, Any]:
     """Andon's Scrapy settings for a node: the local crawl's, the overrides, this loader."""

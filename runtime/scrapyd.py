@@ -28,11 +28,11 @@ from config import Settings
 from db import utcnow
 from runtime import slots
 from runtime.launcher import Clock, Ended, Handle, LaunchError, SourceBusy
-from runtime.node import PROJECT
 from spiders.sources import Source
 
 log = logging.getLogger("andon.scheduler")
 
+PROJECT = "andon"  # scrapy.cfg's [settings] name for runtime.node
 HTTP_TIMEOUT_S = 10.0
 # schedule.json lists the project's spiders in a new process first: seconds on a busy node
 SCHEDULE_TIMEOUT_S = 60.0
@@ -78,6 +78,18 @@ def jobs_on(node: str) -> dict[str, str]:
     return {
         job["id"]: state for state in ("pending", "running", "finished") for job in answer[state]
     }
+
+
+def node_states(nodes: list[str], *, timeout: float = 3.0) -> dict[str, str]:
+    """Each node's state for `andon status`: its job counts, or that it does not answer."""
+    out = {}
+    for node in nodes:
+        try:
+            answer = call(node, "daemonstatus.json", timeout=timeout)
+            out[node] = f"{answer.get('running', 0)} running, {answer.get('pending', 0)} pending"
+        except NodeError:
+            out[node] = "not answering"
+    return out
 
 
 class ScrapydLauncher:

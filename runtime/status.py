@@ -26,6 +26,7 @@ class ScheduleStatus:
     next_digest_due: datetime | None = None
     running: list[slots.Slot] = field(default_factory=list)
     nodes: dict[str, list[str]] = field(default_factory=dict)  # Scrapyd node → sources it runs
+    node_states: dict[str, str] = field(default_factory=dict)  # Scrapyd node → answering or not
     error: str | None = None  # why the schedule could not be planned
 
 
@@ -44,9 +45,15 @@ def schedule_status(
     for slot in running:
         if slot.node:
             nodes.setdefault(slot.node, []).append(slot.source)
+    states: dict[str, str] = {}
+    if nodes:
+        from runtime.scrapyd import node_states
+
+        states = node_states(list(nodes))
     return ScheduleStatus(
-        leader, plan_from_db(engine, sources, now=now), next_digest_due(engine), running, nodes
-    )
+        leader, plan_from_db(engine, sources, now=now), next_digest_due(engine), running, nodes,
+        states,
+    )  # fmt: skip
 
 
 def next_digest_due(engine: Engine) -> datetime | None:
