@@ -3,63 +3,51 @@
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import compress
 from typing import NamedTuple
 
-from search.definitions import MATCHED, Filters
-from search.filter_kinds import FilterDef
+from search.compiled import (
+    FIELD_ORDER,
+    Pred,
+    _anchors,
+    _compile,
+    _df_cost,
+    _Doc,
+    _explain_query,
+    _heuristic_share,
+    _positive_leaves,
+    doc_fields,
+)
+from search.constraints import (
+    Active,
+    _Constraints,
+    _doc_filter_keys,
+    _filter_keys,
+    _rest_signature,
+    active_filters,
+    explain_filters,
+)
+from search.definitions import Filters
 from search.place import FilterKey, explain_place, place_accepts
 from search.posting import PlaceFilter, PostingDoc, best_annual_usd
-from search.query import And, Node, Not, Or, Phrase, Term, evaluate, tokenize
+from search.query import Node, Phrase, Term, evaluate
 
-FIELD_ORDER = ("title", "company", "description")
+SALARY_KNOWN_BONUS = 1.0  # score for a posting that states a salary (see `SearchIndex`)
 
-# Score weights (see `SearchIndex`): where a query word was found, and what kind of hit it was.
-FIELD_WEIGHT = {"title": 3.0, "company": 2.0, "description": 1.0}
-WORD_WEIGHT = 1.0
-PHRASE_WEIGHT = 2.0
-SALARY_KNOWN_BONUS = 1.0
-
-# Without document frequencies, the share of postings that contain a word is guessed: these
-# words are in nearly every production-management posting, so anchoring a search on them would
-# make it a candidate for everything. Other words are guessed rarer the longer they are.
-COMMON_WORD_SHARE: dict[str, float] = {
-    "manager": 0.95,
-    "production": 0.9,
-    "and": 0.99,
-    "the": 0.99,
-    "of": 0.99,
-    "to": 0.98,
-    "in": 0.97,
-    "for": 0.95,
-    "with": 0.95,
-    "a": 0.95,
-    "experience": 0.8,
-    "manufacturing": 0.75,
-    "management": 0.7,
-    "team": 0.7,
-    "operations": 0.65,
-    "quality": 0.65,
-    "safety": 0.65,
-    "plant": 0.5,
-    "shift": 0.5,
-    "process": 0.5,
-    "supervisor": 0.45,
-    "line": 0.4,
-    "lead": 0.35,
-    "senior": 0.3,
-    "director": 0.25,
-    "assistant": 0.2,
-}
-
-_WORTH_INDEXING = 0.9  # a filter that passes more postings than this is not worth a key
-_EMPTY: frozenset[str] = frozenset()
-# The filters besides the place that the matcher decides as constraint bits, and those that
-# can index a search (see `FilterDef`).
-_BIT_DEFS = tuple(d for d in MATCHED if d.bits is not None)
-_KEY_DEFS = tuple(d for d in MATCHED if type(d).index_keys is not FilterDef.index_keys)
+# The matcher's parts, importable from here as before (tests and the benchmark use them).
+__all__ = [
+    "FIELD_ORDER",
+    "Match",
+    "SavedSearchSpec",
+    "SearchIndex",
+    "_Constraints",
+    "_Doc",
+    "_compile",
+    "doc_fields",
+    "reference_matches",
+]
 
 TokenKey = str | None
 
@@ -83,289 +71,10 @@ class Match(NamedTuple):
     why: str
 
 
-def doc_fields(doc: PostingDoc) -> dict[str, list[str]]:
-    """The token lists `evaluate` reads: title, company, description."""
-    return {
-        "title": tokenize(doc.title),
-        "company": tokenize(doc.company),
-        "description": tokenize(doc.description),
-    }
-
-
 def reference_matches(specs: Iterable[SavedSearchSpec], doc: PostingDoc) -> list[SavedSearchSpec]:
     """The naive reference: every search, checked with the reference semantics."""
     fields = doc_fields(doc)
     return [s for s in specs if evaluate(s.query, fields) and s.filters.accepts(doc)]
-
-
-class _Doc:
-    """A posting tokenized once, in the shapes the compiled queries read."""
-
-    __slots__ = ("every", "fields", "joined", "joined_all", "sets")
-
-    def __init__(self, doc: PostingDoc) -> None:
-        self.fields = doc_fields(doc)
-        self.sets = {name: set(tokens) for name, tokens in self.fields.items()}
-        self.every = self.sets["title"] | self.sets["company"] | self.sets["description"]
-        # Tokens never contain spaces or NULs, so " a b " occurs in " ... " exactly when the
-        # tokens a, b are consecutive, and NUL between fields keeps a phrase inside one field.
-        self.joined = {name: f" {' '.join(tokens)} " for name, tokens in self.fields.items()}
-        self.joined_all = "\0".join(self.joined.values())
-
-    def has(self, leaf: Term | Phrase, field: str) -> bool:
-        if isinstance(leaf, Term):
-            return leaf.word in self.sets.get(field, _EMPTY)
-        return _needle(leaf.words) in self.joined.get(field, "")
-
-
-Pred = Callable[[_Doc], bool]
-
-
-def _always(_: _Doc) -> bool:
-    return True
-
-
-def _needle(words: tuple[str, ...]) -> str:
-    return f" {' '.join(words)} "
-
-
-def _is_token(word: str) -> bool:
-    return tokenize(word) == [word]
-
-
-def _compile(node: Node | None) -> Pred:
-    """A closure equivalent to `evaluate(node, fields)` that reads sets and joined strings."""
-    match node:
-        case None:
-            return _always
-        case Term(word, None):
-            return lambda d: word in d.every
-        case Term(word, field):
-            return lambda d: word in d.sets.get(field, _EMPTY)
-        case Phrase(words, field) if words and all(_is_token(w) for w in words):
-            needle = _needle(words)
-            first = words[0]
-            if field is None:
-                return lambda d: first in d.every and needle in d.joined_all
-            return lambda d: needle in d.joined.get(field, "")
-        case Phrase():
-            # Hand-built phrases whose words are not single tokens: keep the reference exactly.
-            return lambda d: evaluate(node, d.fields)
-        case And(items):
-            words = frozenset(n.word for n in items if _plain_term(n))
-            rest = tuple(_compile(n) for n in sorted(items, key=_check_cost) if not _plain_term(n))
-            if not rest:
-                return lambda d: words <= d.every
-
-            def all_of(d: _Doc) -> bool:
-                if not words <= d.every:
-                    return False
-                # A plain loop: all() over a generator costs a frame per search in the hot path.
-                for pred in rest:  # noqa: SIM110
-                    if not pred(d):
-                        return False
-                return True
-
-            return all_of
-        case Or(items):
-            words = frozenset(n.word for n in items if _plain_term(n))
-            rest = tuple(_compile(n) for n in sorted(items, key=_check_cost) if not _plain_term(n))
-            if not rest:
-                return lambda d: not words.isdisjoint(d.every)
-
-            def any_of(d: _Doc) -> bool:
-                if not words.isdisjoint(d.every):
-                    return True
-                for pred in rest:  # noqa: SIM110
-                    if pred(d):
-                        return True
-                return False
-
-            return any_of
-        case Not(item):
-            inner = _compile(item)
-            return lambda d: not inner(d)
-    raise TypeError(node)
-
-
-def _plain_term(node: Node) -> bool:
-    return isinstance(node, Term) and node.field is None
-
-
-def _check_cost(node: Node) -> int:
-    # Cheap set lookups first, substring searches next, nested expressions last; the order of
-    # an And/Or never changes its value.
-    if isinstance(node, Term):
-        return 0
-    if isinstance(node, Phrase):
-        return 1
-    return 2
-
-
-def _heuristic_share(word: str) -> float:
-    share = COMMON_WORD_SHARE.get(word)
-    if share is not None:
-        return share
-    return min(0.25, 0.5 / max(len(word), 1))
-
-
-def _df_cost(df: Mapping[str, int]) -> Callable[[str], float]:
-    def cost(word: str) -> float:
-        return float(df.get(word, 0))
-
-    return cost
-
-
-def _anchors(
-    node: Node | None, cost: Callable[[str], float]
-) -> tuple[frozenset[str], float] | None:
-    """Token keys one of which every matching posting contains, with their estimated cost.
-
-    None means no such set exists (only negative clauses, or no query): the search needs
-    another way in. A fielded word anchors as `field:word`, looked up among that field's tokens.
-    """
-    match node:
-        case Term(word, field):
-            return frozenset((_token_key(word, field),)), cost(word) * _field_factor(field)
-        case Phrase(words, field) if words:
-            word = min(words, key=lambda w: (cost(w), -len(w), w))
-            return frozenset((_token_key(word, field),)), cost(word) * _field_factor(field)
-        case And(items):
-            options = [a for a in (_anchors(n, cost) for n in items) if a is not None]
-            if not options:
-                return None
-            return min(options, key=lambda a: (a[1], sorted(a[0])))
-        case Or(items):
-            keys: set[str] = set()
-            total = 0.0
-            for item in items:
-                anchor = _anchors(item, cost)
-                if anchor is None:
-                    return None
-                keys |= anchor[0]
-                total += anchor[1]
-            return frozenset(keys), total
-    return None
-
-
-def _token_key(word: str, field: str | None) -> str:
-    # Tokens never contain ':', so "title:manager" cannot collide with a plain token.
-    if field in ("title", "company"):
-        return f"{field}:{word}"
-    return word
-
-
-def _field_factor(field: str | None) -> float:
-    return {"title": 0.3, "company": 0.1}.get(field or "", 1.0)
-
-
-class _Constraints:
-    """The filters besides the place, as bits: one bit per distinct constraint.
-
-    A constraint is one filter's value in some search ("any of these seniorities", "not these
-    companies", "at least this salary"), exactly as its definition's `accepts` reads it. A
-    posting satisfies a set of bits, found by a few dictionary lookups per posting; a search
-    passes when it needs no bit the posting lacks, one integer AND per search.
-    """
-
-    def __init__(self) -> None:
-        self._bits: dict[tuple[str, object], int] = {}
-        self._by_value: dict[tuple[str, object], int] = {}
-        self._any_defs: list[FilterDef] = []
-        self._none_defs: list[FilterDef] = []
-        self._excluded_all = 0
-        self._excluded_by: dict[tuple[str, object], int] = {}
-        self._each: list[tuple[int, FilterDef, object]] = []
-
-    def need(self, filters: Filters) -> int:
-        """The bits a search with these filters needs (0: it needs nothing besides a place)."""
-        mask = 0
-        for d in _BIT_DEFS:
-            value = getattr(filters, d.name)
-            if d.active(value):
-                mask |= self._bit(d, value)
-        return mask
-
-    def _bit(self, d: FilterDef, value: object) -> int:
-        bit = self._bits.get((d.name, value))
-        if bit is not None:
-            return bit
-        bit = self._bits[d.name, value] = 1 << len(self._bits)
-        if d.bits == "any":
-            if d not in self._any_defs:
-                self._any_defs.append(d)
-            for v in d.bit_values(value):
-                self._by_value[d.name, v] = self._by_value.get((d.name, v), 0) | bit
-        elif d.bits == "none":
-            if d not in self._none_defs:
-                self._none_defs.append(d)
-            self._excluded_all |= bit
-            for v in d.bit_values(value):
-                self._excluded_by[d.name, v] = self._excluded_by.get((d.name, v), 0) | bit
-        else:
-            self._each.append((bit, d, value))
-        return bit
-
-    def satisfied(self, doc: PostingDoc, best: float | None = None) -> int:
-        """The bits this posting satisfies (`best` is accepted for callers; the filters read `doc`)."""
-        get = self._by_value.get
-        mask = 0
-        for d in self._any_defs:
-            name = d.name
-            for v in d.doc_values(doc):
-                mask |= get((name, v), 0)
-        excluded = 0
-        for d in self._none_defs:
-            name = d.name
-            for v in d.doc_values(doc):
-                excluded |= self._excluded_by.get((name, v), 0)
-        mask |= self._excluded_all & ~excluded
-        for bit, d, value in self._each:
-            if d.accepts(value, doc):
-                mask |= bit
-        return mask
-
-
-def _rest_signature(filters: Filters) -> tuple[object, ...]:
-    """Everything `accepts` reads besides the place (and the listing-only filters)."""
-    return tuple(getattr(filters, d.name) for d in _BIT_DEFS)
-
-
-def _filter_keys(filters: Filters) -> tuple[float, list[FilterKey]] | None:
-    """The most selective structured filter as keys, one of which every accepted posting has."""
-    options: list[tuple[float, list[FilterKey]]] = []
-    for d in _KEY_DEFS:
-        value = getattr(filters, d.name)
-        if d.active(value):
-            option = d.index_keys(value)
-            if option is not None and option[0] < _WORTH_INDEXING:
-                options.append(option)
-    if not options:
-        return None
-    return min(options, key=lambda o: (o[0], len(o[1])))
-
-
-def _doc_filter_keys(doc: PostingDoc) -> list[FilterKey | None]:
-    """Every key a search may be indexed under that this posting satisfies, and None."""
-    keys: list[FilterKey | None] = [None]
-    for d in _KEY_DEFS:
-        keys.extend(d.doc_keys(doc))
-    return keys
-
-
-def _positive_leaves(node: Node | None, negated: bool = False) -> list[Term | Phrase]:
-    match node:
-        case Term() | Phrase():
-            return [] if negated else [node]
-        case And(items) | Or(items):
-            return [leaf for n in items for leaf in _positive_leaves(n, negated)]
-        case Not(item):
-            return _positive_leaves(item, not negated)
-    return []
-
-
-def _leaf_label(leaf: Term | Phrase) -> str:
-    return leaf.word if isinstance(leaf, Term) else f'"{" ".join(leaf.words)}"'
 
 
 class SearchIndex:
@@ -400,7 +109,7 @@ class SearchIndex:
         self._places: list[PlaceFilter] = []
         self._constraints = _Constraints()
         self._rest_needs: list[int] = []
-        self._rest_filters: list[Filters] = []
+        self._rest_active: list[Active] = []  # per distinct set of other filters: what it sets
         queries: dict[Node | None, int] = {}
         anchors: list[tuple[frozenset[str], float] | None] = []
         places: dict[PlaceFilter, int] = {}
@@ -422,7 +131,7 @@ class SearchIndex:
             rest_id = rests.setdefault(_rest_signature(filters), len(rests))
             if rest_id == len(self._rest_needs):
                 self._rest_needs.append(self._constraints.need(filters))
-                self._rest_filters.append(filters)
+                self._rest_active.append(active_filters(filters))
             self._ids.append(spec.id)
             self._query_ids.append(query_id)
             self._place_ids.append(place_id)
@@ -519,9 +228,7 @@ class SearchIndex:
             )
             for q, p in set(zip(query_ids, place_ids, strict=True))
         }
-        rest_text = {
-            r: _sep(_explain_filters(self._rest_filters[r], doc, best)) for r in set(rest_ids)
-        }
+        rest_text = {r: _sep(explain_filters(self._rest_active[r], doc)) for r in set(rest_ids)}
         posting_id = doc.id
         return [
             _new_match(
@@ -559,36 +266,3 @@ def _sep(part: str) -> str:
 # NamedTuple's generated __new__ is a Python function; tuple.__new__ builds the same object
 # without that call, once per match (millions per digest run).
 _new_match = tuple.__new__
-
-
-def _explain_query(leaves: list[Term | Phrase], d: _Doc) -> tuple[float, str]:
-    """Score and reason for the query words found in a posting already known to match."""
-    score = 0.0
-    hits: dict[str, list[str]] = {}
-    seen: set[str] = set()
-    for leaf in leaves:
-        label = _leaf_label(leaf)
-        if label in seen:
-            continue
-        names = (leaf.field,) if leaf.field else FIELD_ORDER
-        for name in names:
-            if d.has(leaf, name):
-                seen.add(label)
-                hits.setdefault(name, []).append(label)
-                kind = WORD_WEIGHT if isinstance(leaf, Term) else PHRASE_WEIGHT
-                score += FIELD_WEIGHT.get(name, 1.0) * kind
-                break
-    text = " · ".join(f"{', '.join(hits[name])} in {name}" for name in FIELD_ORDER if name in hits)
-    return score, text
-
-
-def _explain_filters(filters: Filters, doc: PostingDoc, best: float | None) -> str:
-    """What the filters besides the place saw, in the order of their definitions."""
-    parts = []
-    for d in _BIT_DEFS:
-        value = getattr(filters, d.name)
-        if d.active(value):
-            part = d.explain(value, doc)
-            if part:
-                parts.append(part)
-    return " · ".join(parts)
