@@ -21,10 +21,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("postings") as batch:
-        batch.add_column(
-            sa.Column("posted_or_earlier", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # A plain ADD COLUMN, not batch mode: on SQLite batch mode copies `postings` into a new table
+    # and the full-text triggers (migration 0001) go with the old one, so keyword search finds
+    # nothing stored after the upgrade.
+    op.add_column(
+        "postings",
+        sa.Column("posted_or_earlier", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
 
 
 def downgrade() -> None:
