@@ -214,10 +214,10 @@ def test_alerts_subscribed_from_jobs_keep_the_skills(client: TestClient, engine)
 
 @pytest.mark.usefixtures("jobs")
 def test_an_offset_past_the_end_says_so_and_links_to_the_first_page(client: TestClient) -> None:
-    page = client.get("/jobs", params={"q": "manager", "offset": "500"})
+    page = client.get("/jobs", params={"workplace": "onsite", "offset": "500"})
     assert page.status_code == 200
-    assert "No more results" in page.text
-    assert '<a href="/jobs?q=manager">Back to the first page</a>' in page.text
+    assert "No more results: all 2 jobs that match come before this page" in page.text
+    assert '<a href="/jobs?workplace=onsite">Back to the first page</a>' in page.text
     assert "newest first" not in page.text
 
 
