@@ -257,15 +257,7 @@ def read_search_form(form: FormLike, *, with_email: bool) -> tuple[SearchForm, s
     for key in ("workplace", "seniority", "industry", "skill", "employment_type"):
         raw[key] = values(form, key)
     raw["salary_required"] = checked(form, "salary_required")
-    email = None
-    if with_email and "email" not in errors:
-        if not raw["email"]:
-            errors["email"] = "enter the address the alerts should go to"
-        else:
-            try:
-                email = normalize_email(raw["email"])
-            except SubscriptionError:
-                errors["email"] = "this is not a valid email address"
+    email = _email(raw["email"], errors) if with_email and "email" not in errors else None
     query = raw["query"]
     if "query" not in errors:
         try:
@@ -275,15 +267,7 @@ def read_search_form(form: FormLike, *, with_email: bool) -> tuple[SearchForm, s
     within = number(form, "within", errors, "the radius")
     min_salary = number(form, "min_salary", errors, "the minimum salary")
     location = raw["location"] or None
-    if "location" in errors:
-        pass
-    elif problem := place_error(location):
-        errors["location"] = problem
-    elif "within" not in errors:
-        try:
-            build_filters(location=location, within=within)
-        except SearchError as exc:
-            errors["within" if within is not None else "location"] = _plain(str(exc))
+    _check_place(location, within, errors)
     if min_salary is not None and min_salary < 0 and "min_salary" not in errors:
         errors["min_salary"] = "the minimum salary must not be negative"
     workplaces = _choices(form, "workplace", WORKPLACES, errors, "workplace")
@@ -309,6 +293,30 @@ def read_search_form(form: FormLike, *, with_email: bool) -> tuple[SearchForm, s
             **schedule,
         )
     return result, email
+
+
+def _email(typed: str, errors: dict[str, str]) -> str | None:
+    if not typed:
+        errors["email"] = "enter the address the alerts should go to"
+        return None
+    try:
+        return normalize_email(typed)
+    except SubscriptionError:
+        errors["email"] = "this is not a valid email address"
+        return None
+
+
+def _check_place(location: str | None, within: float | None, errors: dict[str, str]) -> None:
+    """A place the gazetteer knows ("did you mean …?" otherwise), and a radius only with one."""
+    if "location" in errors:
+        return
+    if problem := place_error(location):
+        errors["location"] = problem
+    elif "within" not in errors:
+        try:
+            build_filters(location=location, within=within)
+        except SearchError as exc:
+            errors["within" if within is not None else "location"] = _plain(str(exc))
 
 
 def _plain(message: str) -> str:

@@ -175,10 +175,9 @@ def api_jobs(
     workplace, seniority, industry, skill, employment_type = (
         _cleaned(v) for v in (workplace, seniority, industry, skill, employment_type)
     )
-    if problem := since_problem(since):
-        return JSONResponse({"detail": problem}, status_code=400)
-    if problem := place_error(location):
-        return JSONResponse({"detail": problem}, status_code=422)
+    for problem, status in ((since_problem(since), 400), (place_error(location), 422)):
+        if problem:
+            return JSONResponse({"detail": problem}, status_code=status)
     try:
         filters = listing_filters(
             location=location, within=within, workplace=workplace, min_salary=min_salary,
