@@ -1,0 +1,346 @@
+"""Plant facts read from a description, each with the words that prove it.
+
+What a production manager asks first, and where it was said:
+
+- **shifts**: `1st` (first/day shift), `2nd` (second/swing/afternoon shift), `3rd`
+  (third/night/overnight/graveyard shift), `rotating`, `12_hour`, `weekends`, `on_call`;
+- **team_size**: the people the role leads, from a leading verb or a "team of" phrase up to a
+  people noun ("lead 85 operators", "manage 240 people in four departments", "3 shift
+  supervisors and 24 associates" → 27). A number with no such frame (a plant's headcount, a
+  year, pay) is never a team size; a range counts as its top figure;
+- **standards**: regulated standards and regimes (GMP/cGMP, FDA, AS9100, IATF 16949, ISO 13485,
+  ISO 9001, ISO 14001, SQF, BRCGS, FSSC 22000, HACCP, OSHA PSM), `preferred` when named in a
+  "preferred"/"nice to have"/"a plus" sentence or under such a heading;
+- **union** (`union` or `non_union`), **relocation** (offered or not), **travel** (share of
+  time in percent, the top of a range).
+
+Each fact is `{"value": ..., "quote": "the phrase"}`. Every pattern is RE2 (linear time) and
+the text is capped, so a hostile description costs at most a few milliseconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import re2
+
+MAX_CHARS = 40_000  # longer descriptions are boilerplate beyond this; the cap bounds the work
+QUOTE_CHARS = 160
+
+SHIFTS = ("1st", "2nd", "3rd", "rotating", "12_hour", "weekends", "on_call")
+STANDARDS = (
+    "gmp", "fda", "as9100", "iatf_16949", "iso_13485", "iso_9001", "iso_14001", "sqf", "brcgs",
+    "fssc_22000", "haccp", "osha_psm",
+)  # fmt: skip
+STANDARD_LABELS = {
+    "gmp": "GMP", "fda": "FDA", "as9100": "AS9100", "iatf_16949": "IATF 16949",
+    "iso_13485": "ISO 13485", "iso_9001": "ISO 9001", "iso_14001": "ISO 14001", "sqf": "SQF",
+    "brcgs": "BRCGS", "fssc_22000": "FSSC 22000", "haccp": "HACCP", "osha_psm": "OSHA PSM",
+}  # fmt: skip
+SHIFT_LABELS = {
+    "1st": "1st shift", "2nd": "2nd shift", "3rd": "3rd shift", "rotating": "rotating shifts",
+    "12_hour": "12-hour shifts", "weekends": "weekends", "on_call": "on call",
+}  # fmt: skip
+
+_I = "(?i)"
+_SHIFT_NOUN = r"[\s-]+(?:shifts?|crews?)\b"
+_SHIFT_RES = {
+    "1st": re2.compile(_I + r"\b(?:1st|first|day)" + _SHIFT_NOUN),
+    "2nd": re2.compile(_I + r"\b(?:2nd|second|swing|afternoon|evening)" + _SHIFT_NOUN),
+    "3rd": re2.compile(
+        _I
+        + r"\b(?:3rd|third|night|overnight|graveyard|midnight)"
+        + _SHIFT_NOUN
+        + r"|\bnights?\s*(?:/|and|or)\s*weekends\b|\bdays\s*(?:/|and|or)\s*nights\b"
+        + r"|\bnachtschicht\w*"
+    ),
+    "rotating": re2.compile(
+        _I + r"\brotating\s+(?:shifts?|schedules?|days?\s*(?:/|and)\s*nights?)\b"
+        r"|\bshift\s+rotations?\b|\brotat(?:e|es|ing)\s+(?:between|across|through)\s+"
+        r"(?:all\s+)?(?:shifts|days\s+and\s+nights)\b|\b(?:dupont|panama|pitman)\s+"
+        r"(?:shift|schedule|rotation)|\b(?:wechselschicht\w*|[23][\s-]?schicht\w*|"
+        r"schichtdienst|schichtarbeit|schichtbetrieb|(?:2|3|iki|üç)\s+vardiyal\w*)"
+    ),
+    "12_hour": re2.compile(
+        _I + r"\b12[\s-]*(?:hour|hr)s?\s+(?:shifts?|days?|nights?|schedules?|rotat)"
+    ),
+    "weekends": re2.compile(
+        _I + r"\b(?:work(?:ing)?|including|available|availability|required|and|or|some|"
+        r"occasional|rotating|every\s+other)\s+(?:on\s+)?(?:the\s+)?weekends?\b"
+        r"|\bweekend\s+(?:shifts?|work|coverage|hours|rotation|days)\b|,\s*weekends\b"
+        r"|\bnights?\s*(?:/|and|or)\s*weekends\b|\bon\s+(?:the\s+)?weekends?\b"
+        r"|\b(?:wochenendarbeit|wochenenddienst)\b"
+    ),
+    "on_call": re2.compile(_I + r"\bon[\s-]call\b|\brufbereitschaft\b"),
+}
+
+# "hand over to third shift" names the next crew, not the role's own shift
+_HANDOVER_RE = re2.compile(_I + r"\bhand(?:s|ing)?[\s-]?(?:over|off)\b|\bpass[\s-]?down\b")
+
+_STANDARD_RES = {
+    "gmp": re2.compile(r"\bc?GMPs?\b|(?i:\bgood\s+manufacturing\s+practices?\b)"),
+    "fda": re2.compile(r"\bFDA\b|(?i:\bfood\s+and\s+drug\s+administration\b)"),
+    "as9100": re2.compile(_I + r"\bAS[\s-]?9100[A-D]?\b"),
+    "iatf_16949": re2.compile(_I + r"\b(?:IATF|ISO/TS|TS)[\s-]?16949\b"),
+    "iso_13485": re2.compile(_I + r"\bISO[\s-]?13485\b"),
+    "iso_9001": re2.compile(_I + r"\bISO[\s-]?9001\b"),
+    "iso_14001": re2.compile(_I + r"\bISO[\s-]?14001\b"),
+    "sqf": re2.compile(r"\bSQF\b|(?i:\bsafe\s+quality\s+food\b)"),
+    "brcgs": re2.compile(r"\bBRC(?:GS)?\b"),
+    "fssc_22000": re2.compile(_I + r"\bFSSC[\s-]?22000\b"),
+    "haccp": re2.compile(r"\bHACCP\b"),
+    "osha_psm": re2.compile(r"\bOSHA\s+PSM\b|\bPSM\b|(?i:\bprocess\s+safety\s+management\b)"),
+}
+_PREFERRED_RE = re2.compile(
+    _I + r"\bpreferred\b|\bnice[\s-]+to[\s-]+have\b|\ba\s+plus\b|\bis\s+a\s+bonus\b|"
+    r"\bdesir(?:ed|able)\b|\bideally\b|\bbonus\s+points\b|\badvantageous\b|\bpreferably\b"
+)
+# A short line that opens a list: "Preferred Qualifications:", "Requirements", "Nice to have".
+_HEADING_RE = re2.compile(
+    _I + r"^(?:[^.!?]{1,60}:|(?:[\w'’/&-]+\s+){0,4}(?:qualifications|requirements|"
+    r"responsibilities|skills|experience|education|benefits|duties|nice[\s-]+to[\s-]+haves?|"
+    r"preferred|bonus(?:\s+points)?|pluses|extras|who\s+you\s+are|you\s+have|overview|"
+    r"summary|about\s+(?:you|us|the\s+\w+)|what\s+you(?:'ll|’ll|\s+will)?\s+\w+))$"
+)
+
+_UNION_NO = re2.compile(_I + r"\bnon[\s-]?union(?:ized)?\b|\bunion[\s-]free\b")
+_UNION_YES = re2.compile(
+    _I + r"\bunion(?:ized)?\s+(?:environment|facility|plant|workforce|setting|shop|"
+    r"employees|represented|site|location|operation)s?\b|\bunionized\b|"
+    r"\bcollective\s+bargaining\b|\b(?:represented|bargaining[\s-]unit)\s+(?:workforce|"
+    r"employees|associates|environment)\b|\b(?:UAW|IBEW|USW|IAM|Teamsters)\b|\blabor\s+union\b"
+)
+_RELO_NO = re2.compile(
+    _I + r"\b(?:no|not\s+offering|without)\s+relocation\b|\brelocation\s+(?:is\s+)?(?:not|"
+    r"unavailable)\b|\bnot\s+eligible\s+for\s+relocation\b|\brelocation\s+will\s+not\b"
+)
+_RELO_YES = re2.compile(
+    _I + r"\brelocation\s+(?:assistance|package|support|benefits?|reimbursement|bonus|"
+    r"allowance|offered|available|provided|is\s+(?:offered|available|provided)|may\s+be)\b|"
+    r"\b(?:offer|offers|offering|provide|provides|including)\s+relocation\b|"
+    r"\brelo(?:cation)?\s+(?:assist|help)"
+)
+_TRAVEL_RE = re2.compile(
+    _I + r"(?:\b(?:up\s+to|approximately|approx\.?|about|around|less\s+than|under|"
+    r"minimum|max(?:imum)?)\s+)?(?P<lo>\d{1,3})(?:\s*%?\s*(?:-|–|to)\s*(?P<hi>\d{1,3}))?\s*"
+    r"(?:%|percent)\s*(?:of\s+(?:the\s+)?time\s+)?(?:\w+\s+){0,2}?travel"
+    r"|\btravel(?:ing)?\b[^.%\n]{0,40}?(?P<lo2>\d{1,3})(?:\s*%?\s*(?:-|–|to)\s*"
+    r"(?P<hi2>\d{1,3}))?\s*(?:%|percent)"
+)
+_NO_TRAVEL_RE = re2.compile(_I + r"\b(?:no|zero)\s+travel\b|\btravel\s*:\s*(?:none|no)\b")
+
+_NUM_WORDS = {
+    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30,
+    "forty": 40, "fifty": 50, "hundred": 100,
+}  # fmt: skip
+_NUM = r"(?:\d{1,3}(?:,\d{3})+|\d{1,5}|" + "|".join(_NUM_WORDS) + r")"
+_COUNT = _NUM + r"(?:\s*(?:-|–|to)\s*" + _NUM + r")?\+?"
+_PEOPLE = (
+    r"(?:people|persons|employees|associates|operators|team\s+members|staff|workers|"
+    r"direct\s+reports|indirect\s+reports|reports|technicians|supervisors|leads|leaders|"
+    r"mechanics|managers|colleagues|crew\s+members|FTEs?|individuals|personnel|engineers|"
+    r"assemblers|machinists|welders|bakers|packers|inspectors|planners|analysts|specialists|"
+    r"coordinators|electricians|foremen|chemists|scientists|hourly\s+(?:employees|associates|"
+    r"workers|staff)|union\s+employees)\b"
+)
+_ADJ = r"(?:[A-Za-z][\w'-]*\s+){0,3}?"
+_GROUP = (
+    r"(?P<n1>"
+    + _COUNT
+    + r")\s+"
+    + _ADJ
+    + _PEOPLE
+    + (
+        r"(?:\s*(?:,|and|&|plus)\s*(?:over\s+|about\s+|approximately\s+)?(?P<n2>"
+        + _COUNT
+        + r")\s+"
+        + _ADJ
+        + _PEOPLE
+        + r")?"
+    )
+)
+# A count is a team only inside a frame that says the role leads it: a leading verb earlier in
+# the same sentence ("Lead our plant (..., 380 people)"), "team of N", "N direct reports".
+_LEAD_VERB = (
+    r"\b(?:lead|leads|leading|manage|manages|managing|supervise|supervises|supervising|"
+    r"oversee|oversees|overseeing|direct|directs|directing|run|runs|running|own|owns|head|"
+    r"heads|heading|responsible\s+for|accountable\s+for|leadership\s+of|management\s+of|"
+    r"supervision\s+of)\b"
+)
+_TEAM_RE = re2.compile(
+    _I
+    + _LEAD_VERB
+    + r"[^.!?\n]{0,120}?\b"
+    + _GROUP
+    + r"|\b(?P<n3>"
+    + _COUNT
+    + r")\s+(?:direct\s+)?reports\b"
+    + r"|\b(?:team|staff|crew|workforce|shift|department|group)\s+of\s+(?:up\s+to\s+|about\s+|"
+    r"approximately\s+|over\s+|more\s+than\s+)?(?P<n4>"
+    + _COUNT
+    + r")(?P<after>\s*[%$\w]+)?"
+    + r"|\b(?P<n5>\d{1,4})[\s-]+(?:person|people|member|employee)\s+(?:team|crew|staff|"
+    r"department|workforce)\b"
+)
+# "a team of 5 years" is no team: words that follow a count that counts something else
+_NOT_PEOPLE_AFTER = {
+    "%",
+    "years",
+    "year",
+    "months",
+    "hours",
+    "days",
+    "weeks",
+    "lines",
+    "plants",
+    "sites",
+    "shifts",
+    "sq",
+    "square",
+    "million",
+    "billion",
+    "k",
+    "tons",
+    "products",
+}
+_SPLIT_RE = re2.compile(r"[\n\r]+|(?:[.!?](?:\s+|$))")
+_WS_RE = re2.compile(r"\s+")
+
+
+def _number(text: str) -> int:
+    """'1,200' → 1200; 'four' → 4; '15-20' → 20 (the top of a range); '85+' → 85."""
+    parts = [p for p in re2.split(r"\s*(?:-|–|to)\s*", text.rstrip("+").strip()) if p]
+    values = [
+        _NUM_WORDS[p.lower()] if p.lower() in _NUM_WORDS else int(p.replace(",", "")) for p in parts
+    ]
+    return max(values)
+
+
+def _segments(text: str) -> Iterator[tuple[str, bool]]:
+    """Sentences (or list lines), each with whether it sits under a 'preferred' heading."""
+    under_preferred = False
+    for line in text.splitlines():
+        stripped = line.strip(" \t-•*·")
+        if not stripped:
+            continue
+        if len(stripped) <= 70 and _HEADING_RE.search(stripped):
+            under_preferred = bool(_PREFERRED_RE.search(stripped))
+        for sentence in _SPLIT_RE.split(stripped):
+            if sentence.strip():
+                yield sentence.strip(), under_preferred
+
+
+def _quote(sentence: str, start: int, end: int) -> str:
+    """The sentence around a match, cut to QUOTE_CHARS on word boundaries."""
+    if len(sentence) <= QUOTE_CHARS:
+        return sentence
+    pad = max(0, (QUOTE_CHARS - (end - start)) // 2)
+    lo, hi = max(0, start - pad), min(len(sentence), end + pad)
+    lo = sentence.rfind(" ", 0, lo) + 1 if lo else 0
+    hi_space = sentence.find(" ", hi)
+    hi = len(sentence) if hi_space < 0 else hi_space
+    return ("…" if lo else "") + sentence[lo:hi].strip() + ("…" if hi < len(sentence) else "")
+
+
+def _team(sentence: str) -> tuple[int, int, int] | None:
+    best: tuple[int, int, int] | None = None
+    for m in _TEAM_RE.finditer(sentence):
+        if m.group("n1"):
+            size = _number(m.group("n1")) + (_number(m.group("n2")) if m.group("n2") else 0)
+        elif m.group("n4") and (m.group("after") or "").strip().lower() in _NOT_PEOPLE_AFTER:
+            continue
+        else:
+            size = _number(m.group("n3") or m.group("n4") or m.group("n5"))
+        if 2 <= size <= 20_000 and (best is None or size > best[0]):
+            best = (size, m.start(), m.end())
+    return best
+
+
+def _travel(sentence: str) -> tuple[int, int, int] | None:
+    m = _TRAVEL_RE.search(sentence)
+    if m:
+        lo, hi = m.group("lo") or m.group("lo2"), m.group("hi") or m.group("hi2")
+        share = int(hi or lo)
+        if share <= 100:
+            return share, m.start(), m.end()
+    m = _NO_TRAVEL_RE.search(sentence)
+    return (0, m.start(), m.end()) if m else None
+
+
+def _yes_no(sentence: str, no: Any, yes: Any) -> tuple[bool, int, int] | None:
+    m = no.search(sentence)
+    if m:
+        return False, m.start(), m.end()
+    m = yes.search(sentence)
+    return (True, m.start(), m.end()) if m else None
+
+
+def extract_facts(text: str | None) -> dict[str, Any]:
+    """The facts a plain-text description states; {} when it states none (see module doc)."""
+    if not text:
+        return {}
+    text = text[:MAX_CHARS]
+    shifts: dict[str, str] = {}
+    standards: dict[str, dict[str, Any]] = {}
+    out: dict[str, Any] = {}
+    team: tuple[int, str] | None = None
+    for sentence, under_preferred in _segments(text):
+        clean = _WS_RE.sub(" ", sentence)
+        for kind, rx in _SHIFT_RES.items():
+            m = rx.search(clean)
+            if m and kind not in shifts and not _HANDOVER_RE.search(clean, 0, m.start()):
+                shifts[kind] = _quote(clean, m.start(), m.end())
+        preferred = under_preferred or bool(_PREFERRED_RE.search(clean))
+        for kind, rx in _STANDARD_RES.items():
+            m = rx.search(clean)
+            if m is None:
+                continue
+            seen = standards.get(kind)
+            if seen is None or (seen["preferred"] and not preferred):
+                quote = _quote(clean, m.start(), m.end())
+                standards[kind] = {"value": kind, "quote": quote, "preferred": preferred}
+        found = _team(clean)
+        if found and (team is None or found[0] > team[0]):
+            team = (found[0], _quote(clean, found[1], found[2]))
+        for key, finder in (
+            ("union", lambda s: _yes_no(s, _UNION_NO, _UNION_YES)),
+            ("relocation", lambda s: _yes_no(s, _RELO_NO, _RELO_YES)),
+            ("travel", _travel),
+        ):
+            hit = finder(clean)
+            if hit and key not in out:
+                value: Any = hit[0]
+                if key == "union":
+                    value = "union" if hit[0] else "non_union"
+                out[key] = {"value": value, "quote": _quote(clean, hit[1], hit[2])}
+    if shifts:
+        out["shifts"] = [{"value": k, "quote": shifts[k]} for k in SHIFTS if k in shifts]
+    if team:
+        out["team_size"] = {"value": team[0], "quote": team[1]}
+    if standards:
+        out["standards"] = [standards[k] for k in STANDARDS if k in standards]
+    return {k: out[k] for k in sorted(out)}
+
+
+def fact_labels(facts: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """(short label, quote) per fact, in a fixed order: what digests and pages show."""
+    if not facts:
+        return []
+    out: list[tuple[str, str]] = []
+    for f in facts.get("shifts", ()):
+        out.append((SHIFT_LABELS.get(f["value"], f["value"]), f["quote"]))
+    if team := facts.get("team_size"):
+        out.append((f"leads {team['value']}", team["quote"]))
+    for f in facts.get("standards", ()):
+        label = STANDARD_LABELS.get(f["value"], f["value"])
+        out.append((f"{label} (preferred)" if f.get("preferred") else label, f["quote"]))
+    if union := facts.get("union"):
+        out.append(("union" if union["value"] == "union" else "non-union", union["quote"]))
+    if relo := facts.get("relocation"):
+        out.append(("relocation" if relo["value"] else "no relocation", relo["quote"]))
+    if travel := facts.get("travel"):
+        share = travel["value"]
+        out.append((f"travel {share}%" if share else "no travel", travel["quote"]))
+    return out
