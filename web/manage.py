@@ -39,6 +39,7 @@ def _manage_page(
     add_form: dict[str, Any] | None = None,
     add_errors: dict[str, str] | None = None,
     schedule_errors: dict[int, dict[str, str]] | None = None,
+    schedule_forms: dict[int, dict[str, str]] | None = None,
     notice: str | None = None,
 ) -> Response:
     searches = subs.searches_of(session, sub.id)  # type: ignore[arg-type]
@@ -57,6 +58,7 @@ def _manage_page(
         request, "manage.html", status=status, subscriber=sub, token=token, rows=rows,
         stopped=sub.status in STOPPED, form=add_form or blank_form(sub.timezone),
         errors=add_errors or {}, schedule_errors=schedule_errors or {}, notice=notice,
+        schedule_forms=schedule_forms or {},
         unsubscribe_path=f"/unsubscribe/{make_token(web.secret, 'unsubscribe', sub.id)}",  # type: ignore[arg-type]
         **form_choices(),
     )  # fmt: skip
@@ -198,6 +200,13 @@ def manage_action(
         if errors:
             session.rollback()
             return _manage_page(
-                request, session, sub, token, status=400, schedule_errors={search_id: errors}
+                request,
+                session,
+                sub,
+                token,
+                status=400,
+                schedule_errors={search_id: errors},
+                # The refused values stay in the form: the message names what was typed.
+                schedule_forms={search_id: {k: str(v) for k, v in schedule.items()}},
             )
     return _back(token, "schedule")

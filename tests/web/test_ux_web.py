@@ -132,6 +132,25 @@ def test_over_long_query_and_name_are_refused_with_the_limit_named(
     assert "at most 500 characters; this has 501" in jobs.text
 
 
+def test_a_refused_schedule_is_summarised_at_the_top_of_the_manage_page(
+    client: TestClient, engine
+) -> None:
+    manage = manage_path(engine)
+    with db.session_scope(engine) as s:
+        search_id = s.execute(select(SavedSearch.id)).scalar_one()
+    token = form_token(client, manage)
+    response = client.post(
+        f"{manage}/searches/{search_id}/schedule",
+        data={"csrf_token": token, "cadence": "daily", "hour": "8", "weekday": "mon",
+              "timezone": "Mars/Olympus"},
+    )  # fmt: skip
+    assert response.status_code == 400
+    top = response.text.split('id="search-', 1)[0]  # before the first search card
+    assert f'id="s{search_id}-error-summary"' in top
+    assert f'href="#s{search_id}-timezone"' in top
+    assert f'id="s{search_id}-timezone" name="timezone" value="Mars/Olympus"' in response.text
+
+
 def test_delete_asks_before_deleting(client: TestClient, engine) -> None:
     manage = manage_path(engine)
     with db.session_scope(engine) as s:
