@@ -188,10 +188,10 @@ def run(size: str) -> Iterator[dict[str, Any]]:
             kept["rerun_new"] = stats.get("andon/store/new", 0)
             kept["rerun_updated"] = stats.get("andon/store/updated", 0)
             kept["dropped"] = stats.get("item_dropped_count", 0)
-        reactor.stop()  # type: ignore[attr-defined]
+        reactor.stop()
 
-    reactor.callWhenRunning(rounds)  # type: ignore[attr-defined]
-    reactor.run()  # type: ignore[attr-defined]
+    reactor.callWhenRunning(rounds)
+    reactor.run()
     shutil.rmtree(folder, ignore_errors=True)
     for case, ours_key, base_key in (("all_new", "new", "raw"), ("90pct_stored", "rerun", "raw2")):
         ours = statistics.median(results[ours_key])

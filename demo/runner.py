@@ -260,7 +260,7 @@ def send_digests(settings: Settings, engine: Any, at: datetime, folder: Path) ->
                     .order_by(Delivery.rank)
                 ).scalars()
             ]
-            rendered = render_digest_for(session, settings, digest.id, at=at)  # type: ignore[arg-type]
+            rendered = render_digest_for(session, settings, digest.id, at=at)
             page = pages / f"{person.email.split('@')[0]}-{digest.period_key}.html"
             page.write_text(rendered.html or f"<pre>{rendered.text}</pre>", encoding="utf-8")
             eml = next((p for p in new_eml if person.email in p.read_text(errors="replace")), None)

@@ -67,7 +67,7 @@ def close_unseen(session: Session, source: str, *, since: datetime, now: datetim
         select(PostingSource.id, PostingSource.posting_id).where(
             PostingSource.source == source,
             PostingSource.status == "open",
-            PostingSource.last_seen_at < since,  # type: ignore[operator,arg-type]
+            PostingSource.last_seen_at < since,
         )
     ).all()
     if not stale:
@@ -121,7 +121,7 @@ def sweep(settings: Settings, engine: Engine, *, now: datetime) -> SweepResult:
         closed = close_expired(session, now=now)
         stale = session.execute(
             update(CrawlRun)
-            .where(CrawlRun.status == "running", CrawlRun.started_at < stale_before)  # type: ignore[arg-type,operator]
+            .where(CrawlRun.status == "running", CrawlRun.started_at < stale_before)  # type: ignore[arg-type]
             .values(
                 status="failed", finished_at=now, finish_reason="crashed", errors=1,
                 message="the crawl never finished (its process died)",
@@ -131,7 +131,7 @@ def sweep(settings: Settings, engine: Engine, *, now: datetime) -> SweepResult:
         pruned = (
             session.execute(
                 delete(CrawlRun).where(
-                    CrawlRun.started_at < now - PRUNE_AFTER,  # type: ignore[operator]
+                    CrawlRun.started_at < now - PRUNE_AFTER,
                     CrawlRun.id.not_in(newest),  # type: ignore[union-attr]
                 )
             ).rowcount

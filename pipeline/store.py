@@ -270,7 +270,7 @@ def _load_postings(session: Session, ids: Iterable[int]) -> dict[int, Posting]:
     ids = list(ids)
     if not ids:
         return {}
-    return {p.id: p for p in session.execute(select(Posting).where(Posting.id.in_(ids))).scalars()}  # type: ignore[union-attr,misc]
+    return {p.id: p for p in session.execute(select(Posting).where(Posting.id.in_(ids))).scalars()}  # type: ignore[union-attr]
 
 
 def _find_duplicate(

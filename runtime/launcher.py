@@ -118,7 +118,7 @@ def record_crawl(
                 select(CrawlRun)
                 .where(
                     CrawlRun.source == source.name,
-                    CrawlRun.started_at >= started - timedelta(seconds=1),  # type: ignore[operator]
+                    CrawlRun.started_at >= started - timedelta(seconds=1),
                 )
                 .order_by(CrawlRun.id)  # type: ignore[arg-type]
             ).scalars()

@@ -58,7 +58,7 @@ class SourceSpiderLoader:
     def load(self, spider_name: str) -> type[Spider]:
         base: Any = spider_for(spider_name)
 
-        class NodeSpider(base):  # type: ignore[misc,valid-type]
+        class NodeSpider(base):
             @classmethod
             def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Any:
                 app = load_settings()

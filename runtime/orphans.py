@@ -95,7 +95,7 @@ def _fail_runs(engine: Engine, slot: slots.Slot, now: datetime) -> None:
             select(CrawlRun).where(
                 CrawlRun.source == slot.source,
                 CrawlRun.status == "running",
-                CrawlRun.started_at >= slot.started_at(),  # type: ignore[operator]
+                CrawlRun.started_at >= slot.started_at(),
             )
         ).scalars()
         for run in runs:

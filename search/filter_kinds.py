@@ -103,7 +103,7 @@ def norm_choice(value: str) -> str:
 class AnyOf(FilterDef):
     """Any of the given values, on a posting column holding one value (or a JSON list of them)."""
 
-    name: str  # type: ignore[misc]
+    name: str
     param: str  # the `build_filters` keyword
     column: str  # on `Posting` and `PostingDoc`
     key: str  # the matcher's key and bit prefix
@@ -139,7 +139,7 @@ class AnyOf(FilterDef):
     def sql(self, value: frozenset[str], dialect: str) -> ColumnElement[bool]:
         if self.many:
             return _json_any(self.column, value, dialect)
-        return getattr(Posting, self.column).in_(sorted(value))  # type: ignore[no-any-return]
+        return getattr(Posting, self.column).in_(sorted(value))
 
     def index_keys(self, value: frozenset[str]) -> tuple[float, list[FilterKey]] | None:
         share = sum(self.shares.get(v, self.default_share) for v in value)
@@ -175,7 +175,7 @@ def _json_any(column: str, values: frozenset[str], dialect: str) -> ColumnElemen
 class ExcludeCompanies(FilterDef):
     """Not these companies: case-insensitive exact name (stored casefolded)."""
 
-    name: str = "exclude_companies"  # type: ignore[misc]
+    name: str = "exclude_companies"
     bits: ClassVar[str | None] = "none"
 
     def parse(self, given: Given) -> frozenset[str]:
@@ -215,7 +215,7 @@ class MinSalary(FilterDef):
     (`--salary-required`, "only jobs that state pay") leaves such postings out.
     """
 
-    name: str = "min_salary_usd"  # type: ignore[misc]
+    name: str = "min_salary_usd"
 
     def active(self, value: float | None) -> bool:
         return value is not None
@@ -224,7 +224,7 @@ class MinSalary(FilterDef):
         least = given.get("min_salary")
         if least is not None and least < 0:
             raise SearchError("--min-salary must not be negative")
-        return least  # type: ignore[no-any-return]
+        return least
 
     def accepts(self, value: float, doc: PostingDoc) -> bool:
         best = best_annual_usd(doc.annual_min_usd, doc.annual_max_usd)
@@ -244,7 +244,7 @@ class MinSalary(FilterDef):
 class SalaryRequired(FilterDef):
     """Only postings that state a salary (`--salary-required`), with or without a minimum."""
 
-    name: str = "salary_required"  # type: ignore[misc]
+    name: str = "salary_required"
 
     def parse(self, given: Given) -> bool:
         return bool(given.get("salary_required"))
@@ -253,14 +253,14 @@ class SalaryRequired(FilterDef):
         return doc.annual_max_usd is not None or doc.annual_min_usd is not None
 
     def sql(self, value: bool, dialect: str) -> ColumnElement[bool]:
-        return _best_sql().is_not(None)  # type: ignore[no-any-return]
+        return _best_sql().is_not(None)
 
 
 @dataclass(frozen=True)
 class Place(FilterDef):
     """A place, with an optional radius in miles (rules: `search.place`)."""
 
-    name: str = "place"  # type: ignore[misc]
+    name: str = "place"
     bits: ClassVar[str | None] = None  # the matcher decides and scores each distinct place
 
     def active(self, value: PlaceFilter | None) -> bool:
@@ -340,7 +340,7 @@ def parse_since(value: str | None, *, now: datetime | None = None) -> datetime |
 class Since(FilterDef):
     """Listings only: posted (or first seen) at or after."""
 
-    name: str = "since"  # type: ignore[misc]
+    name: str = "since"
     listing_only: ClassVar[bool] = True
     bits: ClassVar[str | None] = None
 
@@ -351,14 +351,14 @@ class Since(FilterDef):
         return parse_since(given.get("since"), now=given.now)
 
     def sql(self, value: datetime, dialect: str) -> ColumnElement[bool]:
-        return Posting.listed_at >= value  # type: ignore[arg-type,operator,return-value]
+        return Posting.listed_at >= value  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
 class OpenOnly(FilterDef):
     """Listings only: open postings unless `include_closed` (digests check status themselves)."""
 
-    name: str = "include_closed"  # type: ignore[misc]
+    name: str = "include_closed"
     listing_only: ClassVar[bool] = True
     bits: ClassVar[str | None] = None
 

@@ -196,9 +196,9 @@ def append_entry(path: Path, entry: dict[str, Any], comment: str) -> None:
         table.add(key, value)
     if "sources" in doc:
         tables = doc["sources"]
-        if len(tables) and not tomlkit.dumps(doc).endswith("\n\n"):  # type: ignore[arg-type]
-            tables[-1].add(tomlkit.nl())  # type: ignore[index]
-        tables.append(table)  # type: ignore[union-attr]
+        if len(tables) and not tomlkit.dumps(doc).endswith("\n\n"):
+            tables[-1].add(tomlkit.nl())
+        tables.append(table)
     else:
         aot = tomlkit.aot()
         aot.append(table)

@@ -120,7 +120,7 @@ class CrawlGuard:
         self._stop_at = time.monotonic()
         # the reactor runs the stop as soon as it gets control back; the handler itself must
         # not log or touch the reactor's state (it may have interrupted either)
-        reactor.callFromThread(self._stop, reason)  # type: ignore[attr-defined]
+        reactor.callFromThread(self._stop, reason)
         signal.setitimer(signal.ITIMER_REAL, EXPEDITE_AFTER_S, TICK_S)
 
     def _tick(self, frame: FrameType | None) -> None:
@@ -133,7 +133,7 @@ class CrawlGuard:
             from twisted.internet import reactor
 
             self._expedited = True
-            reactor.callFromThread(self._expedite)  # type: ignore[attr-defined]
+            reactor.callFromThread(self._expedite)
         if waited >= INTERRUPT_AFTER_S and interruptible(frame):
             raise CrawlInterrupted(f"crawl stopping ({self.reason}): interrupted a slow step")
 
@@ -197,7 +197,7 @@ def expedite_downloads() -> int:
     from twisted.internet import defer, reactor
 
     fired = 0
-    for call in reactor.getDelayedCalls():  # type: ignore[attr-defined]
+    for call in reactor.getDelayedCalls():
         func = getattr(call, "func", None)
         if getattr(func, "__func__", None) is defer.Deferred.cancel and call.active():
             call.reset(0)

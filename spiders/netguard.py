@@ -196,4 +196,4 @@ class NetGuardMiddleware:
         """The address the download will connect to: the reactor's (Scrapy's caching) resolver."""
         from twisted.internet import reactor
 
-        return str(await maybe_deferred_to_future(reactor.resolve(host)))  # type: ignore[attr-defined]
+        return str(await maybe_deferred_to_future(reactor.resolve(host)))

@@ -58,7 +58,7 @@ def _truncate_postgres(eng: Engine) -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     """The URL of an empty, migrated database: SQLite in a temp folder, or PostgreSQL."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'andon.db'}"

@@ -16,7 +16,7 @@ import web.models  # noqa: F401
 RAW_SQL_OBJECTS = ("search_vector", "ix_postings_skills", "ix_postings_industries")
 
 
-def _include(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
+def _include(obj, name, type_, reflected, compare_to):
     return not (type_ == "table" and (name or "").startswith("posting_fts"))
 
 

@@ -40,7 +40,7 @@ def environment() -> Environment:
 
 
 def state(request: Request) -> WebState:
-    return request.app.state.web  # type: ignore[no-any-return]
+    return request.app.state.web
 
 
 class PageError(Exception):

@@ -85,7 +85,7 @@ def _credited_url(listing: dict[str, Any], attribution: str | None) -> str | Non
         return None
     word = attribution.casefold().split()[0] if attribution.split() else ""
     named = [s for s in sources if word and word in str(s.get("source", "")).casefold()]
-    return (named or sources)[0]["url"]  # type: ignore[no-any-return]
+    return (named or sources)[0]["url"]
 
 
 def _period_label(digest: Digest, search: SavedSearch) -> str:

@@ -40,7 +40,7 @@ def andon(
 
 def emls(folder: Path) -> list[email.message.EmailMessage]:
     return [
-        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
         for p in sorted(folder.glob("*.eml"))
     ]
 
@@ -73,7 +73,7 @@ def test_subscribe_a_new_address_sends_the_confirmation_and_a_second_search_chan
     assert (
         "https://andon.example/confirm/"
         in confirm.get_body(preferencelist=("plain",)).get_content()
-    )  # type: ignore[union-attr]
+    )
     again = andon("subscribe", "pat@example.com", "--query", "supervisor", cwd=folder)
     assert again.returncode == 0, again.stderr
     assert "added a search for pat@example.com" in again.stdout
@@ -171,7 +171,7 @@ def test_digest_puts_the_right_jobs_in_the_outbox_and_a_second_run_sends_nothing
     by_to = {
         m["To"]: m.get_body(preferencelist=("plain",)).get_content()
         for m in emls(tmp_path / "mail")
-    }  # type: ignore[union-attr]
+    }
     assert set(by_to) == {"pat@example.com", "sam@example.com"}
     assert "Plant Manager" in by_to["pat@example.com"]
     assert "Production Supervisor" not in by_to["pat@example.com"]

@@ -103,17 +103,17 @@ def add_search(
 
 def outbox(settings: Settings) -> list[EmailMessage]:
     return [
-        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
         for p in sorted(Path(settings.outbox).glob("*.eml"))
     ]
 
 
 def text_of(msg: EmailMessage) -> str:
-    return msg.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    return msg.get_body(preferencelist=("plain",)).get_content()
 
 
 def html_of(msg: EmailMessage) -> str:
-    return msg.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
+    return msg.get_body(preferencelist=("html",)).get_content()
 
 
 def digests(engine: Engine) -> list[Digest]:
@@ -128,7 +128,7 @@ def delivered(engine: Engine) -> list[tuple[int, int, int]]:
                 Delivery.id
             )
         ).all()
-    return [tuple(r) for r in rows]  # type: ignore[misc]
+    return [tuple(r) for r in rows]
 
 
 class Recording:
@@ -457,7 +457,7 @@ def test_nothing_matched_means_an_empty_digest_and_no_email(engine, settings):
     [d] = digests(engine)
     assert (d.status, d.job_count, d.total_matches) == ("empty", 0, 0)
     with db.session_scope(engine) as s:
-        assert s.get(SavedSearch, search_id).last_digest_at == RUN1  # type: ignore[union-attr]
+        assert s.get(SavedSearch, search_id).last_digest_at == RUN1
 
 
 def test_the_cap_keeps_the_best_and_counts_them_all(engine, settings):
@@ -522,11 +522,11 @@ def test_a_search_whose_query_no_longer_parses_fails_its_digest_only(engine, set
     add_search(engine, "sam@example.com", query="manager")
     store(engine, job(1, "Plant Manager"))
     with db.session_scope(engine) as s:
-        s.get(SavedSearch, broken_id).query = "title:(plant"  # type: ignore[union-attr]
+        s.get(SavedSearch, broken_id).query = "title:(plant"
     summary = run_digests(settings, engine, at=RUN1)
     assert (summary.due, summary.sent, summary.failed) == (2, 1, 1)
     failed = next(d for d in digests(engine) if d.status == "failed")
-    assert failed.error.startswith("the saved query no longer parses")  # type: ignore[union-attr]
+    assert failed.error.startswith("the saved query no longer parses")
 
 
 # --- provider outcomes -----------------------------------------------------------------------
@@ -565,7 +565,7 @@ def test_smtp_delivers_each_digest_over_loopback(engine, settings, smtp_server):
     parsed = [email.message_from_bytes(m, policy=email.policy.default) for m in handler.messages]
     pat = next(m for m in parsed if m["To"] == "pat@example.com")
     assert pat["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert "Assistant Plant Manager" in text_of(pat)  # type: ignore[arg-type]
+    assert "Assistant Plant Manager" in text_of(pat)
     assert run_digests(settings, engine, at=RUN1).sent == 0
     assert len(handler.messages) == 2
 
@@ -620,7 +620,7 @@ def test_sendgrid_429_then_202_sends_once(engine, settings, httpserver: HTTPServ
     )
     waits: list[float] = []
     mailer = SendGridMailer(
-        settings.sendgrid_api_key.get_secret_value(),  # type: ignore[union-attr]
+        settings.sendgrid_api_key.get_secret_value(),
         settings.sendgrid_host,
         sleep=waits.append,
     )
@@ -707,19 +707,19 @@ def test_killed_mid_run_the_next_run_sends_the_rest_once(engine, db_url, setting
         stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        line = proc.stdout.readline()  # type: ignore[union-attr]
-        assert line.strip() == "blocked", proc.stderr.read()  # type: ignore[union-attr]
+        line = proc.stdout.readline()
+        assert line.strip() == "blocked", proc.stderr.read()
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.wait(timeout=60)
-        proc.stdout.close()  # type: ignore[union-attr]
-        proc.stderr.close()  # type: ignore[union-attr]
+        proc.stdout.close()
+        proc.stderr.close()
     assert proc.returncode == -signal.SIGKILL
     states = Counter(d.status for d in digests(engine))
     assert states == {"sent": 2, "sending": 1, "pending": 3}
     in_flight = next(d for d in digests(engine) if d.status == "sending")
     with db.session_scope(engine) as s:
-        in_flight_to = s.get(Subscriber, in_flight.subscriber_id).email  # type: ignore[union-attr]
+        in_flight_to = s.get(Subscriber, in_flight.subscriber_id).email
 
     # the next run: sending rows count as abandoned at once here (the default waits 10 min)
     summary = run_digests(

@@ -15,7 +15,7 @@ from config import Settings
 
 def _outbox(settings: Settings) -> list[email.message.EmailMessage]:
     return [
-        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
         for p in sorted(Path(settings.outbox).glob("*.eml"))
     ]
 

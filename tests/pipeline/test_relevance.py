@@ -238,7 +238,7 @@ def test_pipeline_keeps_drops_and_counts() -> None:
             _item("Shift Manager", description_html='<div class="plant-shift">Coffee shop</div>')
         )
 
-    stats = crawler.stats.get_stats()  # type: ignore[union-attr]
+    stats = crawler.stats.get_stats()
     assert stats["andon/relevance/kept"] == 2
     assert stats["andon/relevance/dropped/media_production"] == 1
     assert stats["andon/relevance/dropped/ambiguous_no_plant_context"] == 2

@@ -43,7 +43,7 @@ def _rule_sets(profile: RoleProfile) -> Iterator[tuple[str, RuleSet]]:
     yield from profile.model.lists.items()
 
 
-def _cpu(fn, *args):  # type: ignore[no-untyped-def]
+def _cpu(fn, *args):
     start = time.process_time()
     result = fn(*args)
     return result, time.process_time() - start

@@ -138,7 +138,7 @@ DROPPED = {
 }
 
 
-def _cases(table: dict[str, list]) -> list:  # type: ignore[type-arg]
+def _cases(table: dict[str, list]) -> list:
     return [
         pytest.param(kind, case, id=f"{kind}: {case}")
         for kind, cases in table.items()

@@ -47,6 +47,6 @@ def test_definitions_parse_what_users_type() -> None:
         ({"since": "soon"}, "--since 'soon' is neither"),
     ],
 )
-def test_definitions_refuse_bad_values_in_one_line(kwargs: dict, message: str) -> None:  # type: ignore[type-arg]
+def test_definitions_refuse_bad_values_in_one_line(kwargs: dict, message: str) -> None:
     with pytest.raises(SearchError, match="^" + message.replace("(", r"\(")):
         build_filters(**kwargs)

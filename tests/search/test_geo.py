@@ -36,7 +36,7 @@ def test_haversine_and_bounding_box() -> None:
     assert all(math.isfinite(v) for v in bounding_box(-33.9, 151.2, 100))
 
 
-def test_every_sqlite_connection_gets_the_miles_function(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_every_sqlite_connection_gets_the_miles_function(tmp_path) -> None:
     engine = db.make_engine(f"sqlite:///{tmp_path / 'x.db'}")
     with engine.connect() as conn:
         miles = conn.execute(

@@ -23,7 +23,7 @@ NO_PAY = {
 }  # fmt: skip
 
 
-def _job(key: str, **changes: object):  # type: ignore[no-untyped-def]
+def _job(key: str, **changes: object):
     # Different employers, URLs and texts, so deduplication keeps three postings.
     return posting(
         external_id=key, url=f"https://jobs.example/{key}", apply_url=None,
@@ -54,7 +54,7 @@ CASES = [
 
 
 @pytest.mark.parametrize(("given", "expected"), CASES)
-def test_reference_and_matcher(given: dict, expected: set[str]) -> None:  # type: ignore[type-arg]
+def test_reference_and_matcher(given: dict, expected: set[str]) -> None:
     filters = build_filters(**given)
     assert {k for k, doc in DOCS.items() if filters.accepts(doc)} == expected
     index = SearchIndex.build([SavedSearchSpec(7, None, filters, subscriber_id=1)])
@@ -62,7 +62,7 @@ def test_reference_and_matcher(given: dict, expected: set[str]) -> None:  # type
 
 
 @pytest.mark.parametrize(("given", "expected"), CASES)
-def test_sql(engine, given: dict, expected: set[str]) -> None:  # type: ignore[no-untyped-def,type-arg]
+def test_sql(engine, given: dict, expected: set[str]) -> None:
     with db.session_scope(engine) as s:
         store_batch(s, STORED)
     with db.session_scope(engine) as s:
@@ -76,7 +76,7 @@ def test_default_is_off_everywhere() -> None:
     assert build_filters(min_salary=1).salary_required is False
 
 
-def test_listings_flag(tmp_path, db_url) -> None:  # type: ignore[no-untyped-def]
+def test_listings_flag(tmp_path, db_url) -> None:
     eng = db.make_engine(db_url)
     with db.session_scope(eng) as s:
         store_batch(s, STORED)

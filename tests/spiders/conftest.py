@@ -48,7 +48,7 @@ def response_for(
     """A response to `request` with a fixture's bytes (type picked from the file extension)."""
     if isinstance(request, str):
         request = Request(request)
-    data = body if body is not None else (FIXTURES / rel).read_bytes()  # type: ignore[operator]
+    data = body if body is not None else (FIXTURES / rel).read_bytes()
     cls: type[TextResponse] = TextResponse
     ctype = "application/json"
     if rel and rel.endswith(".html"):

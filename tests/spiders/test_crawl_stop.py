@@ -197,7 +197,7 @@ def test_only_our_crawl_steps_are_interrupted() -> None:
     def frame_of(module: str):
         scope: dict[str, object] = {"__name__": module, "sys": sys}
         exec("def f():\n    return sys._getframe()\n", scope)
-        return scope["f"]()  # type: ignore[operator]
+        return scope["f"]()
 
     assert interruptible(frame_of("pipeline.relevance"))
     assert interruptible(frame_of("spiders.jsonld"))

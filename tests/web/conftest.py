@@ -45,12 +45,12 @@ def settings(db_url: str, outbox: Path) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings, engine: Engine):  # type: ignore[no-untyped-def]
+def app(settings: Settings, engine: Engine):
     return create_app(settings, engine)
 
 
 @pytest.fixture
-def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+def client(app) -> Iterator[TestClient]:
     with TestClient(app) as c:
         yield c
 
@@ -85,7 +85,7 @@ def subscribe_form(**changes: object) -> dict[str, object]:
     return data
 
 
-def subscribe(client: TestClient, **changes: object):  # type: ignore[no-untyped-def]
+def subscribe(client: TestClient, **changes: object):
     token = form_token(client)
     return client.post(
         "/subscribe",
@@ -99,7 +99,7 @@ def messages(outbox: Path) -> list[EmailMessage]:
         return []
     parser = BytesParser(policy=policy.default)
     return [
-        parser.parsebytes(p.read_bytes())  # type: ignore[misc]
+        parser.parsebytes(p.read_bytes())
         for p in sorted(outbox.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
     ]
 

@@ -17,7 +17,7 @@ MANY_ORS = " OR ".join(f"w{i}" for i in range(2000))
 
 
 @pytest.fixture
-def stored(engine) -> None:  # type: ignore[no-untyped-def]
+def stored(engine) -> None:
     with db.session_scope(engine) as s:
         store_batch(
             s,
@@ -99,7 +99,7 @@ def test_no_generated_request_gets_a_server_error(app, stored):
             database=None,
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
         )
-        def check(case):  # type: ignore[no-untyped-def]
+        def check(case):
             response = case.call_and_validate(checks=[not_a_server_error])
             statuses.append(response.status_code)
 

@@ -50,7 +50,7 @@ def chromium_path() -> str:
 
 
 @pytest.fixture
-def live(settings: Settings, engine, db_url: str) -> Iterator[tuple[str, Settings]]:  # type: ignore[no-untyped-def]
+def live(settings: Settings, engine, db_url: str) -> Iterator[tuple[str, Settings]]:
     """The app served by uvicorn in a thread on a free loopback port."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
@@ -70,7 +70,7 @@ def live(settings: Settings, engine, db_url: str) -> Iterator[tuple[str, Setting
     sock.close()
 
 
-def test_subscribe_confirm_manage_pause_unsubscribe(live, engine, outbox, db_url) -> None:  # type: ignore[no-untyped-def]
+def test_subscribe_confirm_manage_pause_unsubscribe(live, engine, outbox, db_url) -> None:
     from playwright.sync_api import sync_playwright
 
     base, settings = live
@@ -92,7 +92,7 @@ def test_subscribe_confirm_manage_pause_unsubscribe(live, engine, outbox, db_url
             now=now,
         )  # fmt: skip
 
-    def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    def shot(page, name: str) -> None:
         page.screenshot(path=str(ARTIFACTS / f"{name}-{backend}.png"), full_page=True)
 
     with sync_playwright() as pw:
@@ -147,7 +147,7 @@ def test_subscribe_confirm_manage_pause_unsubscribe(live, engine, outbox, db_url
             assert saved.workplaces == ["onsite"]
 
             # The mail client's RFC 8058 POST: its own connection, no cookies, no CSRF token.
-            url = links.unsubscribe_url(settings, sub.id)  # type: ignore[arg-type]
+            url = links.unsubscribe_url(settings, sub.id)
             response = httpx.post(url, data={"List-Unsubscribe": "One-Click"})
             assert response.status_code == 200
             with db.session_scope(engine) as s:
@@ -174,7 +174,7 @@ def test_subscribe_confirm_manage_pause_unsubscribe(live, engine, outbox, db_url
 LONG_NAME = "Production" * 20  # 200 characters, no space to break at
 
 
-def test_phone_pages_never_scroll_sideways_and_errors_take_focus(live, engine) -> None:  # type: ignore[no-untyped-def]
+def test_phone_pages_never_scroll_sideways_and_errors_take_focus(live, engine) -> None:
     """At 390 px, a 200-character unbroken name, query and title must wrap, not widen the page."""
     from playwright.sync_api import sync_playwright
 

@@ -23,7 +23,7 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 @pytest.fixture
-def stored(engine) -> None:  # type: ignore[no-untyped-def]
+def stored(engine) -> None:
     now = db.utcnow()
     rows = [
         posting(external_id="1", posted_at=now - timedelta(days=1)),
@@ -79,7 +79,7 @@ CASES = [
 ]
 
 
-def expected(engine, params: dict) -> list[dict]:  # type: ignore[type-arg,no-untyped-def]
+def expected(engine, params: dict) -> list[dict]:
     """What `andon listings` prints for the same options (the CLI's own calls)."""
     filters = search.build_filters(
         location=params.get("location"),
@@ -243,7 +243,7 @@ def test_feed_is_atom_with_the_search_matches(client: TestClient, engine) -> Non
     entries = root.findall(f"{ATOM}entry")
     titles = [e.findtext(f"{ATOM}title") for e in entries]
     assert titles == ["Plant Manager <&> “Süd” — Acme Foods"]  # the control char is dropped
-    assert entries[0].find(f"{ATOM}link").get("href") == "https://boards.greenhouse.io/acme/jobs/1"  # type: ignore[union-attr]
+    assert entries[0].find(f"{ATOM}link").get("href") == "https://boards.greenhouse.io/acme/jobs/1"
     assert client.get(f"/feeds/{token[:-2]}zz.xml").status_code == 400
     assert client.get(f"/feeds/{make_token(SECRET, 'feed', 999999)}.xml").status_code == 404
     # A manage token is not a feed token.

@@ -18,7 +18,7 @@ NO_PAY = {
 }  # fmt: skip
 
 
-def test_subscribe_form_saves_the_switch(client: TestClient, engine) -> None:  # type: ignore[no-untyped-def]
+def test_subscribe_form_saves_the_switch(client: TestClient, engine) -> None:
     assert subscribe(client, min_salary="100000", salary_required="1").status_code == 303
     assert subscribe(client, email="sam@example.com", min_salary="100000").status_code == 303
     with db.session_scope(engine) as s:
@@ -34,7 +34,7 @@ def test_subscribe_form_saves_the_switch(client: TestClient, engine) -> None:  #
     assert 'name="salary_required" value="1" checked' not in page.text
 
 
-def test_jobs_page_leaves_out_jobs_without_a_salary_when_asked(client: TestClient, engine) -> None:  # type: ignore[no-untyped-def]
+def test_jobs_page_leaves_out_jobs_without_a_salary_when_asked(client: TestClient, engine) -> None:
     with db.session_scope(engine) as s:
         store_batch(
             s,

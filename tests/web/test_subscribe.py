@@ -26,12 +26,12 @@ from tests.web.conftest import (
 from web.models import PendingSearch
 
 
-def subscriber(engine, email: str = "pat@example.com") -> Subscriber | None:  # type: ignore[no-untyped-def]
+def subscriber(engine, email: str = "pat@example.com") -> Subscriber | None:
     with db.session_scope(engine) as s:
         return s.execute(select(Subscriber).where(Subscriber.email == email)).scalar_one_or_none()
 
 
-def searches(engine, email: str = "pat@example.com") -> list[SavedSearch]:  # type: ignore[no-untyped-def]
+def searches(engine, email: str = "pat@example.com") -> list[SavedSearch]:
     with db.session_scope(engine) as s:
         return list(
             s.execute(
@@ -47,7 +47,7 @@ def path(url: str) -> str:
     return urlsplit(url).path
 
 
-def confirmed_subscriber(client: TestClient, outbox, engine) -> str:  # type: ignore[no-untyped-def]
+def confirmed_subscriber(client: TestClient, outbox, engine) -> str:
     """Subscribe and confirm through the pages; return the manage path."""
     assert subscribe(client).status_code == 303
     confirm = path(link_in(messages(outbox)[-1], "/confirm/"))
@@ -98,13 +98,13 @@ def test_subscribe_sends_one_confirmation_and_nothing_else_until_confirmed(
     # GET only shows the button: mail scanners fetch links, they must not confirm.
     assert page.status_code == 200
     assert "Confirm my alert" in page.text
-    assert subscriber(engine).status == "pending"  # type: ignore[union-attr]
+    assert subscriber(engine).status == "pending"
     # The button works without cookies (a fresh client), like any link opened elsewhere.
     with TestClient(client.app) as other:
         done = other.post(confirm)
     assert done.status_code == 200
     assert "Your alerts are on" in done.text
-    assert subscriber(engine).status == "active"  # type: ignore[union-attr]
+    assert subscriber(engine).status == "active"
     assert 'href="/manage/' in done.text
     assert len(messages(outbox)) == 1
 
@@ -133,7 +133,7 @@ def test_a_search_added_to_an_active_address_waits_for_its_owner(
     first, added = searches(engine)
     assert first.active
     assert not added.active
-    assert subscriber(engine).status == "active"  # type: ignore[union-attr]
+    assert subscriber(engine).status == "active"
     confirm = path(link_in(messages(outbox)[-1], "/confirm/"))
     assert client.post(confirm).status_code == 200
     assert all(s.active for s in searches(engine))
@@ -152,9 +152,9 @@ def test_subscriber_who_left_must_confirm_again(client: TestClient, outbox, engi
     manage = confirmed_subscriber(client, outbox, engine)
     unsubscribe_path = client.get(manage).text.split('href="/unsubscribe/', 1)[1].split('"', 1)[0]
     client.post(f"/unsubscribe/{unsubscribe_path}")
-    assert subscriber(engine).status == "unsubscribed"  # type: ignore[union-attr]
+    assert subscriber(engine).status == "unsubscribed"
     assert subscribe(client, query="director").status_code == 303
-    assert subscriber(engine).status == "pending"  # type: ignore[union-attr]
+    assert subscriber(engine).status == "pending"
 
 
 def test_a_form_without_its_csrf_token_is_refused(client: TestClient, engine) -> None:
@@ -242,7 +242,7 @@ def test_confirm_links_that_are_tampered_or_expired_get_a_400_page(
         assert response.status_code == 400
         assert "This link is not valid" in response.text
         assert "Traceback" not in response.text
-    sub_id = subscriber(engine).id  # type: ignore[union-attr]
+    sub_id = subscriber(engine).id
     real = time.time
     monkeypatch.setattr("itsdangerous.timed.time.time", lambda: real() - 8 * 24 * 3600)
     old = make_token(SECRET, "confirm", sub_id)
@@ -250,7 +250,7 @@ def test_confirm_links_that_are_tampered_or_expired_get_a_400_page(
     for response in (client.get(f"/confirm/{old}"), client.post(f"/confirm/{old}")):
         assert response.status_code == 400
         assert "This link has expired" in response.text
-    assert subscriber(engine).status == "pending"  # type: ignore[union-attr]
+    assert subscriber(engine).status == "pending"
     # A token for another purpose is not a confirm token.
     unsubscribe_token = make_token(SECRET, "unsubscribe", sub_id)
     assert client.post(f"/confirm/{unsubscribe_token}").status_code == 400
@@ -367,7 +367,7 @@ def test_unsubscribe_get_only_asks_and_one_click_post_needs_no_cookie(
     assert page.status_code == 200
     assert 'name="List-Unsubscribe" value="One-Click"' in page.text
     assert "csrf_token" not in page.text.split("<main>", 1)[1]
-    assert subscriber(engine).status == "active"  # type: ignore[union-attr]
+    assert subscriber(engine).status == "active"
 
     # A mail provider's RFC 8058 POST: no cookies, no CSRF token, form-encoded.
     with TestClient(client.app, cookies=None) as provider:
@@ -404,8 +404,8 @@ def test_unsubscribe_tokens_never_expire_but_tampered_ones_fail(
     bad = client.post(f"/unsubscribe/{old[:-2]}xx")
     assert bad.status_code == 400
     assert "This link is not valid" in bad.text
-    assert subscriber(engine).status == "active"  # type: ignore[union-attr]
+    assert subscriber(engine).status == "active"
     assert client.post(f"/unsubscribe/{old}").status_code == 200
-    assert subscriber(engine).status == "unsubscribed"  # type: ignore[union-attr]
+    assert subscriber(engine).status == "unsubscribed"
     # A manage token cannot unsubscribe.
     assert client.post(f"/unsubscribe/{make_token(SECRET, 'manage', sub_id)}").status_code == 400

@@ -23,12 +23,12 @@ from tests.web.conftest import SECRET, csrf_of, form_token, messages, subscribe
 from web.listing_view import apply_link
 
 
-def stored_count(engine) -> int:  # type: ignore[no-untyped-def]
+def stored_count(engine) -> int:
     with db.session_scope(engine) as s:
         return len(list(s.execute(select(SavedSearch)).scalars()))
 
 
-def manage_path(engine) -> str:  # type: ignore[no-untyped-def]
+def manage_path(engine) -> str:
     with db.session_scope(engine) as s:
         sub, _, _ = service_subscribe(
             s, "pat@example.com", SearchInput(query="manager", name="first"), confirmed=True
@@ -172,7 +172,7 @@ def test_delete_asks_before_deleting(client: TestClient, engine) -> None:
 
 
 @pytest.fixture
-def jobs(engine) -> None:  # type: ignore[no-untyped-def]
+def jobs(engine) -> None:
     now = db.utcnow()
     rows = [
         posting(external_id="greenhouse:acme:1", posted_at=now - timedelta(days=1)),

@@ -28,7 +28,7 @@ def private_key() -> ec.EllipticCurvePrivateKey:
 
 
 @pytest.fixture
-def hook(settings: Settings, engine, private_key) -> TestClient:  # type: ignore[no-untyped-def]
+def hook(settings: Settings, engine, private_key) -> TestClient:
     der = private_key.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -36,7 +36,7 @@ def hook(settings: Settings, engine, private_key) -> TestClient:  # type: ignore
     return TestClient(create_app(settings, engine))
 
 
-def signed(private_key, body: bytes, timestamp: int | None = None) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def signed(private_key, body: bytes, timestamp: int | None = None) -> dict[str, str]:
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     signature = private_key.sign(stamp.encode() + body, ec.ECDSA(hashes.SHA256()))
     return {
@@ -53,13 +53,13 @@ def event(kind: str, email: str, n: int = 1, **extra: object) -> dict[str, objec
     }  # fmt: skip
 
 
-def people(engine, *emails: str) -> None:  # type: ignore[no-untyped-def]
+def people(engine, *emails: str) -> None:
     with db.session_scope(engine) as s:
         for email in emails:
             service_subscribe(s, email, SearchInput(), confirmed=True)
 
 
-def status(engine, email: str) -> str:  # type: ignore[no-untyped-def]
+def status(engine, email: str) -> str:
     with db.session_scope(engine) as s:
         return s.execute(select(Subscriber.status).where(Subscriber.email == email)).scalar_one()
 
