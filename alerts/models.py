@@ -119,3 +119,58 @@ class Delivery(SQLModel, table=True):
     score: float = 0.0
     why: str = ""
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+FEEDBACK_ACTIONS = ("not_relevant", "hide_company", "applied")
+
+
+class Feedback(SQLModel, table=True):
+    """One click from a digest (`alerts.feedback`): what it changed, so it can be undone and counted."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (
+        UniqueConstraint(
+            "subscriber_id", "posting_id", "action", name="uq_feedback_subscriber_posting_action"
+        ),
+        Index("ix_feedback_action", "action"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber_id: int = Field(foreign_key="subscribers.id", index=True, ondelete="CASCADE")
+    saved_search_id: int | None = Field(
+        default=None, foreign_key="saved_searches.id", ondelete="SET NULL"
+    )
+    # SET NULL: the counts per source and rule outlive a posting pruned later
+    posting_id: int | None = Field(default=None, foreign_key="postings.id", ondelete="SET NULL")
+    action: str  # FEEDBACK_ACTIONS
+    title: str = ""
+    company: str = ""
+    # the posting's dedup keys: 'applied' keeps re-posts and copies out of later digests
+    company_key: str = ""
+    title_key: str = ""
+    sources: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    relevance_rule: str | None = None  # the role-profile rule that kept the posting
+    exclusion: str | None = None  # the query clause added, or the company excluded
+    changed_search_ids: list[int] = Field(
+        default_factory=list, sa_column=Column(JSONType, nullable=False)
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    undone_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ClosedNotice(SQLModel, table=True):
+    """A delivered job that closed, listed once under "No longer open" in a later digest."""
+
+    __tablename__ = "closed_notices"
+    __table_args__ = (
+        UniqueConstraint("subscriber_id", "posting_id", name="uq_closed_notices_subscriber_posting"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber_id: int = Field(foreign_key="subscribers.id", ondelete="CASCADE")
+    posting_id: int = Field(foreign_key="postings.id", index=True, ondelete="CASCADE")
+    # SET NULL: a deleted search must not make the notice due again
+    digest_id: int | None = Field(
+        default=None, foreign_key="digests.id", index=True, ondelete="SET NULL"
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

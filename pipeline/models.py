@@ -47,6 +47,8 @@ class Posting(SQLModel, table=True):
     description_text: str = ""
     description_html: str = ""
     attribution: str | None = None
+    # the role-profile rule that kept it (`pipeline.relevance`): feedback is counted per rule
+    relevance_rule: str | None = None
     posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # posted_at is a bound: posted then or earlier (Workday's "Posted 30+ Days Ago")
     posted_or_earlier: bool = False
