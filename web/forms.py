@@ -107,7 +107,7 @@ def bounded(form: FormLike, key: str, errors: dict[str, str]) -> str:
 
 def place_error(location: str | None) -> str | None:
     """Why the gazetteer cannot place `location` ("did you mean …?"), or None."""
-    if not location:
+    if not location or not location.strip():
         return None
     from search.suggest import place_problem  # its index is built on first use
 
