@@ -11,6 +11,7 @@ from typing import Any
 
 from scrapy.exceptions import DropItem
 
+from pipeline.fingerprint import Unchanged
 from pipeline.record import CleanPosting
 
 
@@ -23,7 +24,7 @@ class DedupPostingPipeline:
     def from_crawler(cls, crawler: Any) -> DedupPostingPipeline:
         return cls(crawler.stats)
 
-    def process_item(self, item: CleanPosting) -> CleanPosting:
+    def process_item(self, item: CleanPosting | Unchanged) -> CleanPosting | Unchanged:
         key = (item.source, item.external_id)
         if key in self.seen:
             self.stats.inc_value("andon/dedup/repeat_in_crawl")

@@ -326,6 +326,8 @@ class FilterRelevantPipeline:
         return cls(load_profile(Path(path) if path else None), crawler.stats)
 
     def process_item(self, item: JobItem) -> JobItem:
+        if not hasattr(item, "title"):
+            return item  # an unchanged re-crawled item (`pipeline.fingerprint`): decided before
         if item.description_html:
             description: str | None = html_to_text(
                 item.description_html[: MAX_DESCRIPTION_CHARS * 2]

@@ -16,10 +16,11 @@ from scrapy import signals
 
 from db import session_scope, utcnow
 from pipeline.expiry import CrawlOutcome, close_unseen, closing_verdict
+from pipeline.fingerprint import Unchanged
 from pipeline.models import CrawlRun
 from pipeline.record import CleanPosting
 from pipeline.storable import storable_text
-from pipeline.store import BatchResult, store_batch
+from pipeline.store import BatchResult, store_batch, touch_unchanged
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ class StorePostingPipeline:
         self.batch_size = batch_size
         self.max_delay = max_delay
         self.buffer: list[CleanPosting] = []
+        self.touches: list[Unchanged] = []  # unchanged items: only their last_seen_at moves
         self.buffer_since: float | None = None
         self.totals = BatchResult()
         self.run_id: int | None = None
@@ -78,11 +80,14 @@ class StorePostingPipeline:
         self._timer = task.LoopingCall(self._flush_if_old)
         self._timer.start(max(self.max_delay / 2, 0.2), now=False)
 
-    def process_item(self, item: CleanPosting) -> CleanPosting:
-        self.buffer.append(item)
+    def process_item(self, item: CleanPosting | Unchanged) -> CleanPosting | Unchanged:
+        if isinstance(item, Unchanged):
+            self.touches.append(item)
+        else:
+            self.buffer.append(item)
         if self.buffer_since is None:
             self.buffer_since = time.monotonic()
-        if len(self.buffer) >= self.batch_size:
+        if len(self.buffer) + len(self.touches) >= self.batch_size:
             self.flush()
         return item
 
@@ -135,7 +140,9 @@ class StorePostingPipeline:
         run.status = status
         run.finish_reason = reason
         run.fetched = scraped + dropped
-        run.kept = self.totals.new + self.totals.updated + self.totals.merged
+        run.kept = (
+            self.totals.new + self.totals.updated + self.totals.merged + self.totals.unchanged
+        )
         run.dropped = dropped
         run.new = self.totals.new
         run.updated = self.totals.updated
@@ -152,7 +159,10 @@ class StorePostingPipeline:
             self.flush()
 
     def flush(self) -> None:
+        if self.touches:
+            self._touch()
         if not self.buffer:
+            self.buffer_since = None
             return
         batch, self.buffer, self.buffer_since = self.buffer, [], None
         try:
@@ -178,6 +188,27 @@ class StorePostingPipeline:
             # nothing went in one by one either: the database, not a row, is the problem
             self.failed_batches += 1
             self.crawler.stats.inc_value("andon/store/failed_batches")
+
+    def _touch(self) -> None:
+        """Move `last_seen_at` of the buffered unchanged items, in one transaction."""
+        touches, self.touches = self.touches, []
+        try:
+            with session_scope(self.engine, write=True) as session:
+                touch_unchanged(
+                    session,
+                    [t.sighting_id for t in touches],
+                    [t.posting_id for t in touches],
+                    now=utcnow(),
+                )
+        except Exception as exc:
+            # not marked seen, these would be closed as no longer listed: the crawl is partial
+            log.warning("%s: %d unchanged postings not marked seen (%s)",
+                        self.source_name, len(touches), _why(exc))  # fmt: skip
+            self.failed_batches += 1
+            self.crawler.stats.inc_value("andon/store/failed_batches")
+            return
+        self.totals.unchanged += len(touches)
+        self.crawler.stats.inc_value("andon/store/unchanged", len(touches))
 
     def _write(self, batch: list[CleanPosting]) -> None:
         with session_scope(self.engine, write=True) as session:

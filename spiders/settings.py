@@ -11,6 +11,8 @@ if TYPE_CHECKING:
 
 # The pipeline order, one map with gaps (other modules own the classes; named by path only).
 DEFAULT_ITEM_PIPELINES: dict[str, int] = {
+    # first: an item stored before and unchanged since skips every later stage but the store
+    "pipeline.fingerprint.SkipUnchangedPipeline": 50,
     "pipeline.relevance.FilterRelevantPipeline": 100,
     "pipeline.normalize.NormalizePostingPipeline": 200,
     "pipeline.dedup.DedupPostingPipeline": 300,

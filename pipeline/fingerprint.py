@@ -1,0 +1,156 @@
+"""Re-crawls that skip unchanged items: a fingerprint of each raw item, checked before relevance.
+
+The fingerprint is a hash of what the spider yielded (every `JobItem` field but `crawled_at`),
+salted with the role profile's TOML text and `PIPELINE_VERSION`, so a new profile or a new
+pipeline re-processes everything. It is stored with the item's sighting (`posting_sources`).
+`SkipUnchangedPipeline` loads a source's known fingerprints with one query on the source's first
+item, then checks each item in memory: an unchanged one becomes an `Unchanged` marker that the
+later stages pass along and the store turns into a batched `last_seen_at` update.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from scrapy import signals
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from db import session_scope
+from pipeline.models import Posting, PostingSource
+from spiders.items import JobItem
+
+# Raise this whenever a change to normalisation, enrichment or dedup should re-process items
+# that did not change at their source (their stored values would differ now).
+PIPELINE_VERSION = "2026-11-30.1"
+
+_FIELDS = tuple(f.name for f in fields(JobItem) if f.name != "crawled_at")
+
+
+def profile_salt(profile_path: str | Path | None) -> bytes:
+    """What invalidates every fingerprint: the pipeline's version and the role profile's text."""
+    from pipeline.relevance import DEFAULT_PROFILE
+
+    text = Path(profile_path or DEFAULT_PROFILE).read_bytes()
+    return hashlib.blake2b(PIPELINE_VERSION.encode() + b"\0" + text, digest_size=16).digest()
+
+
+def fingerprint(item: JobItem, salt: bytes) -> str:
+    """A stable hash of the raw item's fields (not `crawled_at`), keyed by `salt`."""
+    raw = {name: getattr(item, name) for name in _FIELDS}
+    # sort_keys makes dict order irrelevant; default=str covers datetimes and odd values in extra
+    data = json.dumps(raw, sort_keys=True, default=str, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.blake2b(
+        data.encode("utf-8", "surrogatepass"), key=salt, digest_size=16
+    ).hexdigest()
+
+
+@dataclass(frozen=True)
+class Known:
+    """A stored, open sighting of an open posting, with the fingerprint it was stored with."""
+
+    fingerprint: str
+    sighting_id: int
+    posting_id: int
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    """An item whose fingerprint matches its stored sighting: only its `last_seen_at` moves."""
+
+    source: str
+    external_id: str
+    sighting_id: int
+    posting_id: int
+
+
+def known_fingerprints(engine: Engine, source: str) -> dict[str, Known]:
+    """The source's open sightings of open postings that carry a fingerprint, in one query."""
+    query = (
+        select(
+            PostingSource.external_id,
+            PostingSource.fingerprint,
+            PostingSource.id,
+            PostingSource.posting_id,
+        )
+        .join(Posting, Posting.id == PostingSource.posting_id)
+        .where(
+            PostingSource.source == source,
+            PostingSource.status == "open",
+            PostingSource.fingerprint.is_not(None),  # type: ignore[union-attr]
+            Posting.status == "open",
+        )
+    )
+    with session_scope(engine) as session:
+        return {ext: Known(fp, sid, pid) for ext, fp, sid, pid in session.execute(query)}
+
+
+class FingerprintBook:
+    """One crawl's fingerprints: those computed for items on their way, by (source, external id).
+
+    Shared by the skip stage (which writes) and the normalize stage (which hands each one to its
+    `CleanPosting`); entries of dropped items are forgotten on Scrapy's `item_dropped` signal.
+    """
+
+    def __init__(self) -> None:
+        self.pending: dict[tuple[str, str], str] = {}
+
+    @classmethod
+    def of(cls, crawler: Any) -> FingerprintBook:
+        book = getattr(crawler, "andon_fingerprints", None)
+        if book is None:
+            book = crawler.andon_fingerprints = cls()
+            crawler.signals.connect(book.forget, signal=signals.item_dropped)
+        return book
+
+    def take(self, source: str, external_id: str) -> str | None:
+        return self.pending.pop((source, external_id), None)
+
+    def forget(self, item: Any, **_kwargs: Any) -> None:
+        if isinstance(item, JobItem):
+            self.pending.pop((item.source, item.external_id), None)
+
+
+class SkipUnchangedPipeline:
+    """The first stage: an item stored before with the same fingerprint skips the whole pipeline."""
+
+    def __init__(self, crawler: Any, engine: Engine, salt: bytes) -> None:
+        self.crawler = crawler
+        self.engine = engine
+        self.salt = salt
+        self.book = FingerprintBook.of(crawler)
+        self.known: dict[str, dict[str, Known]] = {}  # per source, loaded on its first item
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> SkipUnchangedPipeline:
+        from config import load_settings
+        from db import make_engine
+
+        app = getattr(crawler, "andon_settings", None) or load_settings()
+        salt = profile_salt(crawler.settings.get("ANDON_ROLE_PROFILE"))
+        return cls(crawler, make_engine(app.database_url), salt)
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, JobItem) or not item.source or not item.external_id:
+            return item
+        known = self.known.get(item.source)
+        if known is None:
+            known = self.known[item.source] = known_fingerprints(self.engine, item.source)
+        digest = fingerprint(item, self.salt)
+        hit = known.get(item.external_id)
+        if hit is not None and hit.fingerprint == digest:
+            self.crawler.stats.inc_value("andon/fingerprint/unchanged")
+            return Unchanged(item.source, item.external_id, hit.sighting_id, hit.posting_id)
+        self.crawler.stats.inc_value(
+            "andon/fingerprint/changed" if hit else "andon/fingerprint/new"
+        )
+        self.book.pending[(item.source, item.external_id)] = digest
+        return item
+
+    def close_spider(self) -> None:
+        self.known.clear()
+        self.engine.dispose()
