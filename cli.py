@@ -610,6 +610,7 @@ def searches(
 ) -> None:
     """List saved searches: subscriber, status, what each looks for, and its next digest."""
     from sqlalchemy import select
+    from sqlmodel import col as sql_col
 
     from alerts import subscriptions as subs
     from alerts.cadence import zone
@@ -618,14 +619,14 @@ def searches(
     eng = engine()
     with db.session_scope(eng) as session:
         stmt = select(SavedSearch, Subscriber).join(
-            Subscriber, Subscriber.id == SavedSearch.subscriber_id
+            Subscriber, sql_col(Subscriber.id) == sql_col(SavedSearch.subscriber_id)
         )
         if email is not None:
             address = subs.normalize_email(email)
             if subs.subscriber_by_email(session, address) is None:
                 raise UsageError(f"no subscriber with the address {address}")
-            stmt = stmt.where(Subscriber.email == address)
-        rows = session.execute(stmt.order_by(Subscriber.email, SavedSearch.id)).all()
+            stmt = stmt.where(sql_col(Subscriber.email) == address)
+        rows = session.execute(stmt.order_by(sql_col(Subscriber.email), sql_col(SavedSearch.id))).all()
         lines = [(saved, sub, subs.describe(saved)) for saved, sub in rows]
     if not lines:
         err.print("no saved searches")

@@ -158,7 +158,7 @@ def build_message(
             raise ValueError("a digest needs an unsubscribe URL")
         headers["List-Unsubscribe"] = list_unsubscribe(settings, unsubscribe_url)
         headers["List-Unsubscribe-Post"] = ONE_CLICK
-    custom_args = {"andon_kind": kind}
+    custom_args: dict[str, str] = {"andon_kind": kind}
     if digest_id is not None:
         custom_args["andon_digest_id"] = str(digest_id)
     domain = sanitize_header(settings.from_domain()) or "andon.localhost"

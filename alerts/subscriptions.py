@@ -18,7 +18,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from alerts import cadence as cad
 from alerts.models import SavedSearch, Subscriber
@@ -135,7 +135,7 @@ def _apply(
 
 def subscriber_by_email(session: Session, email: str) -> Subscriber | None:
     return session.execute(
-        select(Subscriber).where(Subscriber.email == normalize_email(email))
+        select(Subscriber).where(col(Subscriber.email) == normalize_email(email))
     ).scalar_one_or_none()
 
 
@@ -154,7 +154,7 @@ def subscribe(
     address = normalize_email(email)
     filters, weekday = _validated(search)
     sub = session.execute(
-        select(Subscriber).where(Subscriber.email == address)
+        select(Subscriber).where(col(Subscriber.email) == address)
     ).scalar_one_or_none()
     if sub is None:
         sub = Subscriber(
@@ -240,8 +240,8 @@ def searches_of(session: Session, subscriber_id: int) -> list[SavedSearch]:
     return list(
         session.execute(
             select(SavedSearch)
-            .where(SavedSearch.subscriber_id == subscriber_id)
-            .order_by(SavedSearch.id)
+            .where(col(SavedSearch.subscriber_id) == subscriber_id)
+            .order_by(col(SavedSearch.id))
         ).scalars()
     )
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import col
 
 import db
 from config import PROJECT_DIR, Settings
@@ -218,7 +219,7 @@ def source_lines(engine: Any) -> list[SourceLine]:
     from pipeline.models import CrawlRun
 
     with db.session_scope(engine) as session:
-        runs = session.execute(select(CrawlRun).order_by(CrawlRun.id)).scalars().all()
+        runs = session.execute(select(CrawlRun).order_by(col(CrawlRun.id))).scalars().all()
         return [
             SourceLine(r.source, r.kind, r.status, r.fetched, r.kept, r.dropped, r.new, r.merged)
             for r in runs
@@ -238,10 +239,10 @@ def send_digests(settings: Settings, engine: Any, at: datetime, folder: Path) ->
     pages.mkdir(exist_ok=True)
     lines: list[DigestLine] = []
     with db.session_scope(engine) as session:
-        digests = session.execute(select(Digest).order_by(Digest.id)).scalars().all()
+        digests = session.execute(select(Digest).order_by(col(Digest.id))).scalars().all()
         for person in SUBSCRIBERS:
             sub = session.execute(
-                select(Subscriber).where(Subscriber.email == person.email)
+                select(Subscriber).where(col(Subscriber.email) == person.email)
             ).scalar_one()
             search = session.execute(
                 select(SavedSearch).where(SavedSearch.subscriber_id == sub.id)
@@ -257,7 +258,7 @@ def send_digests(settings: Settings, engine: Any, at: datetime, folder: Path) ->
                     select(Posting)
                     .join(Delivery, Delivery.posting_id == Posting.id)  # type: ignore[arg-type]
                     .where(Delivery.digest_id == digest.id)
-                    .order_by(Delivery.rank)
+                    .order_by(col(Delivery.rank))
                 ).scalars()
             ]
             rendered = render_digest_for(session, settings, digest.id, at=at)

@@ -26,6 +26,8 @@ def run_migrations() -> None:
     connection = context.config.attributes.get("connection")
     if connection is None:
         url = context.config.get_main_option("sqlalchemy.url")
+        if url is None:
+            raise RuntimeError("alembic.ini names no sqlalchemy.url and no connection was given")
         engine = db.make_engine(url)
         with engine.begin() as conn:
             _run(conn)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, exists, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from config import Settings
 from db import session_scope
@@ -48,7 +48,7 @@ def closing_verdict(session: Session, source: str, outcome: CrawlOutcome) -> str
     if outcome.errors:
         return f"crawl had {outcome.errors} error(s); nothing closed"
     last_good = session.execute(
-        select(CrawlRun.fetched)
+        select(col(CrawlRun.fetched))
         .where(CrawlRun.source == source, CrawlRun.status == "finished")
         .order_by(CrawlRun.started_at.desc())  # type: ignore[attr-defined]
         .limit(1)
@@ -64,7 +64,7 @@ def closing_verdict(session: Session, source: str, outcome: CrawlOutcome) -> str
 def close_unseen(session: Session, source: str, *, since: datetime, now: datetime) -> int:
     """Close this source's sightings not seen since `since`, then postings with no open sighting."""
     stale = session.execute(
-        select(PostingSource.id, PostingSource.posting_id).where(
+        select(col(PostingSource.id), col(PostingSource.posting_id)).where(
             PostingSource.source == source,
             PostingSource.status == "open",
             PostingSource.last_seen_at < since,
@@ -83,9 +83,9 @@ def close_unseen(session: Session, source: str, *, since: datetime, now: datetim
     candidates = {pid for _, pid in stale}
     still_listed = set(
         session.execute(
-            select(Posting.id).where(
+            select(col(Posting.id)).where(
                 Posting.id.in_(list(candidates)),  # type: ignore[union-attr]
-                exists().where(and_(other.posting_id == Posting.id, other.status == "open")),
+                exists().where(and_(other.posting_id == col(Posting.id), other.status == "open")),
             )
         ).scalars()
     )
@@ -119,7 +119,7 @@ def sweep(settings: Settings, engine: Engine, *, now: datetime) -> SweepResult:
     stale_before = now - timedelta(seconds=max(60, settings.crawl_timeout_s)) - STALE_MARGIN
     with session_scope(engine) as session:
         closed = close_expired(session, now=now)
-        stale = session.execute(
+        stale = session.execute(  # type: ignore[attr-defined]  # DML returns a CursorResult
             update(CrawlRun)
             .where(CrawlRun.status == "running", CrawlRun.started_at < stale_before)  # type: ignore[arg-type]
             .values(
@@ -129,9 +129,9 @@ def sweep(settings: Settings, engine: Engine, *, now: datetime) -> SweepResult:
         ).rowcount or 0  # fmt: skip
         newest = select(func.max(CrawlRun.id)).group_by(CrawlRun.source).scalar_subquery()
         pruned = (
-            session.execute(
+            session.execute(  # type: ignore[attr-defined]  # DML returns a CursorResult
                 delete(CrawlRun).where(
-                    CrawlRun.started_at < now - PRUNE_AFTER,
+                    col(CrawlRun.started_at) < now - PRUNE_AFTER,
                     CrawlRun.id.not_in(newest),  # type: ignore[union-attr]
                 )
             ).rowcount

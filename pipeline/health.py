@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from db import session_scope
 from pipeline.models import CrawlRun, Posting
@@ -39,7 +39,7 @@ class SourceHealth:
 
 
 def posting_counts(session: Session) -> dict[str, int]:
-    rows = session.execute(select(Posting.status, func.count()).group_by(Posting.status)).all()
+    rows = session.execute(select(col(Posting.status), func.count()).group_by(col(Posting.status))).all()
     counts = {"open": 0, "closed": 0}
     counts.update(dict(rows))
     return counts
@@ -48,7 +48,7 @@ def posting_counts(session: Session) -> dict[str, int]:
 def source_health(session: Session, *, history: int = 10) -> list[SourceHealth]:
     """Per source, from its last `history` runs (one query per source with runs)."""
     sources = session.execute(
-        select(CrawlRun.source, CrawlRun.kind).group_by(CrawlRun.source, CrawlRun.kind)
+        select(col(CrawlRun.source), col(CrawlRun.kind)).group_by(col(CrawlRun.source), col(CrawlRun.kind))
     ).all()
     out = []
     for source, kind in sorted(sources):
@@ -56,7 +56,7 @@ def source_health(session: Session, *, history: int = 10) -> list[SourceHealth]:
             session.execute(
                 select(CrawlRun)
                 .where(CrawlRun.source == source)
-                .order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc())  # type: ignore[attr-defined]
+                .order_by(col(CrawlRun.started_at).desc(), col(CrawlRun.id).desc())
                 .limit(history)
             ).scalars()
         )
@@ -154,8 +154,8 @@ def _unreported_incident(
     runs = list(
         session.execute(
             select(CrawlRun)
-            .where(CrawlRun.source == source_name)
-            .order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc())  # type: ignore[attr-defined]
+            .where(col(CrawlRun.source) == source_name)
+            .order_by(col(CrawlRun.started_at).desc(), col(CrawlRun.id).desc())
             .limit(10)
         ).scalars()
     )

@@ -342,7 +342,7 @@ def _resolve(
         if found:
             country, region = found
             parts.pop()
-    city: _City | None = None
+    city = None
     for part in parts:
         city = gaz.city(part, country=country, region=region, prefer_country=hint)
         if city is None and region is not None:

@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from db import utcnow
 from pipeline.keys import company_key, place_key, shingles, similarity, title_key
@@ -185,7 +185,7 @@ def _store(session: Session, items: list[CleanPosting], now: datetime) -> BatchR
     if new_rows:
         ids = (
             session.execute(
-                insert(Posting).returning(Posting.id, sort_by_parameter_order=True),
+                insert(Posting).returning(col(Posting.id), sort_by_parameter_order=True),
                 [vars(row) for row in new_rows],
             )
             .scalars()
@@ -237,7 +237,7 @@ def _candidates(session: Session, items: list[CleanPosting]) -> _Candidates:
     reqs = {(i.source, i.req_id) for i in items if i.req_id}
     if reqs:
         rows = session.execute(
-            select(PostingSource.source, PostingSource.req_id, PostingSource.posting_id).where(
+            select(col(PostingSource.source), col(PostingSource.req_id), col(PostingSource.posting_id)).where(
                 tuple_(PostingSource.source, PostingSource.req_id).in_(list(reqs))
             )
         ).all()
@@ -247,7 +247,7 @@ def _candidates(session: Session, items: list[CleanPosting]) -> _Candidates:
     urls = {u for i in items if (u := url_key(i.url))}
     if urls:
         rows = session.execute(
-            select(PostingSource.url_key, PostingSource.posting_id).where(
+            select(col(PostingSource.url_key), col(PostingSource.posting_id)).where(
                 PostingSource.url_key.in_(list(urls))  # type: ignore[union-attr]
             )
         ).all()
@@ -256,7 +256,7 @@ def _candidates(session: Session, items: list[CleanPosting]) -> _Candidates:
             found.posting_ids.add(pid)
     pairs = {(company_key(i.company), title_key(i.title)) for i in items}
     rows = session.execute(
-        select(Posting.id, Posting.company_key, Posting.title_key, Posting.place_key).where(
+        select(col(Posting.id), col(Posting.company_key), col(Posting.title_key), col(Posting.place_key)).where(
             tuple_(Posting.company_key, Posting.title_key).in_(list(pairs))
         )
     ).all()
@@ -338,16 +338,16 @@ def touch_unchanged(
             update(PostingSource)
             .where(
                 PostingSource.id.in_(sighting_ids[start : start + _TOUCH_CHUNK]),  # type: ignore[union-attr]
-                PostingSource.status == "open",
+                col(PostingSource.status) == "open",
             )
             .values(last_seen_at=now)
         )
-        moved += res.rowcount or 0
+        moved += res.rowcount or 0  # type: ignore[attr-defined]  # DML returns a CursorResult
     ids = sorted(set(posting_ids))
     for start in range(0, len(ids), _TOUCH_CHUNK):
         session.execute(
             update(Posting)
-            .where(Posting.id.in_(ids[start : start + _TOUCH_CHUNK]), Posting.status == "open")  # type: ignore[union-attr]
+            .where(col(Posting.id).in_(ids[start : start + _TOUCH_CHUNK]), col(Posting.status) == "open")
             .values(last_seen_at=now)
         )
     return moved
@@ -365,10 +365,10 @@ def close_postings(session: Session, posting_ids: Iterable[int], *, now: datetim
         chunk = ids[start : start + 500]
         res = session.execute(
             update(Posting)
-            .where(Posting.id.in_(chunk), Posting.status == "open")  # type: ignore[union-attr]
+            .where(col(Posting.id).in_(chunk), col(Posting.status) == "open")
             .values(status="closed", closed_at=now)
         )
-        total += res.rowcount or 0
+        total += res.rowcount or 0  # type: ignore[attr-defined]  # DML returns a CursorResult
     return total
 
 
@@ -378,10 +378,10 @@ def close_expired(session: Session, *, now: datetime | None = None) -> int:
     res = session.execute(
         update(Posting)
         .where(
-            Posting.status == "open",
+            col(Posting.status) == "open",
             Posting.valid_through.is_not(None),  # type: ignore[union-attr]
             Posting.valid_through < now,  # type: ignore[operator,arg-type]
         )
         .values(status="closed", closed_at=now)
     )
-    return res.rowcount or 0
+    return int(res.rowcount or 0)  # type: ignore[attr-defined]  # DML returns a CursorResult

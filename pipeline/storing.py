@@ -117,7 +117,7 @@ class StorePostingPipeline:
                 )
             else:
                 log.warning("%s: %s", self.source_name, verdict)
-            run = session.get(CrawlRun, self.run_id)
+            run = session.get_one(CrawlRun, self.run_id)
             status = "finished" if reason == "finished" and not errors else (
                 "partial" if scraped else "failed"
             )  # fmt: skip

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 
 from db import session_scope
 from pipeline.models import CrawlRun
@@ -117,8 +118,8 @@ def record_crawl(
             session.execute(
                 select(CrawlRun)
                 .where(
-                    CrawlRun.source == source.name,
-                    CrawlRun.started_at >= started - timedelta(seconds=1),
+                    col(CrawlRun.source) == source.name,
+                    col(CrawlRun.started_at) >= started - timedelta(seconds=1),
                 )
                 .order_by(CrawlRun.id)  # type: ignore[arg-type]
             ).scalars()

@@ -10,6 +10,7 @@ pipelines as a local crawl, so it records its own `CrawlRun`.
 
 from __future__ import annotations
 
+import builtins
 from typing import Any, Self
 
 from scrapy import Request, Spider
@@ -52,7 +53,8 @@ class SourceSpiderLoader:
     def list(self) -> list[str]:
         return sorted(SPIDERS)
 
-    def find_by_request(self, request: Request) -> list[str]:
+    # `list` here would name the method above (Scrapy's loader interface calls it that).
+    def find_by_request(self, request: Request) -> builtins.list[str]:
         return []
 
     def load(self, spider_name: str) -> type[Spider]:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 
 from db import session_scope, utcnow
 from pipeline.models import CrawlRun
@@ -93,9 +94,9 @@ def _fail_runs(engine: Engine, slot: slots.Slot, now: datetime) -> None:
     with session_scope(engine) as session:
         runs = session.execute(
             select(CrawlRun).where(
-                CrawlRun.source == slot.source,
-                CrawlRun.status == "running",
-                CrawlRun.started_at >= slot.started_at(),
+                col(CrawlRun.source) == slot.source,
+                col(CrawlRun.status) == "running",
+                col(CrawlRun.started_at) >= slot.started_at(),
             )
         ).scalars()
         for run in runs:

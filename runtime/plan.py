@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 
 from db import session_scope, utcnow
 from pipeline.models import CrawlRun
@@ -122,7 +123,7 @@ def last_crawl_starts(engine: Engine) -> dict[str, datetime]:
     """The newest crawl run's start per source (whatever its status): the schedule's memory."""
     with session_scope(engine) as session:
         rows = session.execute(
-            select(CrawlRun.source, func.max(CrawlRun.started_at)).group_by(CrawlRun.source)
+            select(col(CrawlRun.source), func.max(col(CrawlRun.started_at))).group_by(col(CrawlRun.source))
         ).all()
     # SQLite hands aggregates back without the column type: normalise to aware UTC
     return {name: _aware(started) for name, started in rows if started is not None}

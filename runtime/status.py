@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 
 from config import Settings
 from db import session_scope, utcnow
@@ -64,7 +65,7 @@ def next_digest_due(engine: Engine) -> datetime | None:
         due = session.execute(
             select(func.min(SavedSearch.next_due_at))
             .join(Subscriber, Subscriber.id == SavedSearch.subscriber_id)  # type: ignore[arg-type]
-            .where(SavedSearch.active.is_(True), Subscriber.status == "active")  # type: ignore[attr-defined]
+            .where(col(SavedSearch.active).is_(True), col(Subscriber.status) == "active")
         ).scalar()
     if due is None:
         return None

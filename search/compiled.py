@@ -8,6 +8,7 @@ matcher files a search); `_explain_query` scores and explains the words a postin
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import TypeGuard
 
 from search.posting import PostingDoc
 from search.query import And, Node, Not, Or, Phrase, Term, evaluate, tokenize
@@ -105,7 +106,7 @@ def _compile(node: Node | None) -> Pred:
             return _always
         case Term(word, None):
             return lambda d: word in d.every
-        case Term(word, field):
+        case Term(word, str() as field):
             return lambda d: word in d.sets.get(field, _EMPTY)
         case Phrase(words, field) if words and all(_is_token(w) for w in words):
             needle = _needle(words)
@@ -117,13 +118,13 @@ def _compile(node: Node | None) -> Pred:
             # Hand-built phrases whose words are not single tokens: keep the reference exactly.
             return lambda d: evaluate(node, d.fields)
         case And(items):
-            words = frozenset(n.word for n in items if _plain_term(n))
+            plain = frozenset(n.word for n in items if _plain_term(n))
             rest = tuple(_compile(n) for n in sorted(items, key=_check_cost) if not _plain_term(n))
             if not rest:
-                return lambda d: words <= d.every
+                return lambda d: plain <= d.every
 
             def all_of(d: _Doc) -> bool:
-                if not words <= d.every:
+                if not plain <= d.every:
                     return False
                 # A plain loop: all() over a generator costs a frame per search in the hot path.
                 for pred in rest:  # noqa: SIM110
@@ -133,13 +134,13 @@ def _compile(node: Node | None) -> Pred:
 
             return all_of
         case Or(items):
-            words = frozenset(n.word for n in items if _plain_term(n))
+            plain = frozenset(n.word for n in items if _plain_term(n))
             rest = tuple(_compile(n) for n in sorted(items, key=_check_cost) if not _plain_term(n))
             if not rest:
-                return lambda d: not words.isdisjoint(d.every)
+                return lambda d: not plain.isdisjoint(d.every)
 
             def any_of(d: _Doc) -> bool:
-                if not words.isdisjoint(d.every):
+                if not plain.isdisjoint(d.every):
                     return True
                 for pred in rest:  # noqa: SIM110
                     if pred(d):
@@ -153,7 +154,7 @@ def _compile(node: Node | None) -> Pred:
     raise TypeError(node)
 
 
-def _plain_term(node: Node) -> bool:
+def _plain_term(node: Node) -> TypeGuard[Term]:
     return isinstance(node, Term) and node.field is None
 
 

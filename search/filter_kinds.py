@@ -295,7 +295,9 @@ def resolve_place(
 ) -> PlaceFilter:
     """Resolve a place with the offline gazetteer; unknown places fall back to a text match."""
     if geocode is None:
-        from pipeline.location import geocode  # builds its index on first use: import late
+        from pipeline.location import geocode as gazetteer  # builds its index on first use
+
+        geocode = gazetteer
     found = geocode(location)
     if found is None:
         if within is not None:

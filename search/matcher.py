@@ -176,9 +176,9 @@ class SearchIndex:
                         found.update(ids)
             else:
                 for key in filter_keys:
-                    ids = inner.get(key)
-                    if ids is not None:
-                        found.update(ids)
+                    hits = inner.get(key)
+                    if hits is not None:
+                        found.update(hits)
         return list(found)
 
     def match(self, doc: PostingDoc) -> list[Match]:

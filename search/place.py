@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, literal, not_, or_, true
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
 
 from pipeline.models import Posting
 from search.geo import EARTH_RADIUS_MILES, SQLITE_MILES_FUNCTION, bounding_box, haversine_miles
@@ -112,7 +113,7 @@ def _same(a: str | None, b: str | None) -> bool:
 def place_sql(place: PlaceFilter, dialect: str) -> ColumnElement[bool]:
     """`place_accepts` as a WHERE condition, the radius pre-filtered by an indexable box."""
     remote = and_(
-        Posting.workplace == "remote",
+        col(Posting.workplace) == "remote",
         _null_or_equal(Posting.country, place.country),
     )
     city_rule: ColumnElement[bool]
@@ -145,7 +146,7 @@ def place_sql(place: PlaceFilter, dialect: str) -> ColumnElement[bool]:
             _miles_sql(place.latitude, place.longitude, dialect) <= place.within_miles,
         )
         local = or_(near, and_(not_(has_coords), city_rule))
-    not_remote = or_(Posting.workplace.is_(None), Posting.workplace != "remote")  # type: ignore[union-attr]
+    not_remote = or_(col(Posting.workplace).is_(None), col(Posting.workplace) != "remote")
     return or_(remote, and_(not_remote, local))
 
 
@@ -158,8 +159,8 @@ def _miles_sql(lat: float, lon: float, dialect: str) -> Any:
     if dialect == "sqlite":
         return getattr(func, SQLITE_MILES_FUNCTION)(lat, lon, Posting.latitude, Posting.longitude)
     rad = func.radians
-    dlat = rad(Posting.latitude - lat)
-    dlon = rad(Posting.longitude - lon)
+    dlat = rad(col(Posting.latitude) - lat)
+    dlon = rad(col(Posting.longitude) - lon)
     a = func.power(func.sin(dlat / 2), 2) + func.cos(rad(literal(lat))) * func.cos(
         rad(Posting.latitude)
     ) * func.power(func.sin(dlon / 2), 2)

@@ -101,7 +101,7 @@ def _lex(query: str) -> list[_Tok]:
         m = _LEX_RE.match(query, pos)
         if m is None:  # pragma: no cover - the word branch matches anything left
             raise QueryError(query, pos, "unexpected character")
-        kind = m.lastgroup
+        kind = m.lastgroup or ""  # never empty: every branch of _LEX_RE is a named group
         text = m.group()
         if kind == "open_quote":
             raise QueryError(query, pos, "unclosed quote")
@@ -177,7 +177,7 @@ class _Parser:
         items = [self.and_expr()]
         while (tok := self.peek()) is not None and tok.kind == "OR":
             self.take()
-            if self.peek() is None or self.peek().kind in ("RPAREN", "OR", "AND"):
+            if (after := self.peek()) is None or after.kind in ("RPAREN", "OR", "AND"):
                 raise self.error("OR needs something after it", self.peek())
             items.append(self.and_expr())
         return items[0] if len(items) == 1 else Or(tuple(items))
@@ -187,7 +187,7 @@ class _Parser:
         while (tok := self.peek()) is not None and tok.kind not in ("OR", "RPAREN"):
             if tok.kind == "AND":
                 self.take()
-                if self.peek() is None or self.peek().kind in ("RPAREN", "OR", "AND"):
+                if (after := self.peek()) is None or after.kind in ("RPAREN", "OR", "AND"):
                     raise self.error("AND needs something after it", self.peek())
             items.append(self.unary())
         return items[0] if len(items) == 1 else And(tuple(items))

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import and_, column, func, literal_column, not_, or_, select, table
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pipeline.models import Posting, PostingSource
 from search.definitions import DEFINITIONS, Filters, build_filters
@@ -126,7 +126,7 @@ def listings(session: Session, postings: Sequence[Posting]) -> list[dict[str, An
         rows = session.execute(
             select(PostingSource)
             .where(PostingSource.posting_id.in_(ids))  # type: ignore[attr-defined]
-            .order_by(PostingSource.first_seen_at, PostingSource.id)
+            .order_by(col(PostingSource.first_seen_at), col(PostingSource.id))
         ).scalars()
         for s in rows:
             sources.setdefault(s.posting_id, []).append(

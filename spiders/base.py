@@ -101,7 +101,7 @@ class JobSpider(scrapy.Spider):
     probe_total: int | None = None
     probe_company: str | None = None
     #: The host API requests go to when a path is given to `url()`.
-    api_base: ClassVar[str] = ""
+    api_base: str = ""  # a class default; kinds whose host depends on the entry set it per spider
     #: Hosts ("host" or "host:port") besides the entry's own and `api_base`'s that requests of
     #: this kind may go to (`spiders.netguard`): anything else remote content points at is refused.
     allowed_hosts: ClassVar[tuple[str, ...]] = ()
@@ -286,7 +286,7 @@ class JobSpider(scrapy.Spider):
         if not stripped:
             report("empty body where JSON was expected", url=response.url, key="empty_body")
             return None
-        ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+        ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
         if stripped[:1] == b"<" or "html" in ctype:
             title = _TITLE.search(stripped[:4096])
             name = f" titled {_clean(title.group(1))!r}" if title else ""

@@ -66,7 +66,7 @@ class CrawlGuard:
         *,
         limit_s: float | None = None,
         parent_pid: int | None = None,
-        expedite: Callable[[], None] | None = None,
+        expedite: Callable[[], object] | None = None,
         hard_exit_after_s: float = HARD_EXIT_AFTER_S,
     ) -> None:
         self._stop = stop
@@ -97,8 +97,8 @@ class CrawlGuard:
         finally:
             self._done.set()
             signal.setitimer(signal.ITIMER_REAL, 0)
-            for sig, handler in self._previous.items():
-                signal.signal(sig, handler)
+            for number, handler in self._previous.items():
+                signal.signal(number, handler)
 
     # -- the signal handler (main thread, between two bytecodes or inside a long C call) ---------
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
@@ -194,7 +194,11 @@ def expedite_downloads() -> int:
     early fails each pending download at once (with a timeout error) instead of after
     `DOWNLOAD_TIMEOUT`. Only used when the crawl is stopping.
     """
-    from twisted.internet import defer, reactor
+    from twisted.internet import defer
+    from twisted.internet import reactor as _reactor
+
+    # Twisted types the reactor by its zope interfaces, which mypy reads as unbound methods.
+    reactor: Any = _reactor
 
     fired = 0
     for call in reactor.getDelayedCalls():

@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
+from parsel import Selector  # scrapy's Selector subclasses it; xpath() hands back parsel's
 from scrapy.http import Request, Response
-from scrapy.selector import Selector
 from twisted.python.failure import Failure
 
 from spiders.base import JobSpider, text_or_none
@@ -75,7 +75,7 @@ def jibe_locations(job: dict[str, Any]) -> tuple[list[str], dict[str, Any] | Non
     }
     parts = {k: v for k, v in parts.items() if v is not None}
     full = [p.strip() for p in str(job.get("full_location") or "").split(";") if p.strip()]
-    primary = _place_text(job) or text_or_none(job.get("location_name")) or (full or [None])[0]
+    primary = _place_text(job) or text_or_none(job.get("location_name")) or (full[0] if full else None)
     texts = [primary] if primary else []
     if others:
         texts += [t for a in others if (t := _place_text(a))]
@@ -356,7 +356,7 @@ class IcimsSpider(JobSpider):
             self.warn(msg, url=response.url, key=key)
             yield self.card_item(card)
             return
-        postings, _ = extract_job_postings(response.selector)
+        postings, _ = extract_job_postings(response.selector)  # type: ignore[attr-defined]  # an HTML page: a TextResponse
         if postings:
             yield self.posting_item(postings[0], card)
         elif outer:  # neither page carries JSON-LD: what the search and the job page showed
@@ -366,7 +366,7 @@ class IcimsSpider(JobSpider):
             body = response.css(".iCIMS_JobContent, .iCIMS_InfoMsg_Job").getall()
             shown = {
                 **card,
-                "fields": {**card["fields"], **header_fields(response.selector)},
+                "fields": {**card["fields"], **header_fields(response.selector)},  # type: ignore[attr-defined]  # a TextResponse
                 "description_html": "\n".join(body) or None,
             }
             # Some portals put the JSON-LD on the outer page only (the iframe page holds the job)

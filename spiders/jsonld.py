@@ -146,7 +146,7 @@ class JsonLdSpider(JobSpider):
         canonical = response.xpath("//link[@rel='canonical']/@href").get()
         if canonical and urlsplit(canonical).scheme in ("http", "https"):
             page_url = canonical.strip()
-        postings, bad = extract_job_postings(response.selector)
+        postings, bad = extract_job_postings(response.selector)  # type: ignore[attr-defined]  # an HTML page: a TextResponse
         if bad:
             self.warn(f"{bad} unreadable JSON-LD block(s)", url=response.url, key="bad_jsonld")
         found = undated = 0

@@ -68,7 +68,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
         delay = self.backoff_base * 2 ** max(0, attempt - 1)
         return min(self.backoff_max, delay * random.uniform(0.8, 1.2))
 
-    async def process_response(self, request: Request, response: Response) -> Request | Response:
+    # Scrapy 2.13 runs coroutine middleware methods; its annotations still declare them plain.
+    async def process_response(  # type: ignore[override]
+        self, request: Request, response: Response
+    ) -> Request | Response:
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
             return response
         new_request = self._retry(request, response_status_message(response.status))
@@ -92,7 +95,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
         await self._wait(delay, request, response.status)
         return new_request
 
-    async def process_exception(self, request: Request, exception: Exception) -> Request | None:
+    async def process_exception(  # type: ignore[override]
+        self, request: Request, exception: Exception
+    ) -> Request | None:
         if request.meta.get("dont_retry", False) or not isinstance(
             exception, self.exceptions_to_retry
         ):
@@ -110,5 +115,6 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if delay <= 0:
             return
         logger.info("Waiting %.1f s before retrying %s (%s)", delay, request.url, why)
-        self.crawler.stats.inc_value("andon/retry_wait_seconds", round(delay, 3))
+        # Scrapy annotates inc_value as int; the stats collectors add any number.
+        self.crawler.stats.inc_value("andon/retry_wait_seconds", round(delay, 3))  # type: ignore[arg-type]
         await asyncio.sleep(delay)

@@ -159,7 +159,7 @@ class NetGuardMiddleware:
         return cls(crawler)
 
     async def process_request(self, request: Request) -> None:
-        spider = self.crawler.spider
+        spider: Any = self.crawler.spider  # an andon spider: it carries its Source
         if getattr(spider, "source", None) is None:
             return
         if self._allowed is None:
@@ -196,4 +196,5 @@ class NetGuardMiddleware:
         """The address the download will connect to: the reactor's (Scrapy's caching) resolver."""
         from twisted.internet import reactor
 
-        return str(await maybe_deferred_to_future(reactor.resolve(host)))
+        resolver: Any = reactor  # typed by its zope interfaces, which mypy misreads
+        return str(await maybe_deferred_to_future(resolver.resolve(host)))

@@ -67,7 +67,7 @@ class OracleRecruitingSpider(JobSpider):
     keys: ClassVar[frozenset[str]] = frozenset({"site_number"})
     required: ClassVar[tuple[tuple[str, ...], ...]] = (("url",),)
     default_schedule: ClassVar[str] = "every 12h"
-    custom_settings: ClassVar[dict[str, Any]] = {
+    custom_settings: dict[str, Any] | None = {
         "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
         "DOWNLOAD_DELAY": 0.5,
     }
@@ -193,7 +193,7 @@ class OracleRecruitingSpider(JobSpider):
             return
         offset: int = response.meta["offset"]
         if self.total is None:  # the first page's count holds for the whole walk
-            self.total = self.probe_total = int(block.get("TotalJobsCount") or 0)
+            self.total = self.probe_total = int((block or {}).get("TotalJobsCount") or 0)
             if not rows:
                 self.report_empty(response)
                 return
@@ -293,7 +293,7 @@ class OracleRecruitingSpider(JobSpider):
         primary = text_or_none(detail.get("PrimaryLocation") or row.get("PrimaryLocation"))
         others = detail.get("secondaryLocations") or row.get("secondaryLocations") or []
         names = [primary, *(o.get("Name") for o in others if isinstance(o, dict))]
-        locations = list(dict.fromkeys(n.strip() for n in names if text_or_none(n)))
+        locations = list(dict.fromkeys(n.strip() for n in names if isinstance(n, str) and n.strip()))
         country = text_or_none(
             detail.get("PrimaryLocationCountry") or row.get("PrimaryLocationCountry")
         )

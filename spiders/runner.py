@@ -96,7 +96,7 @@ class _Run:
         """The crawl could not start or crashed: the source reports it, the others go on."""
         self.start_errors.append(
             f"{self.source.name} ({self.source.kind}): crawl failed: "
-            f"{failure.type.__name__}: {failure.getErrorMessage()}"
+            f"{getattr(failure.type, '__name__', 'error')}: {failure.getErrorMessage()}"
         )
 
     def report(self) -> SourceReport:

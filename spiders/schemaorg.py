@@ -140,7 +140,7 @@ def _address(place: Any) -> tuple[str | None, dict[str, Any]]:
         "country": _name(address.get("addressCountry")),
         "postal_code": text_or_none(address.get("postalCode")),
     }
-    geo = place.get("geo") if isinstance(place.get("geo"), dict) else {}
+    geo = found if isinstance(found := place.get("geo"), dict) else {}
     if geo.get("latitude") is not None:
         parts["latitude"] = geo.get("latitude")
         parts["longitude"] = geo.get("longitude")

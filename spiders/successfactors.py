@@ -52,7 +52,7 @@ class SuccessFactorsSpider(JobSpider):
     keys: ClassVar[frozenset[str]] = frozenset({"locale"})
     required: ClassVar[tuple[tuple[str, ...], ...]] = (("url",),)
     default_schedule: ClassVar[str] = "every 12h"
-    custom_settings: ClassVar[dict[str, Any]] = {
+    custom_settings: dict[str, Any] | None = {
         "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
         "DOWNLOAD_DELAY": 0.5,
     }
@@ -95,7 +95,7 @@ class SuccessFactorsSpider(JobSpider):
     def check_entry(cls, entry: dict[str, Any]) -> None:
         url = entry.get("url")
         host = (urlsplit(url).hostname or "") if isinstance(url, str) else ""
-        if _SF_HOST.search(host) and legacy_company(url) is None:
+        if _SF_HOST.search(host) and legacy_company(str(url)) is None:
             raise ValueError(
                 "a SuccessFactors career host needs the company id in `url`, e.g. "
                 "https://career5.successfactors.eu/career?company=acmeP"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, overload
 
 from alerts import cadence as cad
 from alerts.models import SavedSearch
@@ -57,7 +57,11 @@ LABELS.update(
 class FormLike(Protocol):
     """Starlette's FormData and QueryParams: one value or all values of a key."""
 
-    def get(self, key: str, default: Any = None) -> Any: ...
+    # Two overloads, as Mapping.get declares them, so FormData and QueryParams both fit.
+    @overload
+    def get(self, key: str, /) -> Any: ...
+    @overload
+    def get(self, key: str, default: Any, /) -> Any: ...
 
     def getlist(self, key: str) -> list[Any]: ...
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -49,7 +50,7 @@ def ops(request: Request) -> Response:
             "Send the operator token as 'Authorization: Bearer …' or ?token=….",
         )
     with session_scope(web.engine) as session:
-        context = {
+        context: dict[str, Any] = {
             "postings": health.posting_counts(session),
             "sources": health.source_health(session),
             "subscribers": stats.subscriber_counts(session),

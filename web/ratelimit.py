@@ -45,10 +45,10 @@ def hit(
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert(table).values(key=key, window_start=start, count=1)
-    stmt = stmt.on_conflict_do_update(
+    upsert = stmt.on_conflict_do_update(
         index_elements=["key", "window_start"], set_={"count": table.c.count + 1}
     ).returning(table.c.count)
-    count = int(session.execute(stmt).scalar_one())
+    count = int(session.execute(upsert).scalar_one())
     # Old windows are useless; dropping them here keeps the table a few rows per active key.
     session.execute(delete(table).where(table.c.window_start < start - window))
     return count

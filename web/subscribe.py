@@ -22,7 +22,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import delete, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
@@ -184,7 +184,7 @@ def _add_search(
         saved = twin
     elif not needs_confirmation:
         subs.set_paused(session, saved, True)
-        session.add(PendingSearch(saved_search_id=saved.id, subscriber_id=sub.id))
+        session.add(PendingSearch(saved_search_id=saved.id, subscriber_id=sub.id))  # type: ignore[arg-type]  # stored rows: ids set
         session.flush()
     return sub, saved
 
@@ -237,8 +237,8 @@ def pending_searches(session: Session, sub: Subscriber) -> list[SavedSearch]:
         session.execute(
             select(SavedSearch)
             .join(PendingSearch, PendingSearch.saved_search_id == SavedSearch.id)  # type: ignore[arg-type]
-            .where(PendingSearch.subscriber_id == sub.id)
-            .order_by(SavedSearch.id)
+            .where(col(PendingSearch.subscriber_id) == sub.id)
+            .order_by(col(SavedSearch.id))
         ).scalars()
     )
 

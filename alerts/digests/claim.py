@@ -121,7 +121,7 @@ def _advance(session: Session, d: Due, digest_id: int | None) -> None:
         # Only a digest that exists moves the window: a period already served (say the
         # hour was changed after today's digest) must not swallow its postings.
         advance["last_digest_at"] = max(d.occurrence, d.window_start)
-    moved = session.execute(
+    moved = session.execute(  # type: ignore[attr-defined]  # DML returns a CursorResult
         update(SavedSearch)
         .where(
             SavedSearch.id == d.search_id,  # type: ignore[arg-type]

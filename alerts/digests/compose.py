@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from alerts import cadence as cad
 from alerts import links
@@ -32,7 +32,7 @@ def render_stored(
     rows = session.execute(
         select(Delivery, Posting)
         .join(Posting, Posting.id == Delivery.posting_id)  # type: ignore[arg-type]
-        .where(Delivery.digest_id == digest.id)
+        .where(col(Delivery.digest_id) == digest.id)
         .order_by(Delivery.rank, Delivery.id)  # type: ignore[arg-type]
     ).all()
     kept = [(d, p) for d, p in rows if is_live(p, at)]

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import exists, select, true
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from alerts import cadence as cad
 from alerts.digests.rows import live
@@ -55,11 +55,11 @@ def due_searches(session: Session, at: datetime) -> list[tuple[SavedSearch, Subs
         select(SavedSearch, Subscriber)
         .join(Subscriber, Subscriber.id == SavedSearch.subscriber_id)  # type: ignore[arg-type]
         .where(
-            SavedSearch.active == true(),
-            SavedSearch.next_due_at <= at,  # type: ignore[operator]
-            Subscriber.status == "active",
+            col(SavedSearch.active) == true(),
+            col(SavedSearch.next_due_at) <= at,
+            col(Subscriber.status) == "active",
         )
-        .order_by(SavedSearch.subscriber_id, SavedSearch.id)
+        .order_by(col(SavedSearch.subscriber_id), col(SavedSearch.id))
     ).all()
     return [(s, sub) for s, sub in rows]
 
@@ -171,15 +171,15 @@ def _docs(session: Session, low: datetime, high: datetime, at: datetime) -> Iter
 def eligible(session: Session, d: Due, posting_ids: Sequence[int], at: datetime) -> set[int]:
     """Of these matched postings: in the window, open, unexpired, never sent to this person."""
     already = exists().where(
-        Delivery.subscriber_id == d.subscriber.id,
-        Delivery.posting_id == Posting.id,
+        col(Delivery.subscriber_id) == d.subscriber.id,
+        col(Delivery.posting_id) == col(Posting.id),
     )
     out: set[int] = set()
     for i in range(0, len(posting_ids), _ID_CHUNK):
         chunk = list(posting_ids[i : i + _ID_CHUNK])
         out.update(
             session.execute(
-                select(Posting.id).where(
+                select(col(Posting.id)).where(
                     Posting.id.in_(chunk),  # type: ignore[union-attr]
                     Posting.first_seen_at > d.window_start - LATE_COMMIT_SLACK,
                     Posting.first_seen_at <= d.occurrence,

@@ -22,7 +22,7 @@ from enum import Enum
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from alerts.digests.compose import digest_message, render_stored
 from alerts.digests.rows import set_digest
@@ -85,8 +85,8 @@ class SendRun:
 def claimable(cutoff: datetime) -> ColumnElement[bool]:
     """Pending, or left `sending` before `cutoff` (its sender presumably died)."""
     return or_(
-        Digest.status == "pending",
-        and_(Digest.status == "sending", Digest.sending_at < cutoff),  # type: ignore[operator]
+        col(Digest.status) == "pending",
+        and_(col(Digest.status) == "sending", col(Digest.sending_at) < cutoff),
     )
 
 
@@ -94,7 +94,7 @@ def next_digest(session: Session, after_id: int, cutoff: datetime) -> Digest | N
     """The oldest claimable digest after `after_id`; locked and skipped by others on PostgreSQL."""
     stmt = (
         select(Digest)
-        .where(Digest.id > after_id, claimable(cutoff))  # type: ignore[operator]
+        .where(col(Digest.id) > after_id, claimable(cutoff))
         .order_by(Digest.id)  # type: ignore[arg-type]
         .limit(1)
         .execution_options(populate_existing=True)
@@ -136,7 +136,7 @@ def _queue_sizes(engine: Engine, cutoff: datetime, summary: DigestSummary) -> in
         summary.waiting = session.execute(
             select(func.count())
             .select_from(Digest)
-            .where(Digest.status == "sending", Digest.sending_at >= cutoff)  # type: ignore[operator]
+            .where(col(Digest.status) == "sending", col(Digest.sending_at) >= cutoff)
         ).scalar_one()
     return total
 
@@ -228,7 +228,7 @@ def _compose(
 def _mark_sending(session: Session, digest_id: int, cutoff: datetime, job_count: int) -> bool:
     """`sending`, if still claimable. Committed (by the caller) before the provider call: a
     crash from there on leaves `sending`, the one state that is resent rather than lost."""
-    claimed: int = session.execute(
+    claimed: int = session.execute(  # type: ignore[attr-defined]  # DML returns a CursorResult
         update(Digest)
         .where(Digest.id == digest_id, claimable(cutoff))  # type: ignore[arg-type]
         .values(

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from alerts.digests.due import Due, due_at, match_all, ranked_matches
 from alerts.digests.summary import DigestSummary, PlannedDigest, ProgressFn
@@ -45,7 +45,7 @@ def plan(
 def _plan_resumed(session: Session, summary: DigestSummary) -> None:
     """Digests earlier runs claimed and did not send: this run would send them first."""
     for digest in session.execute(
-        select(Digest).where(Digest.status.in_(("pending", "sending"))).order_by(Digest.id)  # type: ignore[attr-defined]
+        select(Digest).where(col(Digest.status).in_(("pending", "sending"))).order_by(col(Digest.id))
     ).scalars():
         sub = session.get(Subscriber, digest.subscriber_id)
         search = session.get(SavedSearch, digest.saved_search_id)
@@ -95,9 +95,9 @@ def _plan_one(
 
 
 def _titles(session: Session, ids: list[int]) -> list[str]:
-    names = dict(
+    names: dict[int, str] = dict(
         session.execute(
-            select(Posting.id, Posting.title + " · " + Posting.company).where(
+            select(col(Posting.id), col(Posting.title) + " · " + col(Posting.company)).where(
                 Posting.id.in_(bindparam("ids", expanding=True))  # type: ignore[union-attr]
             ),
             {"ids": ids},

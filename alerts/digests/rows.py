@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from alerts.models import Digest
 from pipeline.models import Posting
@@ -33,8 +33,8 @@ def set_digest(session: Session, digest_id: int, **values: Any) -> None:
 def live(at: datetime) -> Any:
     """Open and not expired at `at` (invariant 5)."""
     return and_(
-        Posting.status == "open",
-        or_(Posting.valid_through.is_(None), Posting.valid_through > at),  # type: ignore[union-attr,operator]
+        col(Posting.status) == "open",
+        or_(col(Posting.valid_through).is_(None), col(Posting.valid_through) > at),
     )
 
 
