@@ -149,7 +149,9 @@ def _fresh_db(folder: Path, template: Path | None) -> str:
 
 
 def run(size: str) -> Iterator[dict[str, Any]]:
-    from twisted.internet import reactor
+    from twisted.internet import reactor as _reactor
+
+    reactor: Any = _reactor  # typed by its zope interfaces, which mypy misreads
 
     n = SIZES[size]
     items = make_items(n)

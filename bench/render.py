@@ -68,9 +68,9 @@ def _salary(rng: random.Random) -> dict[str, object] | None:
         return {"min": lo, "max": lo + rng.randrange(5, 40) * 1000, "currency": "USD",
                 "period": "year", "annual_min_usd": lo, "annual_max_usd": lo + 20000}  # fmt: skip
     if kind < 0.9:
-        lo = rng.randrange(2400, 4200) / 100
-        return {"min": lo, "max": lo + 4.5, "currency": "USD", "period": "hour",
-                "annual_min_usd": lo * 2080, "annual_max_usd": (lo + 4.5) * 2080}  # fmt: skip
+        rate = rng.randrange(2400, 4200) / 100
+        return {"min": rate, "max": rate + 4.5, "currency": "USD", "period": "hour",
+                "annual_min_usd": rate * 2080, "annual_max_usd": (rate + 4.5) * 2080}  # fmt: skip
     lo = rng.randrange(4, 9) * 1000
     return {"min": lo, "max": lo + 1000, "currency": "EUR", "period": "month",
             "annual_min_usd": lo * 12 * 1.08, "annual_max_usd": (lo + 1000) * 12 * 1.08}  # fmt: skip

@@ -164,6 +164,8 @@ class DemoServer:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
+        if isinstance(host, bytes):  # typeshed allows bytes for AF_UNIX-style addresses
+            host = host.decode()
         return f"http://{host}:{port}"
 
     def __enter__(self) -> DemoServer:

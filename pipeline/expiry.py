@@ -49,8 +49,8 @@ def closing_verdict(session: Session, source: str, outcome: CrawlOutcome) -> str
         return f"crawl had {outcome.errors} error(s); nothing closed"
     last_good = session.execute(
         select(col(CrawlRun.fetched))
-        .where(CrawlRun.source == source, CrawlRun.status == "finished")
-        .order_by(CrawlRun.started_at.desc())  # type: ignore[attr-defined]
+        .where(col(CrawlRun.source) == source, col(CrawlRun.status) == "finished")
+        .order_by(col(CrawlRun.started_at).desc())
         .limit(1)
     ).scalar_one_or_none()
     if last_good and outcome.seen < last_good * MIN_SHARE_OF_LAST_GOOD:
@@ -65,9 +65,9 @@ def close_unseen(session: Session, source: str, *, since: datetime, now: datetim
     """Close this source's sightings not seen since `since`, then postings with no open sighting."""
     stale = session.execute(
         select(col(PostingSource.id), col(PostingSource.posting_id)).where(
-            PostingSource.source == source,
-            PostingSource.status == "open",
-            PostingSource.last_seen_at < since,
+            col(PostingSource.source) == source,
+            col(PostingSource.status) == "open",
+            col(PostingSource.last_seen_at) < since,
         )
     ).all()
     if not stale:
@@ -85,7 +85,7 @@ def close_unseen(session: Session, source: str, *, since: datetime, now: datetim
         session.execute(
             select(col(Posting.id)).where(
                 Posting.id.in_(list(candidates)),  # type: ignore[union-attr]
-                exists().where(and_(other.posting_id == col(Posting.id), other.status == "open")),
+                exists().where(and_(other.posting_id == col(Posting.id), other.status == "open")),  # type: ignore[arg-type]  # aliased columns are typed as values
             )
         ).scalars()
     )

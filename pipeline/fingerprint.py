@@ -19,6 +19,7 @@ from typing import Any
 from scrapy import signals
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 
 from db import session_scope
 from pipeline.models import Posting, PostingSource
@@ -72,17 +73,17 @@ def known_fingerprints(engine: Engine, source: str) -> dict[str, Known]:
     """The source's open sightings of open postings that carry a fingerprint, in one query."""
     query = (
         select(
-            PostingSource.external_id,
-            PostingSource.fingerprint,
-            PostingSource.id,
-            PostingSource.posting_id,
+            col(PostingSource.external_id),
+            col(PostingSource.fingerprint),
+            col(PostingSource.id),
+            col(PostingSource.posting_id),
         )
-        .join(Posting, Posting.id == PostingSource.posting_id)
+        .join(Posting, col(Posting.id) == col(PostingSource.posting_id))
         .where(
-            PostingSource.source == source,
-            PostingSource.status == "open",
-            PostingSource.fingerprint.is_not(None),  # type: ignore[union-attr]
-            Posting.status == "open",
+            col(PostingSource.source) == source,
+            col(PostingSource.status) == "open",
+            col(PostingSource.fingerprint).is_not(None),
+            col(Posting.status) == "open",
         )
     )
     with session_scope(engine) as session:

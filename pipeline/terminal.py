@@ -54,7 +54,7 @@ class _SanitizingFactory:
 def install_log_sanitizing() -> None:
     """Strip control characters from every log message from now on (calling it twice is safe)."""
     factory = logging.getLogRecordFactory()
-    probe = factory
+    probe: object = factory
     while probe is not None:
         if isinstance(probe, _SanitizingFactory):
             return

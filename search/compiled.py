@@ -106,8 +106,9 @@ def _compile(node: Node | None) -> Pred:
             return _always
         case Term(word, None):
             return lambda d: word in d.every
-        case Term(word, str() as field):
-            return lambda d: word in d.sets.get(field, _EMPTY)
+        case Term(word, field):
+            key = field or ""  # never None here: the case above took that
+            return lambda d: word in d.sets.get(key, _EMPTY)
         case Phrase(words, field) if words and all(_is_token(w) for w in words):
             needle = _needle(words)
             first = words[0]

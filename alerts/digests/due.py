@@ -141,8 +141,8 @@ _DOC_COLUMNS = (
 def _docs(session: Session, low: datetime, high: datetime, at: datetime) -> Iterable[PostingDoc]:
     rows = session.execute(
         select(*_DOC_COLUMNS).where(
-            Posting.first_seen_at > low,
-            Posting.first_seen_at <= high,
+            col(Posting.first_seen_at) > low,
+            col(Posting.first_seen_at) <= high,
             live(at),
         )
     )
@@ -180,9 +180,9 @@ def eligible(session: Session, d: Due, posting_ids: Sequence[int], at: datetime)
         out.update(
             session.execute(
                 select(col(Posting.id)).where(
-                    Posting.id.in_(chunk),  # type: ignore[union-attr]
-                    Posting.first_seen_at > d.window_start - LATE_COMMIT_SLACK,
-                    Posting.first_seen_at <= d.occurrence,
+                    col(Posting.id).in_(chunk),
+                    col(Posting.first_seen_at) > d.window_start - LATE_COMMIT_SLACK,
+                    col(Posting.first_seen_at) <= d.occurrence,
                     live(at),
                     ~already,
                 )
