@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 import db
 from pipeline.models import CrawlRun, Posting
@@ -169,8 +170,8 @@ def test_crawl_fills_the_database_from_every_kind_and_is_idempotent(tmp_path, se
 
     eng = db.make_engine(db_url)
     with db.session_scope(eng) as s:
-        runs = {}
-        for run in s.execute(select(CrawlRun).order_by(CrawlRun.id)).scalars():
+        runs: dict[str, list[CrawlRun]] = {}
+        for run in s.execute(select(CrawlRun).order_by(col(CrawlRun.id))).scalars():
             runs.setdefault(run.source, []).append(run)
         assert len(runs["gh-amplitude"]) == 2
         first_run, second_run = runs["gh-amplitude"]
@@ -184,7 +185,7 @@ def test_crawl_fills_the_database_from_every_kind_and_is_idempotent(tmp_path, se
         bad = runs["gh-404"][-1]
         assert bad.status == "failed" and "404" in bad.message
         assert runs["gh-429"][-1].status == "finished"  # Retry-After honoured, then 200
-        assert s.execute(select(Posting).where(Posting.status == "closed")).first() is None
+        assert s.execute(select(Posting).where(col(Posting.status) == "closed")).first() is None
     eng.dispose()
 
 
@@ -200,7 +201,7 @@ def test_default_profile_keeps_production_roles_and_counts_drops(tmp_path, serve
     eng = db.make_engine(db_url)
     with db.session_scope(eng) as s:
         amplitude = s.execute(
-            select(CrawlRun).where(CrawlRun.source == "gh-amplitude")
+            select(CrawlRun).where(col(CrawlRun.source) == "gh-amplitude")
         ).scalar_one()
         assert amplitude.dropped == 2 and amplitude.kept == 0
         assert any(k.startswith("andon/relevance/dropped/") for k in amplitude.stats)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import col
 
 import db
 from demo.runner import MARKER, DemoError, prepare_folder
@@ -167,12 +168,12 @@ def test_the_demo_database_shows_dedup_and_drops(demo_run):
     engine = db.make_engine(f"sqlite:///{folder / 'andon.db'}")
     try:
         with db.session_scope(engine) as session:
-            titles = session.execute(select(Posting.title)).scalars().all()
+            titles = session.execute(select(col(Posting.title))).scalars().all()
             planning = session.execute(
                 select(func.count())
                 .select_from(PostingSource)
-                .join(Posting, Posting.id == PostingSource.posting_id)
-                .where(Posting.title == "Production Planning Manager")
+                .join(Posting, col(Posting.id) == col(PostingSource.posting_id))
+                .where(col(Posting.title) == "Production Planning Manager")
             ).scalar_one()
             plant_lansing = session.execute(
                 select(func.count())

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from db import session_scope, utcnow
 from pipeline.models import CrawlRun
@@ -136,7 +137,7 @@ def test_a_sigkilled_leaders_crawl_child_dies_and_the_next_leader_records_it(
                 s.leader != slot.leader for s, _ in slots.all_slots(engine)
             )
             with session_scope(engine) as session:
-                runs = list(session.execute(select(CrawlRun).order_by(CrawlRun.id)).scalars())
+                runs = list(session.execute(select(CrawlRun).order_by(col(CrawlRun.id))).scalars())
             assert runs[0].status in {"partial", "failed"}
             assert runs[0].finish_reason == "orphaned"
             assert runs[0].closed == 0

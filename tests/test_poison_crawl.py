@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 import db
 from pipeline.models import CrawlRun, PostingSource
@@ -92,7 +93,7 @@ def test_every_good_posting_is_stored(tmp_path, board, db_url):
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
     engine = db.make_engine(db_url)
     with db.session_scope(engine) as s:
-        stored = set(s.execute(select(PostingSource.external_id)).scalars())
+        stored = set(s.execute(select(col(PostingSource.external_id))).scalars())
         (run,) = s.execute(select(CrawlRun)).scalars().all()
         status, errors = run.status, run.errors
     engine.dispose()

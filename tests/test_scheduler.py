@@ -23,6 +23,7 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
+from sqlmodel import col
 
 import cli
 import db
@@ -112,7 +113,7 @@ def runs_of(engine: Any, source: str) -> list[CrawlRun]:
     with session_scope(engine) as session:
         return list(
             session.execute(
-                select(CrawlRun).where(CrawlRun.source == source).order_by(CrawlRun.id)
+                select(CrawlRun).where(col(CrawlRun.source) == source).order_by(col(CrawlRun.id))
             ).scalars()
         )
 

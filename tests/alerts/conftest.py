@@ -110,7 +110,7 @@ class LoopbackController(Controller):
 
     def _trigger_server(self) -> None:
         assert self.server is not None
-        self.port = self.server.sockets[0].getsockname()[1]
+        self.port = self.server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]  # asyncio's Server has it
         super()._trigger_server()
 
 

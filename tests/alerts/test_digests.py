@@ -23,6 +23,7 @@ from pydantic import SecretStr
 from pytest_httpserver import HTTPServer
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 from werkzeug import Request, Response
 
 import db
@@ -118,14 +119,14 @@ def html_of(msg: EmailMessage) -> str:
 
 def digests(engine: Engine) -> list[Digest]:
     with db.session_scope(engine) as s:
-        return list(s.execute(select(Digest).order_by(Digest.id)).scalars())
+        return list(s.execute(select(Digest).order_by(col(Digest.id))).scalars())
 
 
 def delivered(engine: Engine) -> list[tuple[int, int, int]]:
     with db.session_scope(engine) as s:
         rows = s.execute(
-            select(Delivery.subscriber_id, Delivery.posting_id, Delivery.digest_id).order_by(
-                Delivery.id
+            select(col(Delivery.subscriber_id), col(Delivery.posting_id), col(Delivery.digest_id)).order_by(
+                col(Delivery.id)
             )
         ).all()
     return [tuple(r) for r in rows]
@@ -308,7 +309,7 @@ def test_file_mailer_puts_the_right_jobs_in_the_right_inboxes(engine, settings):
     assert all(d.provider_message_id and d.sent_at and d.attempts == 1 for d in rows)
     with db.session_scope(engine) as s:
         pat_id = s.execute(
-            select(Subscriber.id).where(Subscriber.email == "pat@example.com")
+            select(col(Subscriber.id)).where(col(Subscriber.email) == "pat@example.com")
         ).scalar_one()
     assert sorted((sub, p) for sub, p, _ in delivered(engine) if sub == pat_id) == [
         (pat_id, ids["greenhouse:acme:1"]),

@@ -454,7 +454,7 @@ def restore_logging() -> Iterator[None]:
 
 
 def test_make_mailer(tmp_path: Path) -> None:
-    base = {"secret_key": "x", "outbox": tmp_path, "postal_address": "andon, 1 Real St, Detroit"}
+    base: dict[str, Any] = {"secret_key": "x", "outbox": tmp_path, "postal_address": "andon, 1 Real St, Detroit"}
     assert isinstance(make_mailer(Settings(**base)), FileMailer)
     smtp = make_mailer(Settings(**base, mailer="smtp", smtp_url="smtp://u:p@mail.example:587"))
     assert isinstance(smtp, SmtpMailer)
@@ -481,7 +481,7 @@ def test_make_mailer(tmp_path: Path) -> None:
 )
 @pytest.mark.parametrize("postal", [None, "", "   "])
 def test_real_mailers_refuse_to_start_without_a_postal_address(
-    tmp_path: Path, extra: dict[str, str], postal: str | None
+    tmp_path: Path, extra: dict[str, Any], postal: str | None
 ) -> None:
     settings = Settings(secret_key="x", outbox=tmp_path, postal_address=postal, **extra)
     with pytest.raises(MailerConfigError, match="without ANDON_POSTAL_ADDRESS") as refused:

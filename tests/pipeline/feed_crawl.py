@@ -70,10 +70,10 @@ def main(plan_path: str) -> None:
                 stats = crawler.stats.get_stats()
                 print(json.dumps(stats, default=str), flush=True)
         finally:
-            reactor.stop()
+            reactor.stop()  # type: ignore[misc]  # the reactor's zope interfaces confuse mypy
 
     reactor.callWhenRunning(crawls)
-    reactor.run()
+    reactor.run()  # type: ignore[misc]  # the reactor's zope interfaces confuse mypy
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import col
 
 import db
 from pipeline.fingerprint import PIPELINE_VERSION, fingerprint, profile_salt
@@ -81,9 +82,9 @@ def snapshot(engine: Any) -> dict[str, dict[str, Any]]:
     """Every posting's columns but `last_seen_at`, by external id."""
     with db.session_scope(engine) as s:
         rows = s.execute(
-            select(PostingSource.external_id, Posting).join(
+            select(col(PostingSource.external_id), Posting).join(
                 Posting,
-                Posting.id == PostingSource.posting_id,
+                col(Posting.id) == col(PostingSource.posting_id),
             )
         ).all()
         return {
@@ -95,8 +96,8 @@ def last_seen(engine: Any) -> dict[str, tuple[datetime, datetime]]:
     with db.session_scope(engine) as s:
         rows = s.execute(
             select(
-                PostingSource.external_id, PostingSource.last_seen_at, Posting.last_seen_at
-            ).join(Posting, Posting.id == PostingSource.posting_id)
+                col(PostingSource.external_id), col(PostingSource.last_seen_at), col(Posting.last_seen_at)
+            ).join(Posting, col(Posting.id) == col(PostingSource.posting_id))
         ).all()
         return {ext: (a, b) for ext, a, b in rows}
 
@@ -157,7 +158,7 @@ def test_unchanged_items_count_as_seen_when_closing(db_url, engine, tmp_path):
     assert second["andon/store/unchanged"] == 9
     assert second["andon/store/closed"] == 1
     with db.session_scope(engine) as s:
-        query = select(PostingSource.external_id, Posting.status).join(Posting)
+        query = select(col(PostingSource.external_id), col(Posting.status)).join(Posting)
         status = dict(s.execute(query).tuples().all())
     assert status.pop("greenhouse:acme:9") == "closed"
     assert set(status.values()) == {"open"}
@@ -171,7 +172,7 @@ def test_a_closed_posting_seen_unchanged_is_processed_and_reopened(db_url, engin
     assert third["andon/fingerprint/unchanged"] == 9
     assert third["andon/store/updated"] == 1
     with db.session_scope(engine) as s:
-        assert set(s.execute(select(Posting.status)).scalars()) == {"open"}
+        assert set(s.execute(select(col(Posting.status))).scalars()) == {"open"}
 
 
 def test_a_role_profile_change_reprocesses_everything(db_url, engine, tmp_path):

@@ -43,7 +43,7 @@ def test_salary_from_description_only_from_pay_sentences(text, annual):
     got = (
         None
         if clean.annual_min_usd is None
-        else (round(clean.annual_min_usd), round(clean.annual_max_usd))
+        else (round(clean.annual_min_usd), round(clean.annual_max_usd))  # type: ignore[arg-type]  # the case above checks it is set
     )
     assert got == annual
 

@@ -9,6 +9,7 @@ from typing import Any
 from scrapy.settings import Settings
 from scrapy.statscollectors import MemoryStatsCollector
 from sqlalchemy import func, select
+from sqlmodel import col
 
 import db
 import pipeline.store
@@ -80,7 +81,7 @@ def test_poison_postings_are_stored_cleaned(engine):
     assert result.new == 26
     assert result.cleaned["title"] == 2 and result.cleaned["external_id"] == 1
     with db.session_scope(engine) as s:
-        titles = set(s.execute(select(Posting.title)).scalars())
+        titles = set(s.execute(select(col(Posting.title))).scalars())
         assert "Production Manager Nights" in titles
         assert s.execute(select(func.count()).select_from(PostingSource)).scalar_one() == 26
 
@@ -101,7 +102,7 @@ class _Spider:
 def _pipeline(engine: Any) -> tuple[StorePostingPipeline, Any]:
     spider = _Spider()
     crawler = SimpleNamespace(spider=spider, settings=Settings(), signals=None)
-    crawler.stats = MemoryStatsCollector(crawler)
+    crawler.stats = MemoryStatsCollector(crawler)  # type: ignore[arg-type]  # a stand-in crawler
     pipe = StorePostingPipeline(crawler, engine, batch_size=200, max_delay=60)
     pipe.open_spider()
     pipe._timer.stop()
@@ -120,7 +121,7 @@ def test_a_refused_row_costs_that_posting_only(engine, monkeypatch):
     pipe.crawler.stats.set_value("item_scraped_count", len(items))
     pipe.spider_closed(spider, "finished")
     with db.session_scope(engine) as s:
-        stored = set(s.execute(select(PostingSource.external_id)).scalars())
+        stored = set(s.execute(select(col(PostingSource.external_id))).scalars())
         run = s.execute(select(CrawlRun)).scalar_one()
     assert stored == {f"good-{i}" for i in range(440)}
     assert len(spider.errors) == 1 and "'surrogate'" in spider.errors[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 import db
 from pipeline.models import Posting, PostingSource
@@ -94,8 +95,8 @@ def test_repost_under_a_new_id_with_the_same_requisition_is_the_same_posting(eng
             s, [posting(source="hitachi", external_id="workday:h:s:A", req_id="R0089483")], now=T0
         )
     with db.session_scope(engine) as s:
-        pid = s.execute(select(Posting.id)).scalar_one()
-        s.execute(Posting.__table__.update().values(status="closed", closed_at=T0))
+        pid = s.execute(select(col(Posting.id))).scalar_one()
+        s.execute(Posting.__table__.update().values(status="closed", closed_at=T0))  # type: ignore[attr-defined]  # SQLModel sets it on table classes
     repost = posting(
         source="hitachi",
         external_id="workday:h:s:B",
@@ -136,7 +137,7 @@ def test_database_refuses_a_second_sighting_with_the_same_source_and_id(engine):
     with db.session_scope(engine) as s:
         store_batch(s, [posting()], now=T0)
     with db.session_scope(engine) as s:
-        pid = s.execute(select(Posting.id)).scalar_one()
+        pid = s.execute(select(col(Posting.id))).scalar_one()
         s.add(
             PostingSource(posting_id=pid, source="acme-greenhouse", external_id="greenhouse:acme:1")
         )

@@ -251,7 +251,7 @@ def test_closed_postings_hidden_unless_asked(stored):
 
     with db.session_scope(stored) as s:
         s.execute(
-            Posting.__table__.update()
+            Posting.__table__.update()  # type: ignore[attr-defined]  # SQLModel sets it on table classes
             .where(Posting.title == "Plant Manager")
             .values(status="closed")
         )
@@ -321,7 +321,7 @@ def test_bad_filter_values_are_refused_with_one_line():
         ({"min_salary": -1}, "negative"),
     ]:
         with pytest.raises(search.SearchError, match=msg):
-            search.build_filters(**kwargs)
+            search.build_filters(**kwargs)  # type: ignore[arg-type]  # the parametrized entries are dicts
 
 
 WORDS = [
@@ -418,12 +418,13 @@ def test_sql_search_agrees_with_the_reference_semantics(engine):
         for f in filter_sets:
             with db.session_scope(engine) as s:
                 from sqlalchemy import select
+                from sqlmodel import col
 
                 from pipeline.models import PostingSource
 
                 got_ids = {p.id for p in search.search_postings(s, q, f, limit=1000)}
-                ext = dict(
-                    s.execute(select(PostingSource.posting_id, PostingSource.external_id)).all()
+                ext: dict[int | None, str] = dict(
+                    s.execute(select(col(PostingSource.posting_id), col(PostingSource.external_id))).all()
                 )
             got = {ext[i] for i in got_ids}
             node = parse_query(q)

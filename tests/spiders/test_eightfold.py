@@ -43,7 +43,7 @@ def first_requests(spider: EightfoldSpider) -> list[Request]:
 def follow(
     request: Request, rel: str | None = None, **kw: Any
 ) -> tuple[list[JobItem], list[Request]]:
-    result = request.callback(response_for(request, rel, **kw), **request.cb_kwargs)
+    result = request.callback(response_for(request, rel, **kw), **request.cb_kwargs)  # type: ignore[misc]  # the request has a callback
     results = [result] if isinstance(result, JobItem) else list(result or [])
     items = [r for r in results if isinstance(r, JobItem)]
     requests = [r for r in results if isinstance(r, Request)]
@@ -183,7 +183,7 @@ def test_a_failed_detail_keeps_the_list_fields(make_spider):
     assert item.description_html is None
     failure = Failure(ConnectionRefusedError("refused"))
     failure.request = detail  # type: ignore[attr-defined]
-    [again] = list(detail.errback(failure))
+    [again] = list(detail.errback(failure))  # type: ignore[misc]  # the request has a callback
     assert again.external_id == item.external_id
     assert spider.errors == []  # one job's detail does not fail the board
 

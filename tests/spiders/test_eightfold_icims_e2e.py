@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 import db
 from pipeline.models import CrawlRun, Posting
@@ -173,7 +174,7 @@ def andon(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedPro
 @pytest.fixture(scope="module")
 def servers() -> Iterator[dict[str, AtsServer]]:
     with ExitStack() as stack:
-        yield {name: stack.enter_context(AtsServer(name)) for name in SCENARIOS}
+        yield {name: stack.enter_context(AtsServer(name)) for name in SCENARIOS}  # type: ignore[misc]  # the mock servers share a base class
 
 
 def setup_env(tmp_path: Path, servers: dict[str, AtsServer], db_url: str) -> dict[str, str]:
@@ -203,7 +204,7 @@ def runs_of(db_url: str) -> dict[str, list[CrawlRun]]:
     eng = db.make_engine(db_url)
     runs: dict[str, list[CrawlRun]] = {}
     with db.session_scope(eng) as s:
-        for run in s.execute(select(CrawlRun).order_by(CrawlRun.id)).scalars():
+        for run in s.execute(select(CrawlRun).order_by(col(CrawlRun.id))).scalars():
             s.expunge(run)
             runs.setdefault(run.source, []).append(run)
     eng.dispose()
@@ -314,7 +315,7 @@ def test_crawl_eightfold_and_icims_then_again_then_a_job_closes(tmp_path, server
     assert closed == {"Plant Manager, Lithium Hydroxide", "Manufacturing Supervisor - 3rd Shift"}
     eng = db.make_engine(db_url)
     with db.session_scope(eng) as s:
-        open_ = s.execute(select(Posting).where(Posting.status == "open")).scalars().all()
+        open_ = s.execute(select(Posting).where(col(Posting.status) == "open")).scalars().all()
         assert len(open_) == len(rows) - 2  # the failed boards' postings stay open
     eng.dispose()
 

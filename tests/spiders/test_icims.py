@@ -39,7 +39,7 @@ def first_requests(spider: IcimsSpider) -> list[Request]:
 def follow(
     request: Request, rel: str | None = None, **kw: Any
 ) -> tuple[list[JobItem], list[Request]]:
-    results = list(request.callback(response_for(request, rel, **kw), **request.cb_kwargs) or [])
+    results = list(request.callback(response_for(request, rel, **kw), **request.cb_kwargs) or [])  # type: ignore[misc]  # the request has a callback
     items = [r for r in results if isinstance(r, JobItem)]
     requests = [r for r in results if isinstance(r, Request)]
     assert len(items) + len(requests) == len(results)
@@ -285,7 +285,7 @@ def test_classic_failed_or_vanished_job_page(make_spider):
     assert kept.title == "Payroll Tax Specialist" and kept.req_id == "2026-8214"
     failure = Failure(TimeoutError("slow"))
     failure.request = job  # type: ignore[attr-defined]
-    [again] = list(job.errback(failure))
+    [again] = list(job.errback(failure))  # type: ignore[misc]  # the request has a callback
     assert again.external_id == kept.external_id
     assert spider.errors == []
 

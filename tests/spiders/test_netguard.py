@@ -176,7 +176,7 @@ def _middleware(source: Source, resolved: str) -> NetGuardMiddleware:
     stats = SimpleNamespace(values={})
     stats.inc_value = lambda key: stats.values.__setitem__(key, stats.values.get(key, 0) + 1)
     spider = SimpleNamespace(source=source, api_base="https://boards-api.greenhouse.io")
-    guard = NetGuardMiddleware(SimpleNamespace(spider=spider, stats=stats))
+    guard = NetGuardMiddleware(SimpleNamespace(spider=spider, stats=stats))  # type: ignore[arg-type]  # a stand-in crawler
 
     async def resolve(host: str) -> str:
         return resolved

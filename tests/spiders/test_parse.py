@@ -32,7 +32,7 @@ def split(results) -> tuple[list[JobItem], list[Request]]:
 
 def follow(request: Request, rel: str | None = None, **kw) -> list[Any]:
     response = response_for(request, rel, **kw)
-    return list(request.callback(response, **request.cb_kwargs) or [])
+    return list(request.callback(response, **request.cb_kwargs) or [])  # type: ignore[misc]  # the request has a callback
 
 
 # -- workday ----------------------------------------------------------------------------------

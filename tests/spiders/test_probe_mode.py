@@ -24,7 +24,7 @@ def probe_spider(**entry) -> JobSpider:
 
 
 def answer(request: Request, rel: str | None = None, **kw) -> list:
-    return list(request.callback(response_for(request, rel, **kw), **request.cb_kwargs) or [])
+    return list(request.callback(response_for(request, rel, **kw), **request.cb_kwargs) or [])  # type: ignore[misc]  # the request has a callback
 
 
 def test_workday_probe_reads_the_list_without_details_or_pages():

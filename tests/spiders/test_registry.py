@@ -66,7 +66,7 @@ def test_kind_has_fixtures(kind):
 
 @pytest.mark.parametrize("kind", DESIGN_KINDS)
 def test_kind_honours_base_url(kind, make_spider):
-    spider = make_spider(kind=kind, base_url="http://127.0.0.1:8801", **ENTRIES[kind])
+    spider = make_spider(kind=kind, base_url="http://127.0.0.1:8801", **ENTRIES[kind])  # type: ignore[arg-type]  # the parametrized entries are dicts
 
     async def collect():
         return [r async for r in spider.start()]

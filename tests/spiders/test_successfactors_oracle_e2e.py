@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 import db
 from pipeline.models import CrawlRun, Posting, PostingSource
@@ -68,7 +69,7 @@ FAST = '{"AUTOTHROTTLE_ENABLED": false, "ANDON_RETRY_BACKOFF_BASE": 0.05}'
 @pytest.fixture(scope="module")
 def servers() -> Iterator[dict[str, TenantServer]]:
     running = {name: TenantServer(scenario).__enter__() for name, (scenario, _) in ENTRIES.items()}
-    yield running
+    yield running  # type: ignore[misc]  # the mock servers share a base class
     for server in running.values():
         server.__exit__(None, None, None)
 
@@ -110,7 +111,7 @@ def tracebacks(stderr: str) -> list[str]:
 def last_runs(db_url: str) -> dict[str, CrawlRun]:
     eng = db.make_engine(db_url)
     with db.session_scope(eng) as s:
-        runs = {r.source: r for r in s.execute(select(CrawlRun).order_by(CrawlRun.id)).scalars()}
+        runs = {r.source: r for r in s.execute(select(CrawlRun).order_by(col(CrawlRun.id))).scalars()}
         s.expunge_all()
     eng.dispose()
     return runs
@@ -121,7 +122,7 @@ def sightings(db_url: str) -> dict[tuple[str, str], tuple[str, Posting]]:
     eng = db.make_engine(db_url)
     with db.session_scope(eng) as s:
         rows = s.execute(
-            select(PostingSource, Posting).join(Posting, Posting.id == PostingSource.posting_id)
+            select(PostingSource, Posting).join(Posting, col(Posting.id) == col(PostingSource.posting_id))
         ).all()
         out = {(ps.source, ps.external_id): (ps.status, posting) for ps, posting in rows}
         s.expunge_all()

@@ -18,6 +18,7 @@ import httpx
 import pytest
 import uvicorn
 from sqlalchemy import select
+from sqlmodel import col
 
 import db
 from alerts import links
@@ -98,7 +99,7 @@ def test_subscribe_confirm_manage_pause_unsubscribe(live, engine, outbox, db_url
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(viewport=PHONE, timezone_id="America/Chicago")
+            context = browser.new_context(viewport=PHONE, timezone_id="America/Chicago")  # type: ignore[arg-type]  # a plain dict is the TypedDict at run time
             page = context.new_page()
             problems: list[str] = []
             page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
@@ -151,7 +152,7 @@ def test_subscribe_confirm_manage_pause_unsubscribe(live, engine, outbox, db_url
             response = httpx.post(url, data={"List-Unsubscribe": "One-Click"})
             assert response.status_code == 200
             with db.session_scope(engine) as s:
-                assert s.execute(select(Subscriber.status)).scalar_one() == "unsubscribed"
+                assert s.execute(select(col(Subscriber.status))).scalar_one() == "unsubscribed"
             page.goto(url)  # GET only asks again
             shot(page, "07-unsubscribe-phone")
 
@@ -162,7 +163,7 @@ def test_subscribe_confirm_manage_pause_unsubscribe(live, engine, outbox, db_url
             page.wait_for_selector("text=Description")
             shot(page, "09-job-phone")
 
-            desktop = browser.new_context(viewport=DESKTOP).new_page()
+            desktop = browser.new_context(viewport=DESKTOP).new_page()  # type: ignore[arg-type]  # a plain dict is the TypedDict at run time
             for path, name in (("/", "10-home-desktop"), ("/jobs", "11-jobs-desktop")):
                 desktop.goto(f"{base}{path}")
                 shot(desktop, name)
@@ -195,7 +196,7 @@ def test_phone_pages_never_scroll_sideways_and_errors_take_focus(live, engine) -
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_context(viewport=PHONE).new_page()
+            page = browser.new_context(viewport=PHONE).new_page()  # type: ignore[arg-type]  # a plain dict is the TypedDict at run time
             for url in pages:
                 page.goto(url)
                 width = page.evaluate("document.documentElement.scrollWidth")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlmodel import col
 
 import db
 from alerts.models import SavedSearch
@@ -24,7 +25,7 @@ def test_subscribe_form_saves_the_switch(client: TestClient, engine) -> None:
     with db.session_scope(engine) as s:
         saved = {
             row.salary_required: row
-            for row in s.execute(select(SavedSearch).order_by(SavedSearch.id)).scalars()
+            for row in s.execute(select(SavedSearch).order_by(col(SavedSearch.id))).scalars()
         }
     assert set(saved) == {True, False}
     assert form_of(saved[True])["salary_required"] is True

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlmodel import col
 
 import db
 from alerts.models import SavedSearch
@@ -41,7 +42,7 @@ def test_names_with_escapes_are_stored_and_listed_clean(tmp_path, client, engine
     assert cli.returncode == 0, cli.stderr
     assert subscribe(client, name=EVIL, email="pat@example.com").status_code == 303
     with db.session_scope(engine) as s:
-        names = list(s.execute(select(SavedSearch.name)).scalars())
+        names = list(s.execute(select(col(SavedSearch.name))).scalars())
     assert len(names) == 2 and all(not RAW.search(n) for n in names)
     assert all(n.startswith("]8;;https://evil.examplePlant") for n in names)
     listed = andon("searches", cwd=tmp_path, db_url=db_url)

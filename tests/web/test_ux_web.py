@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlmodel import col
 
 import db
 from alerts.models import SavedSearch, Subscriber
@@ -137,7 +138,7 @@ def test_a_refused_schedule_is_summarised_at_the_top_of_the_manage_page(
 ) -> None:
     manage = manage_path(engine)
     with db.session_scope(engine) as s:
-        search_id = s.execute(select(SavedSearch.id)).scalar_one()
+        search_id = s.execute(select(col(SavedSearch.id))).scalar_one()
     token = form_token(client, manage)
     response = client.post(
         f"{manage}/searches/{search_id}/schedule",
@@ -154,7 +155,7 @@ def test_a_refused_schedule_is_summarised_at_the_top_of_the_manage_page(
 def test_delete_asks_before_deleting(client: TestClient, engine) -> None:
     manage = manage_path(engine)
     with db.session_scope(engine) as s:
-        search_id = s.execute(select(SavedSearch.id)).scalar_one()
+        search_id = s.execute(select(col(SavedSearch.id))).scalar_one()
     token = form_token(client, manage)
     asked = client.post(f"{manage}/searches/{search_id}/delete", data={"csrf_token": token})
     assert asked.status_code == 200
@@ -228,7 +229,7 @@ def test_alerts_subscribed_from_jobs_keep_the_skills(client: TestClient, engine)
     with db.session_scope(engine) as s:
         saved = s.execute(select(SavedSearch)).scalar_one()
         assert saved.skills == ["lean"]
-        assert s.execute(select(Subscriber.email)).scalar_one() == "pat@example.com"
+        assert s.execute(select(col(Subscriber.email))).scalar_one() == "pat@example.com"
 
 
 @pytest.mark.usefixtures("jobs")
@@ -277,7 +278,7 @@ def test_apply_prefers_the_employers_own_posting(client: TestClient, engine) -> 
     )  # fmt: skip
     with db.session_scope(engine) as s:
         store_batch(s, [board], now=now)
-        posting_id = s.execute(select(Posting.id)).scalar_one()
+        posting_id = s.execute(select(col(Posting.id))).scalar_one()
     page = client.get(f"/jobs/{posting_id}").text
     assert 'href="https://himalayas.app/jobs/9/apply"' in page
     assert "See the job on himalayas.app" in page

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from sqlmodel import col
 
 import db
 from alerts.models import Subscriber
@@ -61,7 +62,7 @@ def people(engine, *emails: str) -> None:
 
 def status(engine, email: str) -> str:
     with db.session_scope(engine) as s:
-        return s.execute(select(Subscriber.status).where(Subscriber.email == email)).scalar_one()
+        return s.execute(select(col(Subscriber.status)).where(col(Subscriber.email) == email)).scalar_one()
 
 
 def test_signed_events_suppress_the_right_addresses(hook: TestClient, engine, private_key) -> None:
@@ -91,10 +92,10 @@ def test_signed_events_suppress_the_right_addresses(hook: TestClient, engine, pr
     assert status(engine, "blk@example.com") == "active"  # a block is not a dead address
     with db.session_scope(engine) as s:
         reason = s.execute(
-            select(Subscriber.status_reason).where(Subscriber.email == "b@example.com")
+            select(col(Subscriber.status_reason)).where(col(Subscriber.email) == "b@example.com")
         ).scalar_one()
         digest_ids = s.execute(
-            select(WebhookEvent.digest_id).where(WebhookEvent.event == "delivered")
+            select(col(WebhookEvent.digest_id)).where(col(WebhookEvent.event) == "delivered")
         ).scalar_one()
     assert reason == "sendgrid bounce: 550 5.1.1 no such user"
     assert digest_ids == 42
