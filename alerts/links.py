@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from alerts.feedback import feedback_token
 from alerts.models import SavedSearch
 from alerts.tokens import make_token
 from config import Settings
@@ -24,6 +25,14 @@ def unsubscribe_url(settings: Settings, subscriber_id: int) -> str:
 
 def manage_url(settings: Settings, subscriber_id: int) -> str:
     return f"{settings.base_url}/manage/{make_token(settings.secret(), 'manage', subscriber_id)}"
+
+
+def feedback_url(
+    settings: Settings, subscriber_id: int, search_id: int, posting_id: int, action: str
+) -> str:
+    """A digest job's Not relevant / Hide this company / Applied link: a page that confirms."""
+    token = feedback_token(settings.secret(), subscriber_id, search_id, posting_id, action)
+    return f"{settings.base_url}/feedback/{token}"
 
 
 def feed_url(settings: Settings, saved_search_id: int) -> str:

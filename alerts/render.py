@@ -17,7 +17,10 @@ from alerts.formatting import market_figure, oneline
 from alerts.message import RenderedEmail, sanitize_header
 from alerts.templating import TEMPLATES_DIR, make_environment
 
-__all__ = ["DigestContext", "DigestJob", "RenderedEmail", "render_confirmation", "render_digest"]
+__all__ = [
+    "ClosedJob", "DigestContext", "DigestJob", "RenderedEmail", "render_confirmation",
+    "render_digest",
+]  # fmt: skip
 
 BASE_TEMPLATE = "email/base.html"
 
@@ -43,6 +46,8 @@ class DigestJob:
     why: str = ""
     market_pay: int | None = None
     market_label: str | None = None
+    # (label, signed link): Not relevant, Hide this company, Applied (`alerts.feedback`)
+    feedback: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_listing(
@@ -91,6 +96,16 @@ class DigestContext:
     feed_url: str | None
     postal_address: str
     period_label: str = ""  # e.g. "since Monday, Nov 23"
+    closed: Sequence[ClosedJob] = ()  # sent before, closed since: "No longer open"
+
+
+@dataclass(slots=True, frozen=True)
+class ClosedJob:
+    """A job from an earlier digest that has closed since (`alerts.liveness`)."""
+
+    title: str
+    company: str
+    closed_on: str  # "Nov 27", in the subscriber's timezone
 
 
 # --- CSS inlined once, when a template loads --------------------------------------------------

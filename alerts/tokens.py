@@ -1,4 +1,4 @@
-"""Signed, URL-safe tokens for the links in emails: confirm, unsubscribe, manage and feed."""
+"""Signed, URL-safe tokens for the links in emails: confirm, unsubscribe, manage, feed, feedback."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Literal
 
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 
-Purpose = Literal["confirm", "unsubscribe", "manage", "feed"]
+Purpose = Literal["confirm", "unsubscribe", "manage", "feed", "feedback"]
 TokenValue = str | int
 
 # One salt per purpose: a token minted for one link can never be replayed as another
@@ -17,6 +17,7 @@ SALTS: dict[str, str] = {
     "unsubscribe": "andon.unsubscribe.v1",
     "manage": "andon.manage.v1",
     "feed": "andon.feed.v1",
+    "feedback": "andon.feedback.v1",
 }
 
 # Same as Settings.confirm_max_age_s; used when a caller reads a confirm token without a max age,

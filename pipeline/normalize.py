@@ -304,6 +304,7 @@ def normalize_with_report(
         valid_through=valid_through,
         req_id=clean_line(item.req_id) or None,
         attribution=clean_line(item.attribution) or None,
+        relevance_rule=item.relevance_rule,
         seen_at=item.crawled_at or now,
     )
     return posting, report

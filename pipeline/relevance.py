@@ -337,6 +337,8 @@ class FilterRelevantPipeline:
         verdict = classify(item.title or "", description, self.profile, _company(item))
         if verdict.keep:
             self._inc("andon/relevance/kept")
+            # kept on the posting: digest feedback is counted per rule (`alerts.feedback`)
+            item.relevance_rule = (verdict.matched or verdict.reason)[:200]
             return item
         self._inc(f"andon/relevance/dropped/{verdict.reason}")
         # Most items of a broad search are dropped here and every drop is counted in the stats;

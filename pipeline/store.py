@@ -45,7 +45,7 @@ _POSTING_FIELDS = (
     "latitude", "longitude", "workplace", "employment_type", "salary_min", "salary_max",
     "salary_currency", "salary_period", "annual_min_usd", "annual_max_usd", "seniority",
     "industries", "skills", "description_text", "description_html", "attribution", "posted_at",
-    "posted_or_earlier", "valid_through",
+    "posted_or_earlier", "valid_through", "relevance_rule",
 )  # fmt: skip
 
 

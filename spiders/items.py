@@ -42,3 +42,4 @@ class JobItem:
     attribution: str | None = None  # "Himalayas" where a source's terms ask for a credit line
     crawled_at: datetime | None = None  # when the response was received (UTC); anchors relative dates
     extra: dict[str, Any] = field(default_factory=dict)  # department, categories, seniority tags...
+    relevance_rule: str | None = None  # set by the relevance stage: the profile rule that kept it

@@ -15,6 +15,7 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from alerts import subscriptions as subs
+from alerts.feedback import feedback_of
 from alerts.models import SavedSearch, Subscriber
 from alerts.tokens import make_token
 from db import session_scope
@@ -59,6 +60,7 @@ def _manage_page(
         stopped=sub.status in STOPPED, form=add_form or blank_form(sub.timezone),
         errors=add_errors or {}, schedule_errors=schedule_errors or {}, notice=notice,
         schedule_forms=schedule_forms or {},
+        feedback=feedback_of(session, sub.id),  # type: ignore[arg-type]
         unsubscribe_path=f"/unsubscribe/{make_token(web.secret, 'unsubscribe', sub.id)}",  # type: ignore[arg-type]
         **form_choices(),
     )  # fmt: skip

@@ -62,6 +62,7 @@ NOTICES = {
     "resumed": "Search resumed.",
     "deleted": "Search deleted.",
     "schedule": "Schedule changed.",
+    "undone": "Feedback undone.",
 }
 
 

@@ -11,8 +11,9 @@ from sqlmodel import Session, col
 from alerts import cadence as cad
 from alerts import links
 from alerts.digests.rows import is_live
+from alerts.feedback import LABELS
 from alerts.message import OutgoingMessage, RenderedEmail, build_message, sanitize_header
-from alerts.models import Delivery, Digest, SavedSearch, Subscriber
+from alerts.models import FEEDBACK_ACTIONS, Delivery, Digest, SavedSearch, Subscriber
 from alerts.render import DigestContext, DigestJob, render_digest
 from config import Settings
 from pipeline.models import Posting
@@ -49,6 +50,8 @@ def render_stored(
         )
         for (d, p), item in zip(kept, shaped, strict=True)
     ]
+    for job in jobs:
+        job.feedback = _feedback_links(settings, digest, job.posting_id)
     total = max(digest.total_matches - (len(rows) - len(kept)), len(jobs))
     return render_digest(_context(settings, digest, subscriber, search, jobs, total)), len(jobs)
 
@@ -76,6 +79,18 @@ def _context(
         postal_address=settings.postal_line(),
         period_label=_period_label(digest, search),
     )
+
+
+def _feedback_links(
+    settings: Settings, digest: Digest, posting_id: int
+) -> tuple[tuple[str, str], ...]:
+    """Not relevant, Hide this company, Applied: signed for this subscriber, search and job."""
+    return tuple(
+        (LABELS[action], links.feedback_url(
+            settings, digest.subscriber_id, digest.saved_search_id, posting_id, action
+        ))
+        for action in FEEDBACK_ACTIONS
+    )  # fmt: skip
 
 
 def _credited_url(listing: dict[str, Any], attribution: str | None) -> str | None:

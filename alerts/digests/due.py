@@ -21,6 +21,7 @@ from sqlmodel import Session, col
 from alerts import cadence as cad
 from alerts.digests.rows import live
 from alerts.digests.summary import LATE_COMMIT_SLACK, MAX_WINDOW
+from alerts.feedback import not_applied
 from alerts.models import Delivery, SavedSearch, Subscriber
 from alerts.subscriptions import spec_of
 from pipeline.models import Posting
@@ -169,7 +170,8 @@ def _docs(session: Session, low: datetime, high: datetime, at: datetime) -> Iter
 
 
 def eligible(session: Session, d: Due, posting_ids: Sequence[int], at: datetime) -> set[int]:
-    """Of these matched postings: in the window, open, unexpired, never sent to this person."""
+    """Of these matched postings: in the window, open, unexpired, never sent to this person,
+    not one they marked applied (nor a copy of one)."""
     already = exists().where(
         col(Delivery.subscriber_id) == d.subscriber.id,
         col(Delivery.posting_id) == col(Posting.id),
@@ -185,6 +187,7 @@ def eligible(session: Session, d: Due, posting_ids: Sequence[int], at: datetime)
                     col(Posting.first_seen_at) <= d.occurrence,
                     live(at),
                     ~already,
+                    not_applied(d.subscriber.id),
                 )
             ).scalars()
         )
