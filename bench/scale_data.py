@@ -1,0 +1,364 @@
+"""Generated data for `bench scale`: a PostgreSQL database of its own, filled with COPY.
+
+Postings come from `bench.matching`'s realistic generator: the day's new postings are each
+generated, the older ones reuse a pool of generated descriptions (generating a million would
+take minutes) with their own place, dates, status and salary. Subscribers and saved searches
+use the matching bench's query and filter mix; every daily search is due at the bench's moment
+`at` (its timezone and local hour are chosen so), weekly ones fall on other weekdays.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import uuid4
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+from alerts import cadence as cad
+from bench.matching import CITIES, _filters, _query_text, _weighted, make_postings
+from db import make_engine, migrate
+from search.posting import PostingDoc
+
+DAY_NEW = 10_000  # postings first seen in the day before `at`
+HISTORY_DAYS = 100  # older postings: DAY_NEW a day before that
+OPEN_DAYS = 35  # a posting stays open about this long
+POOL = 4_000  # generated descriptions the older postings reuse
+SEED = 20261130
+# IANA zones and their share of subscribers; each search's hour is its zone's local hour at `at`
+ZONES = [
+    ("America/New_York", 30), ("America/Chicago", 30), ("America/Denver", 6),
+    ("America/Los_Angeles", 12), ("Europe/Berlin", 8), ("Europe/London", 6), ("UTC", 8),
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Size:
+    postings: int
+    subscribers: int
+    searches: int
+    day_new: int = DAY_NEW
+
+
+def pg_url(base: str, name: str) -> str:
+    return make_url(base).set(database=name).render_as_string(hide_password=False)
+
+
+def _plain(url: str) -> str:
+    """A libpq URL (no SQLAlchemy driver suffix) for psycopg."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def create_database(admin_url: str) -> str:
+    """A fresh database next to `admin_url`'s, migrated to head; its URL."""
+    name = f"andon_scale_{uuid4().hex[:10]}"
+    with psycopg.connect(_plain(admin_url), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+        # This VM's disk takes ~10 ms per fsync: a commit per claimed search would measure the
+        # disk, not andon. Only this database; a crash may lose the last ~0.2 s of commits.
+        conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
+    url = pg_url(admin_url, name)
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
+    return url
+
+
+def drop_database(admin_url: str, url: str) -> None:
+    name = make_url(url).database
+    with psycopg.connect(_plain(admin_url), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def connect(url: str, **kw: Any) -> psycopg.Connection[Any]:
+    return psycopg.connect(_plain(url), **kw)
+
+
+# --- COPY text format ---------------------------------------------------------------------------
+
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _f(value: object) -> str:
+    """One field in COPY's text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, list | tuple):
+        return json.dumps(list(value)).translate(_ESCAPES)
+    return str(value).translate(_ESCAPES)
+
+
+def _copy(conn: psycopg.Connection[Any], table: str, cols: str, lines: Iterator[str]) -> None:
+    with conn.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+        chunk: list[str] = []
+        for line in lines:
+            chunk.append(line)
+            if len(chunk) >= 5000:
+                copy.write("".join(chunk))
+                chunk.clear()
+        if chunk:
+            copy.write("".join(chunk))
+
+
+# --- postings -------------------------------------------------------------------------------------
+
+POSTING_COLS = (
+    "id, title, company, url, location_text, city, region, country, latitude, longitude, "
+    "workplace, employment_type, salary_min, salary_max, salary_currency, salary_period, "
+    "annual_min_usd, annual_max_usd, seniority, industries, skills, description_text, "
+    "description_html, posted_or_earlier, listed_at, first_seen_at, last_seen_at, status, "
+    "closed_at, company_key, title_key, place_key, search_vector"
+)
+SOURCE_COLS = "posting_id, source, external_id, url, url_key, first_seen_at, last_seen_at, status"
+
+
+def _static(doc: PostingDoc) -> str:
+    """The fields of a pool posting that its copies share, already escaped."""
+    has_pay = doc.annual_min_usd is not None
+    fields = [
+        doc.title, doc.company, doc.workplace, doc.employment_type,
+        doc.annual_min_usd, doc.annual_max_usd, "USD" if has_pay else None,
+        "year" if has_pay else None, doc.annual_min_usd, doc.annual_max_usd, doc.seniority,
+        list(doc.industries), list(doc.skills), doc.description, "", False,
+    ]  # fmt: skip
+    return "\t".join(_f(v) for v in fields)
+
+
+def _posting_line(
+    pid: int, static: tuple[str, str], rng: random.Random, seen: datetime, at: datetime
+) -> str:
+    """One COPY line: a pool posting's shared fields with this copy's place, dates and status."""
+    city, region, country, lat, lon, _ = _weighted(rng, CITIES)[0]
+    coords: list[float | None] = [None, None]
+    if rng.random() < 0.9:  # a plant somewhere around the town, not all on one point
+        coords = [lat + rng.uniform(-0.4, 0.4), lon + rng.uniform(-0.4, 0.4)]
+    status = "open" if seen > at - timedelta(days=OPEN_DAYS) or rng.random() < 0.1 else "closed"
+    last = at - timedelta(hours=rng.randrange(1, 12)) if status == "open" else seen + timedelta(7)
+    title, company, rest = static[0].split("\t", 2)
+    fields = [
+        pid, title, company, f"https://jobs.example.com/{pid}", f"{city}, {region[3:]}",
+        city, region, country, *coords, rest, seen, seen, last, status,
+        last if status == "closed" else None,
+        f"company{pid % 997}", f"title{pid % 1009}", f"{city}|{region}".lower(), static[1],
+    ]  # fmt: skip
+    # title, company, rest and the vector are escaped already; the others are plain values
+    escaped = (1, 2, 10, len(fields) - 1)
+    return "\t".join(v if i in escaped else _f(v) for i, v in enumerate(fields)) + "\n"
+
+
+def _vectors(conn: psycopg.Connection[Any], expr: str, docs: list[PostingDoc]) -> list[str]:
+    """Each doc's search vector by the column's own expression, as COPY text."""
+    conn.execute(
+        "CREATE TEMP TABLE scale_docs (n int, title text, company text, description_text text)"
+    )
+    lines = (
+        f"{n}\t{_f(d.title)}\t{_f(d.company)}\t{_f(d.description)}\n" for n, d in enumerate(docs)
+    )
+    _copy(conn, "scale_docs", "n, title, company, description_text", lines)
+    rows = conn.execute(f"SELECT ({expr})::text FROM scale_docs ORDER BY n").fetchall()
+    conn.execute("DROP TABLE scale_docs")
+    return [_f(r[0]) for r in rows]
+
+
+def _posting_lines(
+    conn: psycopg.Connection[Any], expr: str, size: Size, at: datetime, rng: random.Random
+) -> Iterator[str]:
+    """The COPY lines of every posting (vectors computed first: COPY holds the connection)."""
+    old = size.postings - size.day_new
+    pool_docs = make_postings(random.Random(SEED), min(POOL, max(old, 1)))
+    fresh = make_postings(random.Random(SEED + 1), size.day_new, first_id=old + 1)
+    vectors = _vectors(conn, expr, pool_docs + fresh)
+    pool = [(_static(d), v) for d, v in zip(pool_docs, vectors, strict=False)]
+    news = [(_static(d), v) for d, v in zip(fresh, vectors[len(pool_docs) :], strict=True)]
+    return _lines(pool, news, [d.id for d in fresh], at, rng)
+
+
+def _lines(
+    pool: list[tuple[str, str]],
+    news: list[tuple[str, str]],
+    new_ids: list[int],
+    at: datetime,
+    rng: random.Random,
+) -> Iterator[str]:
+    old = new_ids[0] - 1 if new_ids else 0
+    span = timedelta(days=HISTORY_DAYS).total_seconds()
+    day_start = at - timedelta(days=1)
+    for pid in range(1, old + 1):
+        seen = day_start - timedelta(seconds=span * (old - pid) / max(old, 1) + 1)
+        yield _posting_line(pid, pool[rng.randrange(len(pool))], rng, seen, at)
+    for n, (static, pid) in enumerate(zip(news, new_ids, strict=True)):
+        seen = day_start + timedelta(seconds=86_400 * (n + 1) / (len(news) + 1))
+        yield _posting_line(pid, static, rng, seen, at)
+
+
+def _source_lines(size: Size) -> Iterator[str]:
+    for pid in range(1, size.postings + 1):
+        url = f"https://jobs.example.com/{pid}"
+        yield f"{pid}\tboard{pid % 400}\text:{pid}\t{url}\t{url}\t2026-01-01T00:00:00+00:00\t2026-01-01T00:00:00+00:00\topen\n"
+
+
+# --- subscribers and saved searches -------------------------------------------------------------
+
+
+def _local_hour(zone: str, at: datetime) -> int:
+    return at.astimezone(cad.zone(zone)).hour
+
+
+def zone_of(subscriber_id: int) -> str:
+    """The subscriber's timezone, by the weights of ZONES (its searches use it too)."""
+    return _ZONE_SLOTS[(subscriber_id * 37) % len(_ZONE_SLOTS)]
+
+
+_ZONE_SLOTS = [zone for zone, weight in ZONES for _ in range(weight)]
+
+
+def _subscriber_lines(size: Size, at: datetime, rng: random.Random) -> Iterator[str]:
+    for sid in range(1, size.subscribers + 1):
+        roll = rng.random()
+        status = "active" if roll < 0.9 else "pending" if roll < 0.94 else "unsubscribed"
+        created = at - timedelta(days=rng.randrange(30, 400))
+        confirmed = created + timedelta(minutes=5) if status != "pending" else None
+        fields = [sid, f"subscriber{sid}@example.com", None, status, zone_of(sid), created]
+        yield "\t".join(_f(v) for v in [*fields, confirmed]) + "\tbench\n"
+
+
+def _search_row(rng: random.Random, zone: str, at: datetime) -> list[Any]:
+    filter_only = rng.random() < 0.2
+    query = "" if filter_only else _query_text(rng)
+    f = _filters(rng, filter_only)
+    p = f.place
+    place = [None] * 7 if p is None else [
+        p.text, p.within_miles, p.city, p.region, p.country, p.latitude, p.longitude,
+    ]  # fmt: skip
+    hour = _local_hour(zone, at)
+    weekly = rng.random() < 0.15
+    # Weekly searches fall on another weekday: the bench measures one day's daily cycle.
+    local_day = at.astimezone(cad.zone(zone)).weekday()
+    weekday = (local_day + rng.randrange(1, 7)) % 7 if weekly else 0
+    kw = {"cadence": "weekly" if weekly else "daily", "hour": hour, "weekday": weekday}
+    due = cad.next_due(**kw, timezone=zone, after=at - timedelta(days=1))
+    last = due - timedelta(days=7 if weekly else 1)
+    return [
+        (query or "all jobs")[:80], query, *place,
+        sorted(f.workplaces), f.min_salary_usd, f.salary_required, sorted(f.seniorities),
+        sorted(f.industries), sorted(f.skills), sorted(f.employment_types),
+        sorted(f.exclude_companies), kw["cadence"], hour, weekday, zone,
+        rng.random() >= 0.05, at - timedelta(days=60), at - timedelta(days=60), last, due,
+    ]  # fmt: skip
+
+
+SEARCH_COLS = (
+    "subscriber_id, name, query, location, within_miles, place_city, place_region, "
+    "place_country, place_latitude, place_longitude, workplaces, min_salary_usd, "
+    "salary_required, seniorities, industries, skills, employment_types, exclude_companies, "
+    "cadence, send_hour, weekday, timezone, active, created_at, updated_at, last_digest_at, "
+    "next_due_at"
+)
+
+
+def _search_lines(size: Size, at: datetime, rng: random.Random) -> Iterator[str]:
+    # every subscriber has one search; the rest go to random subscribers (some have several)
+    owners = list(range(1, size.subscribers + 1))
+    owners += [rng.randrange(1, size.subscribers + 1) for _ in range(size.searches - len(owners))]
+    owners.sort()
+    for sub in owners:
+        yield "\t".join(_f(v) for v in [sub, *_search_row(rng, zone_of(sub), at)]) + "\n"
+
+
+# --- loading --------------------------------------------------------------------------------------
+
+
+def _postings_indexes(conn: psycopg.Connection[Any]) -> list[tuple[str, str]]:
+    rows = conn.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN "
+        "('postings', 'posting_sources') AND indexdef NOT LIKE 'CREATE UNIQUE%'"
+    ).fetchall()  # the unique ones back constraints and stay
+    return [(name, sql) for name, sql in rows]
+
+
+def _plain_vector_column(conn: psycopg.Connection[Any]) -> str:
+    """Make `search_vector` a plain column that COPY fills; the generation expression it had.
+
+    The generated column costs ~1.4 ms a row here (`translate()` over ~700 characters of
+    multibyte text): a million rows would take over 20 minutes. The older postings reuse a pool
+    of descriptions, so each distinct text's vector is computed once by that same expression.
+    """
+    expr = conn.execute(
+        "SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a "
+        "ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
+        "WHERE d.adrelid = 'postings'::regclass AND a.attname = 'search_vector'"
+    ).fetchone()
+    assert expr is not None, "postings.search_vector is not a generated column"
+    conn.execute("ALTER TABLE postings DROP COLUMN search_vector")
+    conn.execute("ALTER TABLE postings ADD COLUMN search_vector tsvector")
+    return str(expr[0])
+
+
+def load(url: str, size: Size, at: datetime) -> dict[str, float]:
+    """Fill the database; seconds per step. Indexes are dropped for COPY and built after."""
+    timings: dict[str, float] = {}
+    rng = random.Random(SEED)
+    with connect(url) as conn:
+        conn.execute("SET maintenance_work_mem = '512MB'")
+        indexes = _postings_indexes(conn)
+        for name, _ in indexes:
+            conn.execute(f'DROP INDEX "{name}"')
+        expr = _plain_vector_column(conn)
+        start = time.perf_counter()
+        lines = _posting_lines(conn, expr, size, at, rng)
+        _copy(conn, "postings", POSTING_COLS, lines)
+        _copy(conn, "posting_sources", SOURCE_COLS, _source_lines(size))
+        conn.commit()
+        timings["copy_postings_s"] = time.perf_counter() - start
+        start = time.perf_counter()
+        for _, sql in indexes:
+            conn.execute(sql)
+        conn.commit()
+        timings["index_postings_s"] = time.perf_counter() - start
+        start = time.perf_counter()
+        sub_cols = "id, email, name, status, timezone, created_at, confirmed_at, consent_source"
+        _copy(conn, "subscribers", sub_cols, _subscriber_lines(size, at, rng))
+        _copy(conn, "saved_searches", SEARCH_COLS, _search_lines(size, at, rng))
+        for table in ("postings", "posting_sources", "subscribers", "saved_searches"):
+            conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT coalesce(max(id), 1) FROM {table}))"
+            )
+        # what `reset` puts back after each digest run
+        conn.execute(
+            "CREATE TABLE scale_search_state AS "
+            "SELECT id, last_digest_at, next_due_at FROM saved_searches"
+        )
+        conn.commit()
+        timings["copy_subscribers_s"] = time.perf_counter() - start
+    with connect(url, autocommit=True) as conn:
+        start = time.perf_counter()
+        conn.execute("VACUUM ANALYZE")
+        timings["vacuum_analyze_s"] = time.perf_counter() - start
+    return timings
+
+
+def reset(url: str) -> None:
+    """Undo a digest run: no digests (nor rows that point at them), no deliveries, every search due again as loaded."""
+    with connect(url) as conn:
+        conn.execute("TRUNCATE deliveries, digests CASCADE")
+        conn.execute(
+            "UPDATE saved_searches s SET last_digest_at = o.last_digest_at, "
+            "next_due_at = o.next_due_at FROM scale_search_state o WHERE o.id = s.id "
+            "AND s.next_due_at IS DISTINCT FROM o.next_due_at"
+        )
+        conn.commit()
+    with connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE saved_searches, digests, deliveries")

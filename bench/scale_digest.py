@@ -1,0 +1,219 @@
+"""`bench scale`'s digest cycle: match, claim, render, send to a loopback SMTP sink.
+
+The cycle runs as operators run it, `andon digest --at AT` processes (one, then four sharing
+the work through `FOR UPDATE SKIP LOCKED`), and its stages are also measured alone in this
+process: match (due searches, the window's postings, the index), claim (one transaction per
+due search), render (each claimed digest's email) and send (the SMTP calls only).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlmodel import Session
+
+from alerts.digests.claim import _claim_one, claim_due
+from alerts.digests.compose import digest_message, render_stored
+from alerts.digests.due import due_at, match_all
+from alerts.digests.summary import no_progress
+from alerts.mailers import SmtpMailer
+from alerts.models import Digest, SavedSearch, Subscriber
+from bench.scale_data import reset
+from config import Settings
+from db import make_engine, session_scope
+
+POSTAL = "andon bench, 500 Griswold St, Detroit, MI 48226, USA"
+
+
+@dataclass
+class Cycle:
+    """Where the cycle runs: the database, its moment, and the SMTP sink."""
+
+    url: str
+    at: datetime
+    port: int
+    sink: subprocess.Popen[str] | None  # started by `start_sink` when the cycle runs
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "ANDON_DATABASE_URL": self.url,
+            "ANDON_MAILER": "smtp",
+            "ANDON_SMTP_URL": f"smtp://127.0.0.1:{self.port}?starttls=off",
+            "ANDON_POSTAL_ADDRESS": POSTAL,
+            "ANDON_SECRET_KEY": "bench-scale-secret-key-not-for-production-0123456789",
+            "ANDON_BASE_URL": "https://andon.example",
+        }
+
+    def settings(self) -> Settings:
+        keys = ("database_url", "mailer", "smtp_url", "postal_address", "secret_key", "base_url")
+        env = self.env()
+        return Settings(**{k: env[f"ANDON_{k.upper()}"] for k in keys})  # type: ignore[arg-type]
+
+    def received(self) -> int:
+        """Messages the sink accepted since the last call."""
+        assert self.sink is not None and self.sink.stdin is not None
+        assert self.sink.stdout is not None
+        self.sink.stdin.write("count\n")
+        self.sink.stdin.flush()
+        return int(self.sink.stdout.readline())
+
+
+def start_sink() -> tuple[int, subprocess.Popen[str]]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.scale_smtp", str(port)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    if proc.stdout.readline().strip() != "ready":
+        raise RuntimeError("the SMTP sink did not start")
+    return port, proc
+
+
+def _andon() -> str:
+    beside = Path(sys.executable).parent / "andon"
+    return str(beside) if beside.exists() else "andon"
+
+
+def run_senders(cycle: Cycle, n: int) -> tuple[float, int]:
+    """`n` `andon digest` processes at once: (wall seconds until all exit, largest peak RSS KB)."""
+    argv = [_andon(), "digest", "--at", cycle.at.isoformat()]
+    start = time.perf_counter()
+    procs = [
+        subprocess.Popen(argv, env=cycle.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(n)
+    ]
+    peak = 0
+    for proc in procs:
+        out, err = proc.communicate()
+        if proc.returncode != 0:
+            raise RuntimeError(f"andon digest failed: {out.decode()} {err.decode()[-2000:]}")
+    # communicate() waited for each child: RUSAGE_CHILDREN holds the largest peak so far
+    wall = time.perf_counter() - start
+
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return wall, peak
+
+
+def counts(url: str) -> dict[str, int]:
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            rows = session.execute(select(Digest.status, func.count()).group_by(Digest.status))
+            return dict(rows.all())
+    finally:
+        engine.dispose()
+
+
+def stages_alone(cycle: Cycle) -> dict[str, Any]:
+    """Each stage timed on its own, in this process, one sender."""
+    settings, engine = cycle.settings(), make_engine(cycle.url)
+    out: dict[str, Any] = {}
+    try:
+        start = time.perf_counter()
+        with session_scope(engine) as session:
+            due = due_at(session, cycle.at)
+            session.expunge_all()
+        with session_scope(engine) as session:
+            matches, broken = match_all(session, due, cycle.at)
+        out["match_s"] = time.perf_counter() - start
+        out["due"] = len(due)
+        start = time.perf_counter()
+        for d in due:
+            sid = d.search_id
+            _claim_one(settings, engine, d, matches.get(sid, []), broken.get(sid), cycle.at)
+        out["claim_s"] = time.perf_counter() - start
+        del due, matches
+        out.update(_render_and_send(cycle, settings, engine))
+    finally:
+        engine.dispose()
+    return out
+
+
+def _render_and_send(cycle: Cycle, settings: Settings, engine: Any) -> dict[str, Any]:
+    """Render each pending digest, then send it; the two timed apart."""
+    mailer = SmtpMailer(settings.smtp_url.get_secret_value(), 30.0)
+    mailer.open()
+    render_s = send_s = 0.0
+    sent = 0
+    try:
+        with Session(engine) as session:
+            ids = list(
+                session.execute(
+                    select(Digest.id).where(Digest.status == "pending").order_by(Digest.id)
+                ).scalars()
+            )
+        for digest_id in ids:
+            with Session(engine) as session:
+                digest = session.get(Digest, digest_id)
+                assert digest is not None
+                sub = session.get(Subscriber, digest.subscriber_id)
+                search = session.get(SavedSearch, digest.saved_search_id)
+                assert sub is not None and search is not None
+                start = time.perf_counter()
+                rendered, _ = render_stored(session, settings, digest, sub, search, cycle.at)
+                if rendered is None:
+                    continue
+                msg = digest_message(settings, digest, sub, rendered)
+                render_s += time.perf_counter() - start
+            start = time.perf_counter()
+            mailer.send(msg)
+            send_s += time.perf_counter() - start
+            sent += 1
+    finally:
+        mailer.close()
+    return {"render_s": render_s, "send_s": send_s, "digests": sent}
+
+
+def measure(cycle: Cycle) -> dict[str, Any]:
+    """Stages alone, the cycle with one and four senders, and the send stage with one and four."""
+    reset(cycle.url)
+    cycle.received()
+    stages = stages_alone(cycle)
+    digests = stages["digests"]
+    if cycle.received() != digests:
+        raise RuntimeError("the sink did not get one message per digest")
+    results: dict[str, Any] = {"stages": stages}
+    for senders in (1, 4):
+        reset(cycle.url)
+        wall, peak = run_senders(cycle, senders)
+        got = cycle.received()
+        sent = counts(cycle.url).get("sent", 0)
+        if got != digests or sent != digests:
+            raise RuntimeError(f"{senders} senders: sink got {got}, sent {sent}, want {digests}")
+        results[f"cycle_{senders}_s"] = wall
+        results[f"cycle_{senders}_peak_rss_kb"] = peak
+    reset(cycle.url)
+    settings, engine = cycle.settings(), make_engine(cycle.url)
+    try:
+        claim_due(settings, engine, cycle.at, no_progress)
+        for senders in (1, 4):
+            if senders == 4:
+                with session_scope(engine) as session:
+                    session.execute(
+                        update(Digest)
+                        .where(Digest.status == "sent")  # type: ignore[arg-type]
+                        .values(status="pending", attempts=0, sending_at=None, sent_at=None)
+                    )
+            wall, _ = run_senders(cycle, senders)
+            if cycle.received() != digests:
+                raise RuntimeError(f"send stage with {senders} senders: not one per digest")
+            results[f"send_{senders}_s"] = wall
+    finally:
+        engine.dispose()
+    return results
