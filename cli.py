@@ -8,15 +8,63 @@ import io
 import json
 import sys
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.table import Table
 
-import db
-from config import Settings, load_settings
 from pipeline.relevance_cli import app as relevance_app
-from pipeline.terminal import SafeConsole, install_log_sanitizing
+
+if TYPE_CHECKING:
+    from config import Settings
+
+
+def _metavar(param: Any) -> str:
+    """What `--help` shows after an option: nothing for a flag, TEXT/NUMBER/INTEGER for a value."""
+    if getattr(param, "is_flag", False):
+        return ""
+    label = str(param.display_type(None)).strip("<>").removeprefix("list[").removesuffix("]")
+    return {"str": "TEXT", "float": "NUMBER", "int": "INTEGER"}.get(label, label.upper())
+
+
+class _CleanHelp:
+    """Typer prints `--dry-run <bool>` and `<list[str]>`; show flags bare and values by kind."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        for param in self.get_params(ctx):  # type: ignore[attr-defined]
+            if param.param_type_name == "argument":
+                # the name column says it (QUERY, NAMES...); a type column would repeat it
+                param.display_type_rich = lambda ctx: ""
+                param.metavar = param.metavar or param.name.upper()
+            elif param.metavar is None:
+                param.metavar = _metavar(param)
+        super().format_help(ctx, formatter)  # type: ignore[misc]
+
+
+class CleanHelpCommand(_CleanHelp, typer.core.TyperCommand):
+    """A command whose `--help` shows proper metavars."""
+
+
+class CleanHelpGroup(_CleanHelp, typer.core.TyperGroup):
+    """A group whose `--help` shows proper metavars."""
+
+
+def clean_help(*apps: typer.Typer) -> None:
+    """Give every command of `apps` (and the apps themselves) the clean `--help`.
+
+    Plain (click-style) help: Rich's help formatter imports markdown, syntax and traceback
+    support, about 0.4 s of CPU before `andon --help` prints a line.
+    """
+    for each in apps:
+        each.rich_markup_mode = None
+        if each.info.cls in (None, typer.core.TyperGroup):
+            each.info.cls = CleanHelpGroup
+        for info in each.registered_commands:
+            if info.cls in (None, typer.core.TyperCommand):
+                info.cls = CleanHelpCommand
+
+
+# `andon --help` and quick commands answer fast: sqlalchemy, sqlmodel, scrapy, the database and
+# the packages are imported inside the commands that use them (a test keeps it so).
 
 app = typer.Typer(
     help="andon — job alerts for production managers.",
@@ -24,11 +72,31 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-# Not a terminal (a pipe, CI, a test): wide enough that tables keep their words.
+
+
+class _LazyConsole:
+    """A `SafeConsole` made on first use: `andon --help` need not import Rich's console."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._kwargs = kwargs
+        self._console: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from pipeline.terminal import SafeConsole
+
+            kwargs = dict(self._kwargs)
+            if kwargs.pop("pipe_width", False):
+                # Not a terminal (a pipe, CI, a test): wide enough that tables keep their words.
+                kwargs["width"] = None if sys.stdout.isatty() else 160
+            self._console = SafeConsole(**kwargs)
+        return getattr(self._console, name)
+
+
 # Safe consoles: names, titles and errors quote scraped and user text; no escape sequence of
 # theirs reaches the terminal (pipeline.terminal).
-out = SafeConsole(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
-err = SafeConsole(stderr=True, soft_wrap=True)
+out: Any = _LazyConsole(soft_wrap=True, pipe_width=True)
+err: Any = _LazyConsole(stderr=True, soft_wrap=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -54,13 +122,15 @@ def friendly(fn: F) -> F:
 
         from alerts.cadence import CadenceError
         from alerts.subscriptions import SubscriptionError
+        from pipeline.terminal import install_log_sanitizing
         from search.sql import SearchError
 
+        install_log_sanitizing()  # calling it twice is safe
         try:
             return fn(*args, **kwargs)
         except (SearchError, UsageError, SubscriptionError, CadenceError) as exc:
             fail(str(exc), 2)
-        except db.DatabaseError as exc:
+        except _database_error() as exc:
             fail(str(exc), 1)
         except ValidationError as exc:
             first = exc.errors()[0]
@@ -76,6 +146,12 @@ def friendly(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _database_error() -> type[BaseException]:
+    import db
+
+    return db.DatabaseError
+
+
 def _operational_errors() -> tuple[type[BaseException], ...]:
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
@@ -84,10 +160,14 @@ def _operational_errors() -> tuple[type[BaseException], ...]:
 
 @functools.cache
 def settings() -> Settings:
+    from config import load_settings
+
     return load_settings()
 
 
 def engine(*, check: bool = True) -> Any:
+    import db
+
     eng = db.make_engine(settings().database_url)
     if check:
         db.ensure_current(eng)
@@ -98,6 +178,8 @@ def engine(*, check: bool = True) -> Any:
 @friendly
 def init() -> None:
     """Create or upgrade the database."""
+    import db
+
     eng = engine(check=False)
     before, after = db.migrate(eng)
     where = db.safe_url(eng)
@@ -153,10 +235,12 @@ def listings(
     format: Annotated[str, typer.Option("--format", help="table, json or csv")] = "table",
 ) -> None:
     """Search stored listings, newest first."""
+    import db
     from search import sql as search
 
     if format not in ("table", "json", "csv"):
         raise UsageError(f"unknown --format {format!r}: choose table, json or csv")
+    check_choices(location=location, industries=industry, skills=skill)
     filters = search.build_filters(
         location=location,
         within=within,
@@ -175,12 +259,57 @@ def listings(
         rows = search.listings(
             session, search.search_postings(session, query, filters, limit=limit, offset=offset)
         )
+        total = search.count_postings(session, query, filters)
     if format == "json":
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
     elif format == "csv":
         sys.stdout.write(_csv(rows))
     else:
         _table(rows)
+    if line := paging_line(total, offset, len(rows)):
+        # beside a table it is part of the answer; after JSON or CSV it must not spoil the data
+        (out if format == "table" else err).print(line, highlight=False, markup=False)
+
+
+def paging_line(total: int, offset: int, shown: int) -> str:
+    """ "12 of 230 postings (1–12); more results: --offset 12", or "" when nothing matches."""
+    if total == 0 or (shown == 0 and offset == 0):
+        return ""
+    noun = "posting" if total == 1 else "postings"
+    if shown == 0:
+        return f"{total} {noun} match; none from --offset {offset} (the last page starts lower)"
+    line = f"{shown} of {total} {noun} ({offset + 1}–{offset + shown})"
+    if offset + shown < total:
+        line += f"; more results: --offset {offset + shown}"
+    return line
+
+
+def check_choices(
+    *,
+    location: str | None = None,
+    industries: list[str] | None = None,
+    skills: list[str] | None = None,
+) -> None:
+    """Refuse, with one line, a place the gazetteer doesn't know and unknown industries or skills."""
+    from pipeline.enrich import INDUSTRY_KEYWORDS, SKILL_PATTERNS
+    from search.suggest import place_problem
+
+    if location is not None and location.strip():
+        problem = place_problem(location)
+        if problem is not None:
+            raise UsageError(f"--location: {problem.message}")
+    # the same normalisation as the filters' (search.definitions)
+    for flag, values, known, norm in (
+        ("--industry", industries, INDUSTRY_KEYWORDS,
+         lambda v: "_".join(v.lower().replace("&", " ").split())),
+        ("--skill", skills, SKILL_PATTERNS, lambda v: v.strip().lower().replace(" ", "_")),
+    ):  # fmt: skip
+        unknown = [v for v in values or () if norm(v) not in known]
+        if unknown:
+            raise UsageError(
+                f"unknown {flag} {', '.join(map(repr, unknown))}: known values are "
+                + ", ".join(sorted(known))
+            )
 
 
 CSV_COLUMNS = (
@@ -225,12 +354,24 @@ def money(sal: dict[str, Any] | None) -> str:
     return f"{cur} {fmt(lo if lo is not None else hi)}{per}".strip()
 
 
+def posted_label(row: dict[str, Any]) -> str:
+    """The posting date; "30+ days ago" when the board only said so (a lower bound)."""
+    if row.get("posted_or_earlier") and row.get("posted_at"):
+        from alerts.formatting import posted
+
+        return posted(row["posted_at"], True)
+    return (row["posted_at"] or row["first_seen_at"] or "")[:10]
+
+
 def _table(rows: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+
     if not rows:
         err.print("no postings match")
         return
     table = Table(show_lines=False)
-    for col in ("id", "title", "company", "location", "workplace", "salary", "level", "posted"):
+    cols = ("id", "title", "company", "location", "workplace", "salary", "level", "posted", "url")
+    for col in cols:
         table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(
@@ -241,7 +382,8 @@ def _table(rows: list[dict[str, Any]]) -> None:
             r["workplace"] or "",
             money(r["salary"]),
             r["seniority"] or "",
-            (r["posted_at"] or r["first_seen_at"] or "")[:10],
+            posted_label(r),
+            r["url"] or r["apply_url"] or "",
         )
     out.print(table)
 
@@ -312,6 +454,8 @@ def run_with_progress(chosen: list[Any], extra: dict[str, Any] | None = None) ->
 
 
 def _crawl_table(reports: list[Any]) -> None:
+    from rich.table import Table
+
     table = Table(title="crawl")
     for col in (
         "source",
@@ -401,7 +545,11 @@ def demo(
 @friendly
 def status() -> None:
     """Sources with last crawl health, counts, last digests."""
+    from rich.table import Table
+
+    import db
     from alerts import stats
+    from alerts.feedback import counts_lines, not_relevant_counts
     from pipeline import health
 
     eng = engine()
@@ -412,6 +560,7 @@ def status() -> None:
         searches = stats.search_counts(session)
         digests = stats.digest_counts(session)
         recent = stats.recent_digests(session, limit=5)
+        feedback = not_relevant_counts(session)
     out.print(
         f"postings: {postings.get('open', 0)} open, {postings.get('closed', 0)} closed",
         highlight=False,
@@ -433,7 +582,7 @@ def status() -> None:
             str(h.last_kept),
             str(h.last_new),
             str(h.last_errors),
-            f"[red]{h.flag}[/]" if h.flag else "ok",
+            health_cell(h),
         )
     if sources:
         out.print(table)
@@ -452,6 +601,22 @@ def status() -> None:
             f"  #{d.id} search {d.saved_search_id} {d.period_key}: {d.status}, {d.job_count} jobs, {when}",
             highlight=False,
         )
+    for line in counts_lines(feedback):
+        out.print(line, highlight=False, markup=False)
+
+
+def health_cell(h: Any) -> str:
+    """`status`'s health column (Rich markup): a flag, the last run's failure and its error, or ok."""
+    from rich.markup import escape
+
+    why = f": {escape(h.last_message)}" if h.last_message else ""
+    if h.flag:
+        return f"[red]{escape(h.flag)}[/]{why if h.last_status in ('failed', 'partial') else ''}"
+    if h.last_status == "failed":
+        return f"[red]failed[/]{why}"
+    if h.last_status == "partial":
+        return f"[yellow]partial[/]{why}"
+    return "ok"
 
 
 def _schedule_lines() -> list[str]:
@@ -460,6 +625,7 @@ def _schedule_lines() -> list[str]:
 
 def schedule_lines(cfg: Any, eng: Any, *, now: Any = None) -> list[str]:
     """`andon status`'s schedule: who leads, each job's next run, what each Scrapyd node runs."""
+    import db
     from runtime.status import schedule_status
 
     st = schedule_status(cfg, eng, now=now)
@@ -552,7 +718,10 @@ def subscribe(
     cadence: Annotated[str, typer.Option(help="daily or weekly")] = "daily",
     hour: Annotated[int, typer.Option(help="Local hour to send, 0-23")] = 8,
     weekday: Annotated[str, typer.Option(help="Day for weekly digests: mon … sun")] = "mon",
-    timezone: Annotated[str, typer.Option(help="IANA timezone, e.g. America/Chicago")] = "UTC",
+    timezone: Annotated[
+        str | None,
+        typer.Option(help="IANA timezone, e.g. America/Chicago (default: --location's, else UTC)"),
+    ] = None,
     name: Annotated[
         str | None, typer.Option(help="A name for the search (default: from the query)")
     ] = None,
@@ -561,10 +730,15 @@ def subscribe(
     ] = False,
 ) -> None:
     """Save a search for EMAIL; a new address is confirmed by email before any digest."""
+    import db
     from alerts import subscriptions as subs
     from alerts.mailers import MailerError
     from alerts.notify import send_confirmation
 
+    check_choices(location=location, industries=industry, skills=skill)
+    zone_note = ""
+    if timezone is None:
+        timezone, zone_note = default_zone(location)
     search = subs.SearchInput(
         name=name, query=query, location=location, within=within, workplaces=workplace or (),
         min_salary=min_salary, salary_required=salary_required, seniorities=seniority or (),
@@ -587,6 +761,8 @@ def subscribe(
         f"{what}: search #{saved.id} “{saved.name}”, subscriber {sub.status}", highlight=False
     )
     out.print(f"  {description}", highlight=False)
+    if zone_note:
+        out.print(f"  {zone_note}", highlight=False)
     if not pending:
         return
     if was == "pending":
@@ -603,15 +779,31 @@ def subscribe(
     )
 
 
+def default_zone(location: str | None) -> tuple[str, str]:
+    """`subscribe`'s zone when none is given: the place's (and a line saying so), else UTC."""
+    from alerts.timezones import zone_for_place
+    from pipeline.location import geocode
+
+    found = geocode(location) if location else None
+    chosen = zone_for_place(found) if found is not None else None
+    if chosen is None:
+        return "UTC", "timezone: UTC (no --location to take one from; set --timezone)"
+    return chosen.zone, (
+        f"timezone: {chosen.zone}, {chosen.because} (from --location; set --timezone to change it)"
+    )
+
+
 @app.command()
 @friendly
 def searches(
     email: Annotated[str | None, typer.Argument(help="Only this subscriber's searches")] = None,
 ) -> None:
     """List saved searches: subscriber, status, what each looks for, and its next digest."""
+    from rich.table import Table
     from sqlalchemy import select
     from sqlmodel import col as sql_col
 
+    import db
     from alerts import subscriptions as subs
     from alerts.cadence import zone
     from alerts.models import SavedSearch, Subscriber
@@ -635,12 +827,21 @@ def searches(
     for col in ("id", "email", "status", "name", "search", "next digest"):
         table.add_column(col, overflow="fold")
     for saved, sub, description in lines:
-        status = sub.status if saved.active else f"{sub.status}, paused"
+        status = search_status(sub.status, saved.active)
         due = ""
         if saved.next_due_at is not None and saved.active and sub.status == "active":
             due = saved.next_due_at.astimezone(zone(saved.timezone)).strftime("%Y-%m-%d %H:%M %Z")
         table.add_row(str(saved.id), sub.email, status, saved.name, description, due)
     out.print(table)
+
+
+def search_status(subscriber_status: str, active: bool) -> str:
+    """What `searches` shows: a search waits for its subscriber's confirmation, runs, or is off."""
+    if subscriber_status == "pending":
+        return "pending confirmation"
+    if subscriber_status != "active":
+        return subscriber_status  # unsubscribed, bounced…: no digest either way
+    return "active" if active else "paused"
 
 
 @app.command()
@@ -649,6 +850,7 @@ def unsubscribe(
     email: Annotated[str, typer.Argument(help="The subscriber's email address")],
 ) -> None:
     """Stop every digest to EMAIL."""
+    import db
     from alerts import subscriptions as subs
 
     eng = engine()
@@ -666,6 +868,8 @@ def unsubscribe(
 def parse_moment(value: str | None) -> Any:
     """`--at`: ISO 8601 with an offset or Z (a time without one is ambiguous); default now."""
     from datetime import UTC, datetime
+
+    import db
 
     if value is None:
         return db.utcnow()
@@ -786,6 +990,8 @@ def sources_check(
     base_url: BaseUrlOpt = None,
 ) -> None:
     """Read every entry (or the named ones) once and show which work."""
+    from rich.table import Table
+
     from spiders.probe import probe, with_base_url
     from spiders.sources import SourcesError
 
@@ -805,9 +1011,11 @@ def sources_check(
         raise typer.Exit(1)
 
 
+clean_help(app, sources_app, relevance_app)
+
+
 def main() -> None:
-    """Console-script entry point."""
-    install_log_sanitizing()
+    """Console-script entry point (each command cleans its log records: see `friendly`)."""
     app()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,19 +39,26 @@ CURRENCY_SYMBOLS = {
 
 
 def market_figure(
-    market_table: Mapping[str, Any] | None, seniority: str | None
+    market_table: Mapping[str, Any] | None, seniority: str | None, country: str | None = "US"
 ) -> tuple[int | None, str | None]:
-    """The dated market pay for a career level, and the line that shows it beside a salary."""
-    if not market_table:
+    """The dated market pay for a career level, and the line that shows it beside a salary.
+
+    Only where the table applies: a US posting (`country`) and a table of US data (its `country`
+    key, US when absent). A median is no exact figure: rounded to the nearest thousand.
+    """
+    if not market_table or country != "US":
+        return None, None
+    if str(market_table.get("country") or "US").upper() != "US":
         return None, None
     key = seniority if seniority in SENIORITY_PLURALS else "all"
     amount = market_table.get(key)
-    if not isinstance(amount, int | float):
+    if not isinstance(amount, int | float) or isinstance(amount, bool):
         return None, None
+    rounded = int(round(amount, -3))
     who = SENIORITY_PLURALS.get(seniority or "", "production managers")
     as_of = market_table.get("as_of")
-    label = f"US median for {who}: ${amount:,.0f}" + (f" ({as_of})" if as_of else "")
-    return int(amount), label
+    label = f"US median for {who}: ${rounded:,}" + (f" ({as_of})" if as_of else "")
+    return rounded, label
 
 
 # --- filters -------------------------------------------------------------------------------
@@ -95,8 +102,9 @@ def money_usd(salary: Mapping[str, Any] | None) -> str:
     if str(salary.get("currency") or "USD").upper() == "USD" and salary.get("period") == "year":
         return ""
     lo, hi = salary.get("annual_min_usd"), salary.get("annual_max_usd")
-    lo = round(lo) if isinstance(lo, int | float) else None
-    hi = round(hi) if isinstance(hi, int | float) else None
+    # a converted figure is an estimate: to the nearest thousand, not "$157,766"
+    lo = int(round(lo, -3)) if isinstance(lo, int | float) else None
+    hi = int(round(hi, -3)) if isinstance(hi, int | float) else None
     amounts = _amounts(lo, hi, "$")
     return f"about {amounts} a year" if amounts else ""
 
@@ -111,6 +119,29 @@ def format_date(value: datetime | date | str | None) -> str:
         except ValueError:
             return ""
     return f"{value:%b} {value.day}, {value.year}"
+
+
+def posted(
+    value: datetime | date | str | None, or_earlier: bool = False, now: datetime | None = None
+) -> str:
+    """When a job was posted: 'Nov 20, 2026', or '30+ days ago' when the date is only a bound
+    (Workday's "Posted 30+ Days Ago": posted then or earlier); '' when missing."""
+    if not or_earlier:
+        return format_date(value)
+    when = value
+    if isinstance(when, str):
+        try:
+            when = datetime.fromisoformat(when)
+        except ValueError:
+            return ""
+    if when is None:
+        return ""
+    if not isinstance(when, datetime):
+        when = datetime(when.year, when.month, when.day, tzinfo=UTC)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    days = max(0, ((now or datetime.now(UTC)) - when).days)
+    return f"{days}+ days ago"
 
 
 _UNSAFE_URL_CHARS = re.compile(r"[\x00-\x20\x7f]")

@@ -41,6 +41,7 @@ class DigestJob:
     salary: Mapping[str, Any] | None = None  # the listing contract's salary object
     seniority: str | None = None
     posted_at: datetime | date | str | None = None
+    posted_or_earlier: bool = False  # posted_at is a bound ("30+ days ago")
     attribution: str | None = None  # e.g. "Himalayas", where a source's terms ask for credit
     source_url: str | None = None
     why: str = ""
@@ -61,7 +62,7 @@ class DigestJob:
     ) -> DigestJob:
         """Build from one element of the listing contract (`andon listings --format json`)."""
         location = listing.get("location") or {}
-        pay, label = market_figure(market_table, listing.get("seniority"))
+        pay, label = market_figure(market_table, listing.get("seniority"), location.get("country"))
         return cls(
             posting_id=listing["id"],
             title=listing["title"],
@@ -72,6 +73,7 @@ class DigestJob:
             salary=listing.get("salary"),
             seniority=listing.get("seniority"),
             posted_at=listing.get("posted_at"),
+            posted_or_earlier=bool(listing.get("posted_or_earlier")),
             attribution=attribution,
             source_url=source_url,
             why=why,

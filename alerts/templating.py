@@ -9,7 +9,15 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from jinja2.ext import Extension
 
-from alerts.formatting import format_date, money, money_usd, oneline, safe_url, workplace
+from alerts.formatting import (
+    format_date,
+    money,
+    money_usd,
+    oneline,
+    posted,
+    safe_url,
+    workplace,
+)
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -18,6 +26,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "money": money,
     "money_usd": money_usd,
     "date": format_date,
+    "posted": posted,
     "safe_url": safe_url,
     "oneline": oneline,
     "workplace": workplace,

@@ -47,8 +47,14 @@ def print_summary(result: DemoResult, out: Console) -> None:
         f"  the emails (.eml):     {folder / 'outbox'}",
         f"  the database:          {folder / 'andon.db'}",
         f"  the sources file:      {folder / 'sources.toml'}",
-        f"  try:  ANDON_DATABASE_URL=sqlite:///{folder / 'andon.db'} uv run andon listings --location 'Detroit, MI' --within 150",
     ]
     for line in lines:
         out.print(line, highlight=False, markup=False)
+    out.print()
+    # soft_wrap: a command is copied whole, never cut into lines
+    out.print("[bold]The web app[/] (the emails' manage and unsubscribe links work against it):")
+    out.print(f"  {result.serve_command}", highlight=False, markup=False, soft_wrap=True)
+    out.print(f"  then open {result.base_url}/jobs", highlight=False, markup=False)
+    out.print("[bold]Search the demo's jobs[/]:")
+    out.print(f"  {result.listings_command}", highlight=False, markup=False, soft_wrap=True)
     out.print(f"done in {result.elapsed_s:.1f}s", highlight=False)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -35,6 +36,9 @@ DEMO_DIR = Path(__file__).resolve().parent
 SOURCES_TEMPLATE = DEMO_DIR / "sources.toml"
 MARKER = ".andon-demo"  # only a folder carrying this is wiped by the next run
 CRAWL_TIMEOUT_S = 120.0
+# The port the demo's emails link to and the printed `andon serve` command listens on; not
+# `andon serve`'s default 8000, so the demo's links never reach another andon on this machine.
+DEMO_PORT = 8765
 # A local server needs no politeness: no AutoThrottle, no delay, quick retries.
 FAST_SCRAPY = {"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "ANDON_RETRY_BACKOFF_BASE": 0.05}
 
@@ -130,6 +134,9 @@ class DemoResult:
     digests: list[DigestLine] = field(default_factory=list)
     postings_open: int = 0
     elapsed_s: float = 0.0
+    serve_command: str = ""  # the exact `andon serve` that makes the emails' links work
+    base_url: str = ""  # where that command listens, and the emails' links point
+    listings_command: str = ""  # `andon listings` on the demo's database
 
 
 def prepare_folder(folder: Path) -> None:
@@ -153,12 +160,42 @@ def demo_settings(folder: Path) -> Settings:
         mailer="file",
         outbox=folder / "outbox",
         sources=folder / "sources.toml",
+        # the file decides, not an ANDON_SECRET_KEY the caller exported: `serve_command` names it
+        secret_key=None,
         secret_key_file=folder / ".andon-secret",
-        base_url="http://127.0.0.1:8000",
+        base_url=f"http://127.0.0.1:{DEMO_PORT}",
         operator_email=None,
         role_profile=None,
         scrapy_overrides=FAST_SCRAPY,
     )
+
+
+def demo_env(settings: Settings) -> dict[str, str]:
+    """The settings another andon command needs to act on the demo's database and its links."""
+    return {
+        "ANDON_DATABASE_URL": settings.database_url,
+        "ANDON_SECRET_KEY_FILE": str(settings.secret_key_file),
+        "ANDON_BASE_URL": settings.base_url,
+        "ANDON_MAILER": "file",
+        "ANDON_OUTBOX": str(settings.outbox),
+        "ANDON_SOURCES": str(settings.sources),
+    }
+
+
+def andon_command(settings: Settings, *args: str) -> str:
+    """A shell command running `andon ARGS` on the demo's folder, with its secret and base URL.
+
+    `env -u ANDON_SECRET_KEY`: an exported key would win over the demo's key file, and every
+    link in the demo's emails would read as damaged.
+    """
+    assignments = " ".join(f"{k}={shlex.quote(v)}" for k, v in demo_env(settings).items())
+    words = " ".join(shlex.quote(a) for a in args)
+    return f"env -u ANDON_SECRET_KEY {assignments} uv run andon {words}"
+
+
+def serve_command(settings: Settings) -> str:
+    """The exact `andon serve` the demo's emails link to (same database, key file, base URL)."""
+    return andon_command(settings, "serve", "--port", str(DEMO_PORT))
 
 
 def write_sources(folder: Path, base_url: str) -> Path:
@@ -304,5 +341,9 @@ def run_demo(folder: Path, *, say: Callable[[str], None] = print) -> DemoResult:
         engine.dispose()
     return DemoResult(
         folder=folder, at=at, sources=sources, digests=digests, postings_open=open_count,
-        elapsed_s=time.monotonic() - started,
+        elapsed_s=time.monotonic() - started, serve_command=serve_command(settings),
+        base_url=settings.base_url,
+        listings_command=andon_command(
+            settings, "listings", "--location", "Detroit, MI", "--within", "150"
+        ),
     )  # fmt: skip

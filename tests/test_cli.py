@@ -158,3 +158,92 @@ def test_every_command_has_help(tmp_path, command):
     res = andon(command, "--help", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     assert "Usage" in res.stdout
+
+
+def test_help_shows_flags_bare_and_values_by_kind(tmp_path):
+    for command in ("listings", "subscribe", "digest", "crawl"):
+        res = andon(command, "--help", cwd=tmp_path)
+        assert res.returncode == 0, res.stderr
+        assert "<bool>" not in res.stdout and "list[" not in res.stdout, res.stdout
+        assert "<str>" not in res.stdout and "<float>" not in res.stdout
+    digest = andon("digest", "--help", cwd=tmp_path).stdout
+    assert [ln.split()[:2] for ln in digest.splitlines() if "--dry-run" in ln] == [
+        ["--dry-run", "Show"]
+    ]
+    assert "--location TEXT" in andon("listings", "--help", cwd=tmp_path).stdout
+
+
+def test_help_and_the_cli_module_import_nothing_heavy(tmp_path):
+    # `andon --help` must answer fast: the database, ORM, Scrapy and the packages load lazily.
+    probe = (
+        "import sys, cli; heavy = {'sqlalchemy', 'sqlmodel', 'scrapy', 'db', 'config', 'pydantic',"
+        " 'alerts', 'search', 'spiders', 'web', 'rich.console', 'typer.rich_utils'};"
+        " print(sorted(heavy & set(sys.modules)))"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": str(PROJECT)}, timeout=60,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["listings", "--location", "Detriot, MI"], "Did you mean 'Detroit, MI'?"),
+        (["listings", "--location", "Detriot, MI", "--within", "50"], "'Detroit, MI'"),
+        (["listings", "--location", "48124"], "ZIP and postal codes"),
+        (["listings", "--location", "<b>Toledo</b>"], "plain text"),
+        (["listings", "--industry", "foods"], "known values are aerospace, automotive"),
+        (["listings", "--skill", "juggling"], "unknown --skill 'juggling': known values are"),
+    ],
+)
+def test_unknown_places_industries_and_skills_are_refused_with_what_is_known(
+    tmp_path, args, needle
+):
+    andon("init", cwd=tmp_path)
+    res = andon(*args, cwd=tmp_path)
+    assert res.returncode == 2, res.stderr
+    assert needle in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_listings_table_shows_total_paging_hint_and_urls(tmp_path, db_url):
+    env = {"ANDON_DATABASE_URL": db_url, "COLUMNS": "250"}
+    eng = db.make_engine(db_url)
+    with db.session_scope(eng) as s:
+        store_batch(
+            s,
+            [
+                posting(
+                    external_id=str(i), title=f"Plant Manager {i}", url=f"https://jobs.example/{i}"
+                )
+                for i in range(3)
+            ],
+        )
+    eng.dispose()
+    first = andon("listings", "--limit", "2", cwd=tmp_path, env=env)
+    assert first.returncode == 0, first.stderr
+    assert "2 of 3 postings (1–2); more results: --offset 2" in first.stdout
+    assert first.stdout.count("https://jobs.example/") == 2
+    last = andon("listings", "--limit", "2", "--offset", "2", cwd=tmp_path, env=env)
+    assert "1 of 3 postings (3–3)" in last.stdout and "more results" not in last.stdout
+    as_json = andon("listings", "--limit", "2", "--format", "json", cwd=tmp_path, env=env)
+    assert len(json.loads(as_json.stdout)) == 2  # the hint goes to stderr, the data stays clean
+    assert "more results: --offset 2" in as_json.stderr
+
+
+def test_status_shows_a_failed_source_as_failed_with_its_error(tmp_path, db_url):
+    from pipeline.models import CrawlRun
+
+    eng = db.make_engine(db_url)
+    with db.session_scope(eng) as s:
+        s.add(CrawlRun(source="acme", kind="workday", status="failed", errors=1,
+                       message="acme: HTTP 404 from https://acme.example/jobs"))  # fmt: skip
+    eng.dispose()
+    res = andon("status", cwd=tmp_path, env={"ANDON_DATABASE_URL": db_url, "COLUMNS": "250"})
+    assert res.returncode == 0, res.stderr
+    [row] = [ln for ln in res.stdout.splitlines() if "acme" in ln and "workday" in ln]
+    assert "failed: acme: HTTP 404 from https://acme.example/jobs" in row
+    assert " ok " not in row

@@ -217,3 +217,51 @@ def test_the_demo_refuses_to_wipe_a_folder_it_did_not_make(tmp_path):
     (ours / "old.eml").write_text("from a previous run")
     prepare_folder(ours)  # a demo folder is wiped and recreated
     assert sorted(p.name for p in ours.iterdir()) == [MARKER]
+
+
+def test_the_printed_serve_command_opens_the_demo_emails_links(demo_run, monkeypatch, tmp_path):
+    import shlex
+    import warnings
+    from urllib.parse import urlsplit
+
+    from starlette.exceptions import StarletteDeprecationWarning
+
+    from config import load_settings
+    from web.app import create_app
+
+    with warnings.catch_warnings():  # as tests/web/conftest.py: the project pins httpx
+        warnings.simplefilter("ignore", StarletteDeprecationWarning)
+        from fastapi.testclient import TestClient
+
+    res, folder = demo_run
+    [line] = [ln.strip() for ln in res.stdout.splitlines() if "uv run andon serve" in ln]
+    words = shlex.split(line)
+    # an exported ANDON_SECRET_KEY would win over the demo's key file: the command unsets it
+    assert words[:3] == ["env", "-u", "ANDON_SECRET_KEY"]
+    env = dict(w.split("=", 1) for w in words[3:] if w.startswith("ANDON_"))
+    port = words[words.index("--port") + 1]
+    assert env["ANDON_BASE_URL"] == f"http://127.0.0.1:{port}" and port != "8000"
+    assert env["ANDON_SECRET_KEY_FILE"] == str(folder / ".andon-secret")
+    text = _digests(folder)["dana.kowalski@example.com"].get_body(("plain",)).get_content()
+    links = re.findall(r"https?://\S+/(?:manage|unsubscribe)/\S+", text)
+    assert links and all(link.startswith(env["ANDON_BASE_URL"] + "/") for link in links)
+
+    # `andon serve` with exactly those settings, from another folder (no stray key file there)
+    monkeypatch.chdir(tmp_path)
+    for key in [k for k in os.environ if k.startswith("ANDON_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("ANDON_SECRET_KEY", "a-key-the-command-unsets")
+    monkeypatch.delenv("ANDON_SECRET_KEY")  # what `env -u` does
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    settings = load_settings()
+    engine = db.make_engine(settings.database_url)
+    try:
+        with TestClient(create_app(settings, engine)) as client:
+            manage = next(link for link in links if "/manage/" in link)
+            page = client.get(urlsplit(manage).path)
+            assert page.status_code == 200, page.text
+            assert "damaged" not in page.text
+            assert "dana.kowalski@example.com" in page.text
+    finally:
+        engine.dispose()

@@ -219,3 +219,32 @@ def test_the_file_mailer_marks_its_placeholder_address(folder: Path) -> None:
     text = body.get_content()
     assert "[placeholder postal address: set ANDON_POSTAL_ADDRESS before sending real mail]" in text
     assert "Anytown" not in text
+
+
+def test_a_mistyped_place_is_refused_with_a_suggestion_and_nothing_is_saved(folder: Path) -> None:
+    res = andon("subscribe", "pat@example.com", "--location", "Detriot, MI", "--within", "50",
+                cwd=folder)  # fmt: skip
+    one_line_error(res, 2, "Did you mean 'Detroit, MI'?")
+    assert "no saved searches" in andon("searches", cwd=folder).stderr
+
+
+def test_subscribe_takes_its_timezone_from_the_location_and_says_so(folder: Path) -> None:
+    res = andon("subscribe", "pat@example.com", "--confirmed", "--location", "Detroit, MI",
+                cwd=folder)  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert "daily at 08:00 America/Detroit" in res.stdout
+    assert "timezone: America/Detroit" in res.stdout and "from --location" in res.stdout
+    state = andon("subscribe", "sam@example.com", "--confirmed", "--location", "Texas", cwd=folder)
+    assert "timezone: America/Chicago" in state.stdout and "Houston" in state.stdout
+    given = andon("subscribe", "kim@example.com", "--confirmed", "--location", "Detroit, MI",
+                  "--timezone", "Europe/Berlin", cwd=folder)  # fmt: skip
+    assert "daily at 08:00 Europe/Berlin" in given.stdout and "timezone:" not in given.stdout
+    nowhere = andon("subscribe", "lee@example.com", "--confirmed", cwd=folder)
+    assert "timezone: UTC" in nowhere.stdout
+
+
+def test_searches_shows_an_unconfirmed_search_as_pending_confirmation(folder: Path) -> None:
+    assert andon("subscribe", "pat@example.com", "--query", "plant", cwd=folder).returncode == 0
+    listed = andon("searches", cwd=folder)
+    assert "pending confirmation" in listed.stdout
+    assert "paused" not in listed.stdout

@@ -213,12 +213,12 @@ def test_no_more_link_when_every_match_is_shown() -> None:
         (
             {"min": 28.5, "max": 32, "currency": "USD", "period": "hour", "annual_min_usd": 59280, "annual_max_usd": 66560},
             "$28.50–$32.00 / hour",
-            "about $59,280–$66,560 a year",
+            "about $59,000–$67,000 a year",  # an estimate: to the thousand
         ),
         (
             {"min": 4000, "max": 5000, "currency": "EUR", "period": "month", "annual_min_usd": 52000.4, "annual_max_usd": 65000.6},
             "€4,000–€5,000 / month",
-            "about $52,000–$65,001 a year",
+            "about $52,000–$65,000 a year",
         ),
         ({"min": 110000, "max": 130000, "currency": "CAD", "period": "year"}, "CA$110,000–CA$130,000 / year", ""),
         ({"min": 9000, "max": 12000, "currency": "PLN", "period": "month"}, "PLN 9,000–12,000 / month", ""),
@@ -280,11 +280,15 @@ def test_market_figure_and_from_listing() -> None:
         150_000,
         "US median for production directors: $150,000 (BLS OES May 2023)",
     )
-    assert market_figure(MARKET_PAY_USD, None)[0] == 107_430
+    # a median, not an exact figure: BLS's $107,430 reads $107,000
+    assert market_figure(MARKET_PAY_USD, None) == (
+        107_000,
+        "US median for production managers: $107,000 (BLS OES May 2023)",
+    )
     assert market_figure(None, "manager") == (None, None)
     listing = {
         "id": 17, "title": "Production Manager", "company": "Acme Foods", "url": "https://x.example/17",
-        "location": {"text": "Dearborn, MI"}, "workplace": "hybrid", "salary": None,
+        "location": {"text": "Dearborn, MI", "country": "US"}, "workplace": "hybrid", "salary": None,
         "seniority": "senior", "posted_at": "2026-11-20T00:00:00Z",
     }  # fmt: skip
     job = DigestJob.from_listing(listing, why="title matches", market_table=MARKET_PAY_USD)
@@ -329,3 +333,22 @@ def test_environment_is_one_per_process_with_autoescape() -> None:
     assert env is environment()
     assert env.autoescape is True
     assert env.from_string("{{ x }}").render(x="<b>") == "&lt;b&gt;"
+
+
+def test_the_market_line_only_where_the_us_table_applies() -> None:
+    listing = {
+        "id": 18, "title": "Produktionsleiter", "company": "Acme GmbH", "url": "https://x.example/18",
+        "location": {"text": "Munich, Germany", "country": "DE"}, "workplace": "onsite",
+        "salary": {"min": 150000, "max": 180000, "currency": "EUR", "period": "year",
+                   "annual_min_usd": 157766.2, "annual_max_usd": 191573.4},
+        "seniority": "manager", "posted_at": "2026-11-20T00:00:00Z",
+    }  # fmt: skip
+    german = DigestJob.from_listing(listing, why="title matches", market_table=MARKET_PAY_USD)
+    assert (german.market_pay, german.market_label) == (None, None)
+    text = render_digest(make_context(jobs=[german], total_matches=1)).text
+    assert "US median" not in text
+    assert "(about $158,000–$192,000 a year)" in text
+    unknown = {**listing, "location": {"text": "Somewhere"}}
+    assert DigestJob.from_listing(unknown, why="", market_table=MARKET_PAY_USD).market_pay is None
+    german_data = {**MARKET_PAY_USD, "country": "DE"}
+    assert market_figure(german_data, "manager", "US") == (None, None)

@@ -272,8 +272,8 @@ def test_why_line_for_region_remote_industry_and_unknown_salary() -> None:
     remote = _doc(2, "Production Supervisor", workplace="remote", industries=("pharma",))
     matches = SearchIndex.build([search]).match_many([onsite, remote])[1]
     assert [m.why for m in matches] == [
-        "supervisor in title · in US-MI · salary not stated · food & beverage",
-        "supervisor in title · remote (US) · salary not stated · pharma",
+        "supervisor in title · in Michigan · salary not stated · food & beverage",
+        "supervisor in title · remote (United States) · salary not stated · pharma",
     ]
 
 
