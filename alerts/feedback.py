@@ -341,3 +341,16 @@ def not_relevant_counts(session: Session, limit: int = 10) -> FeedbackCounts:
         rules[rule or "(not recorded)"] += 1
         sources.update(set(names or ()))
     return FeedbackCounts(len(rows), rules.most_common(limit), sources.most_common(limit))
+
+
+def counts_lines(counts: FeedbackCounts) -> list[str]:
+    """`andon status`'s lines: which rules and sources draw the most Not relevant."""
+    if not counts.total:
+        return ["not relevant (digest feedback): none yet"]
+    rules = ", ".join(f"{rule!r} {n}" for rule, n in counts.by_rule)
+    sources = ", ".join(f"{source} {n}" for source, n in counts.by_source)
+    return [
+        f"not relevant (digest feedback): {counts.total}",
+        f"  by relevance rule: {rules}",
+        f"  by source: {sources or 'none'}",
+    ]

@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import Response
 
 from alerts import stats
+from alerts.feedback import not_relevant_counts
 from db import session_scope
 from pipeline import health
 from web.pages import PageError, page, state
@@ -57,6 +58,7 @@ def ops(request: Request) -> Response:
             "searches": stats.search_counts(session),
             "digests": stats.digest_counts(session),
             "recent": stats.recent_digests(session, limit=10),
+            "feedback": not_relevant_counts(session),
         }
     response = page(request, "ops.html", **context)
     response.headers["Cache-Control"] = "no-store"

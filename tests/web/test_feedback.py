@@ -134,3 +134,22 @@ def test_bad_links_get_a_clear_page_and_change_nothing(
     assert feedback_rows(engine) == before
     if query is not None:
         assert query_of(engine, search) == query
+
+
+def test_ops_and_status_show_what_draws_not_relevant(client, engine, db_url, seeded, tmp_path):
+    from tests.test_cli import andon
+    from tests.web.conftest import OPERATOR_TOKEN
+
+    sub, search, pid = seeded
+    with db.session_scope(engine) as s:
+        s.get(Posting, pid).relevance_rule = "quality (?:manager|lead)"  # type: ignore[union-attr]
+    assert confirm(client, path(sub, search, pid, "not_relevant")).status_code == 200
+    ops = client.get("/ops", params={"token": OPERATOR_TOKEN})
+    assert "1 jobs marked Not relevant" in ops.text
+    assert "<td><code>quality (?:manager|lead)</code></td><td>1</td>" in ops.text
+    assert "<td>acme-greenhouse</td><td>1</td>" in ops.text
+    res = andon("status", cwd=tmp_path, env={"ANDON_DATABASE_URL": db_url, "COLUMNS": "250"})
+    assert res.returncode == 0, res.stderr
+    assert "not relevant (digest feedback): 1" in res.stdout
+    assert "by relevance rule: 'quality (?:manager|lead)' 1" in res.stdout
+    assert "by source: acme-greenhouse 1" in res.stdout
