@@ -208,6 +208,7 @@ def test_get_alerts_carries_the_filters_into_the_subscribe_form(client: TestClie
     assert link is not None
     url = html.unescape(link.group(1))
     assert url.endswith("#subscribe")
+    assert f'<a href="{link.group(1)}">Get alerts</a>' in page.text  # the header's link too
     carried = parse_qs(urlsplit(url).query)
     assert carried == {
         "query": ["plant manager"], "location": ["Dearborn, MI"], "within": ["100"],
