@@ -117,7 +117,8 @@ def test_api_job_by_id_and_errors(client: TestClient, engine) -> None:
     assert set(first) == {
         "id", "title", "company", "url", "apply_url", "sources", "location", "workplace",
         "employment_type", "salary", "seniority", "industries", "skills", "description",
-        "posted_at", "valid_through", "first_seen_at", "last_seen_at", "status",
+        "posted_at", "posted_or_earlier", "valid_through", "first_seen_at", "last_seen_at",
+        "status",
     }  # fmt: skip
     missing = client.get("/api/jobs/999999")
     assert missing.status_code == 404
