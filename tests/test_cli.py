@@ -247,3 +247,14 @@ def test_status_shows_a_failed_source_as_failed_with_its_error(tmp_path, db_url)
     [row] = [ln for ln in res.stdout.splitlines() if "acme" in ln and "workday" in ln]
     assert "failed: acme: HTTP 404 from https://acme.example/jobs" in row
     assert " ok " not in row
+
+
+def test_the_listings_table_shows_a_bound_date_as_days_or_more():
+    from datetime import UTC, datetime, timedelta
+
+    from cli import posted_label
+
+    month_ago = (datetime.now(UTC) - timedelta(days=30)).isoformat()
+    row = {"posted_at": month_ago, "posted_or_earlier": True, "first_seen_at": month_ago}
+    assert posted_label(row) == "30+ days ago"
+    assert posted_label({**row, "posted_or_earlier": False}) == month_ago[:10]
