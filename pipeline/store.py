@@ -254,10 +254,12 @@ def _candidates(session: Session, items: list[CleanPosting]) -> _Candidates:
         for ukey, pid in rows:
             found.by_url[ukey] = pid
             found.posting_ids.add(pid)
-    pairs = {(company_key(i.company), title_key(i.title)) for i in items}
+    # the whole key, place included: a near-duplicate must share it, and a big employer has
+    # thousands of postings with one title in other places (loading those was most of a batch)
+    triples = {_dedup_key(i) for i in items}
     rows = session.execute(
         select(col(Posting.id), col(Posting.company_key), col(Posting.title_key), col(Posting.place_key)).where(
-            tuple_(Posting.company_key, Posting.title_key).in_(list(pairs))
+            tuple_(Posting.company_key, Posting.title_key, Posting.place_key).in_(list(triples))
         )
     ).all()
     for pid, ck, tk, pk in rows:

@@ -199,3 +199,20 @@ def test_a_biologics_plant_is_pharma(description: str) -> None:
     found = industries("Production Supervisor", "Northwind Biologics", description)
     assert "pharma" in found
     assert "manufacturing" in found
+
+
+def test_skill_prefilter_finds_what_the_patterns_alone_find():
+    """The literal pre-check never hides a skill that its pattern would match."""
+    from pipeline.enrich import _SKILLS
+
+    texts = [
+        "Lean, 6S, 5S and Six-Sigma Black Belt; VSM and value-stream mapping; SAP and JD Edwards",
+        "MRP II, materials requirement planning, ISO-9001, Total Quality Management, Just-in-Time",
+        "cGMPs, good manufacturing practice, HACCP, TS 16949, AS9100D, OSHA, CMMS, OEE, TPM",
+        "total productive maintenance, PowerBI, Tableau, CPIM, CSCP, PMP, Microsoft Dynamics, D365",
+        "6σ and 6Σ; KAıZEN with a dotless i; ſap; oracle ORACLE JDE; ERP",
+    ]
+    for text in texts:
+        alone = [skill for skill, pattern in _SKILLS.items() if pattern.search(text)]
+        assert skills(text) == alone
+    assert len(skills(" ".join(texts))) == len(_SKILLS)
