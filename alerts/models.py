@@ -60,6 +60,10 @@ class SavedSearch(SQLModel, table=True):
     exclude_companies: list[str] = Field(
         default_factory=list, sa_column=Column(JSONType, nullable=False)
     )
+    # plant facts (`pipeline.facts`): any of these shifts / standards, a team of at least min_team
+    shifts: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    standards: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    min_team: int | None = None
     cadence: str = "daily"  # daily | weekly
     send_hour: int = 8  # local hour
     weekday: int = 0  # 0 = Monday, for weekly

@@ -44,6 +44,11 @@ class Posting(SQLModel, table=True):
     seniority: str | None = Field(default=None, index=True)
     industries: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
     skills: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    # plant facts with their quotes (`pipeline.facts`), and the values searches filter on
+    facts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    shifts: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    standards: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    team_size: int | None = Field(default=None, index=True)
     description_text: str = ""
     description_html: str = ""
     attribution: str | None = None

@@ -19,6 +19,7 @@ from scrapy.exceptions import DropItem
 
 from pipeline import enrich
 from pipeline.dates import parse_posted, parse_valid_through
+from pipeline.facts import extract_facts, fact_columns
 from pipeline.fingerprint import FingerprintBook
 from pipeline.location import Place, currency_for_country, parse_location
 from pipeline.record import CleanPosting
@@ -299,6 +300,7 @@ def normalize_with_report(
         )
         or [],
         skills=_safe(report, "skills", enrich.skills, skill_text) or [],
+        **fact_columns(_safe(report, "facts", extract_facts, description_text) or {}),
         posted_at=posted_at,
         posted_or_earlier=bool(item.posted_or_earlier and posted_at is not None),
         valid_through=valid_through,

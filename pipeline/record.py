@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass
@@ -35,6 +36,10 @@ class CleanPosting:
     seniority: str | None  # supervisor | assistant | manager | senior | director | executive
     industries: list[str] = field(default_factory=list)
     skills: list[str] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)  # `pipeline.facts`, quotes included
+    shifts: list[str] = field(default_factory=list)
+    standards: list[str] = field(default_factory=list)
+    team_size: int | None = None
     posted_at: datetime | None = None  # UTC
     posted_or_earlier: bool = False  # posted_at is a bound: posted then or earlier ("30+ days")
     valid_through: datetime | None = None  # UTC

@@ -21,6 +21,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -110,6 +111,7 @@ def _store_retrying(session: Session, items: list[CleanPosting], now: datetime) 
     return _store(session, items, now)
 
 
+@lru_cache(maxsize=4096)  # a batch asks for each item's key four times
 def url_key(url: str | None) -> str | None:
     """`pipeline.keys.url_key`, hashed when too long for its index (equal URLs, equal keys)."""
     key = full_url_key(url)
@@ -159,7 +161,7 @@ def _store(session: Session, items: list[CleanPosting], now: datetime) -> BatchR
             continue
 
         dkey = _dedup_key(item)
-        target = _find_duplicate(item, dkey, shingles(item.description_text), found, texts)
+        target = _find_duplicate(item, dkey, found, texts)
         if target is None:
             target = SimpleNamespace(
                 first_seen_at=now, last_seen_at=now, listed_at=now, status="open", closed_at=None
@@ -278,7 +280,6 @@ def _load_postings(session: Session, ids: Iterable[int]) -> dict[int, Posting]:
 def _find_duplicate(
     item: CleanPosting,
     dkey: tuple[str, str, str],
-    text: frozenset[int],
     found: _Candidates,
     texts: dict[int, frozenset[int]],
 ) -> Target | None:
@@ -286,7 +287,10 @@ def _find_duplicate(
         return hit
     if (ukey := url_key(item.url)) and (hit := found.by_url.get(ukey)) is not None:
         return hit
+    text: frozenset[int] | None = None  # shingled only when a posting shares the key (rare)
     for candidate in found.by_key.get(dkey, []):
+        if text is None:
+            text = shingles(item.description_text)
         other = texts.get(id(candidate))
         if other is None:
             other = texts[id(candidate)] = shingles(candidate.description_text)

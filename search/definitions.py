@@ -18,6 +18,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pipeline.facts import (
+    SHIFT_LABELS,
+    SHIFTS,
+    STANDARD_LABELS,
+    STANDARDS,
+    shift_key,
+    standard_key,
+)
 from search.filter_kinds import (
     EMPLOYMENT_TYPES,
     SENIORITIES,
@@ -27,6 +35,7 @@ from search.filter_kinds import (
     FilterDef,
     Given,
     MinSalary,
+    MinTeam,
     OpenOnly,
     Place,
     SalaryRequired,
@@ -75,6 +84,17 @@ DEFINITIONS: tuple[FilterDef, ...] = (
         "employment_types", "employment_types", "employment_type", "emp", "employment type",
         EMPLOYMENT_TYPES, shares={"full_time": 0.9}, default_share=0.05, label=_label,
     ),
+    # plant facts (`pipeline.facts`): any mention counts, a "preferred" standard included
+    AnyOf(
+        "shifts", "shifts", "shifts", "shift", "shift", SHIFTS, normalize=shift_key,
+        many=True, default_share=0.05, label=lambda v: SHIFT_LABELS.get(v, v),
+    ),
+    MinTeam(),
+    AnyOf(
+        "standards", "standards", "standards", "std", "standard", STANDARDS,
+        normalize=standard_key, many=True, default_share=0.05,
+        label=lambda v: STANDARD_LABELS.get(v, v),
+    ),
     ExcludeCompanies(),
     Since(),
     OpenOnly(),
@@ -97,6 +117,9 @@ class Filters:
     industries: frozenset[str] = field(default_factory=frozenset)
     skills: frozenset[str] = field(default_factory=frozenset)
     employment_types: frozenset[str] = field(default_factory=frozenset)
+    shifts: frozenset[str] = field(default_factory=frozenset)
+    min_team: int | None = None
+    standards: frozenset[str] = field(default_factory=frozenset)
     exclude_companies: frozenset[str] = field(default_factory=frozenset)  # casefolded
     since: datetime | None = None  # listings only: posted (or first seen) at or after
     include_closed: bool = False  # listings only
@@ -121,6 +144,9 @@ def build_filters(
     industries: Sequence[str] = (),
     skills: Sequence[str] = (),
     employment_types: Sequence[str] = (),
+    shifts: Sequence[str] = (),
+    min_team: int | None = None,
+    standards: Sequence[str] = (),
     exclude_companies: Sequence[str] = (),
     since: str | None = None,
     include_closed: bool = False,
@@ -133,7 +159,8 @@ def build_filters(
             "location": location, "within": within, "workplaces": workplaces,
             "min_salary": min_salary, "salary_required": salary_required,
             "seniorities": seniorities, "industries": industries, "skills": skills,
-            "employment_types": employment_types, "exclude_companies": exclude_companies,
+            "employment_types": employment_types, "shifts": shifts, "min_team": min_team,
+            "standards": standards, "exclude_companies": exclude_companies,
             "since": since, "include_closed": include_closed,
         },
         geocode=geocode,

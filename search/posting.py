@@ -39,6 +39,9 @@ class PostingDoc:
     industries: tuple[str, ...] = ()
     skills: tuple[str, ...] = ()
     location_text: str | None = None
+    shifts: tuple[str, ...] = ()  # plant facts (`pipeline.facts`)
+    standards: tuple[str, ...] = ()
+    team_size: int | None = None
 
 
 def best_annual_usd(annual_min: float | None, annual_max: float | None) -> float | None:

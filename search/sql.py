@@ -165,6 +165,7 @@ def listing(p: Posting, sources: list[dict[str, Any]]) -> dict[str, Any]:
         "seniority": p.seniority,
         "industries": list(p.industries or []),
         "skills": list(p.skills or []),
+        "facts": dict(p.facts or {}),
         "description": p.description_text,
         "posted_at": _iso(p.posted_at),
         "posted_or_earlier": bool(p.posted_or_earlier),

@@ -136,6 +136,9 @@ _DOC_COLUMNS = (
     Posting.industries,
     Posting.skills,
     Posting.location_text,
+    Posting.shifts,
+    Posting.standards,
+    Posting.team_size,
 )
 
 
@@ -166,6 +169,9 @@ def _docs(session: Session, low: datetime, high: datetime, at: datetime) -> Iter
             industries=tuple(r.industries or ()),
             skills=tuple(r.skills or ()),
             location_text=r.location_text,
+            shifts=tuple(r.shifts or ()),
+            standards=tuple(r.standards or ()),
+            team_size=r.team_size,
         )
 
 

@@ -101,6 +101,9 @@ filters_strategy = st.builds(
     industries=small_sets(["food_beverage", "automotive", "pharma"]),
     skills=small_sets(["lean", "haccp", "sap"]),
     employment_types=small_sets(["full_time", "contract"]),
+    shifts=small_sets(["1st", "3rd", "rotating"]),
+    min_team=st.none() | st.sampled_from([10, 50]),
+    standards=small_sets(["gmp", "haccp", "iso_9001"]),
     exclude_companies=st.frozensets(st.sampled_from(["magna", "bosch rexroth"]), max_size=1),
 )
 
@@ -130,6 +133,9 @@ def postings(draw: st.DrawFn, posting_id: int = 1) -> PostingDoc:
         industries=tuple(draw(small_sets(["food_beverage", "automotive", "pharma"]))),
         skills=tuple(draw(small_sets(["lean", "haccp", "sap"]))),
         location_text=draw(st.sampled_from([city, f"{city}, {region}", None])),
+        shifts=tuple(draw(small_sets(["1st", "3rd", "rotating"]))),
+        standards=tuple(draw(small_sets(["gmp", "haccp", "iso_9001"]))),
+        team_size=draw(st.sampled_from([None, 5, 10, 60])),
     )
 
 

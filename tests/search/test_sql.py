@@ -287,8 +287,10 @@ def test_listing_json_follows_the_contract(stored):
         "seniority",
         "industries",
         "skills",
+        "facts",
         "description",
         "posted_at",
+        "posted_or_earlier",
         "valid_through",
         "first_seen_at",
         "last_seen_at",
@@ -361,6 +363,9 @@ def test_sql_search_agrees_with_the_reference_semantics(engine):
                 latitude=rng.choice([None, 42.3223, 41.66]),
                 region=rng.choice(["US-MI", "US-OH", None]),
                 country=rng.choice(["US", "DE", None]),
+                shifts=rng.sample(["1st", "3rd", "rotating"], rng.randint(0, 2)),
+                standards=rng.sample(["gmp", "haccp", "iso_9001"], rng.randint(0, 2)),
+                team_size=rng.choice([None, 12, 30, 85]),
             )
         )
     with db.session_scope(engine) as s:
@@ -382,6 +387,9 @@ def test_sql_search_agrees_with_the_reference_semantics(engine):
                 seniority=r.seniority,
                 skills=tuple(r.skills),
                 industries=tuple(r.industries),
+                shifts=tuple(r.shifts),
+                standards=tuple(r.standards),
+                team_size=r.team_size,
             ),
             {
                 "title": tokenize(r.title),
@@ -413,6 +421,9 @@ def test_sql_search_agrees_with_the_reference_semantics(engine):
         Filters(place=PlaceFilter(text="Toledo", city="Toledo", region="US-OH", country="US")),
         Filters(place=PlaceFilter(text="Michigan", region="US-MI", country="US")),
         Filters(place=PlaceFilter(text="Germany", country="DE")),
+        Filters(shifts=frozenset({"3rd", "rotating"})),
+        Filters(min_team=30),
+        Filters(standards=frozenset({"iso_9001"}), min_team=12),
     ]
     for q in queries:
         for f in filter_sets:
