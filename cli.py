@@ -370,9 +370,12 @@ def _table(rows: list[dict[str, Any]]) -> None:
         err.print("no postings match")
         return
     table = Table(show_lines=False)
-    cols = ("id", "title", "company", "location", "workplace", "salary", "level", "posted", "url")
+    cols = ("id", "title", "company", "location", "workplace", "salary", "level", "posted")
     for col in cols:
         table.add_column(col, overflow="fold")
+    # a URL is copied whole: as wide as the longest (up to 100), the other columns wrap instead
+    longest = max((len(r["url"] or r["apply_url"] or "") for r in rows), default=3)
+    table.add_column("url", overflow="fold", min_width=min(100, max(3, longest)))
     for r in rows:
         table.add_row(
             str(r["id"]),
@@ -818,7 +821,9 @@ def searches(
             if subs.subscriber_by_email(session, address) is None:
                 raise UsageError(f"no subscriber with the address {address}")
             stmt = stmt.where(sql_col(Subscriber.email) == address)
-        rows = session.execute(stmt.order_by(sql_col(Subscriber.email), sql_col(SavedSearch.id))).all()
+        rows = session.execute(
+            stmt.order_by(sql_col(Subscriber.email), sql_col(SavedSearch.id))
+        ).all()
         lines = [(saved, sub, subs.describe(saved)) for saved, sub in rows]
     if not lines:
         err.print("no saved searches")
@@ -899,6 +904,7 @@ def digest(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from alerts.digests import run_digests
+    from alerts.liveness import HttpLiveness
     from alerts.mailers import MailerError
 
     moment = parse_moment(at)
@@ -919,8 +925,9 @@ def digest(
     try:
         with progress:
             summary = run_digests(
-                settings(), eng, at=moment, dry_run=dry_run, on_progress=on_progress
-            )
+                settings(), eng, at=moment, dry_run=dry_run, on_progress=on_progress,
+                liveness=None if dry_run else HttpLiveness.from_settings(settings()),
+            )  # fmt: skip
     except MailerError as exc:
         fail(str(exc), 1)
     if dry_run:
