@@ -14,14 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from alerts.digests.due import Due, due_at, match_all, ranked_matches
 from alerts.digests.rows import insert_ignore, set_digest
 from alerts.digests.summary import ProgressFn
-from alerts.models import Delivery, Digest, SavedSearch
+from alerts.liveness import closed_since_sent
+from alerts.models import ClosedNotice, Delivery, Digest, SavedSearch
 from config import Settings
 from db import session_scope, utcnow
 from search.matcher import Match
@@ -79,6 +80,7 @@ def _claim_one(
     """
     try:
         with session_scope(engine) as session:
+            _take(session, d)
             digest_id = _insert_digest(session, d)
             _advance(session, d, digest_id)
             if digest_id is None:
@@ -89,6 +91,18 @@ def _claim_one(
             return _fill(settings, session, d, digest_id, matches, at)
     except _ClaimLost:
         return None
+
+
+def _take(session: Session, d: Due) -> None:
+    """Lock the search's row for this claim, or raise `_ClaimLost` if another sender holds it
+    or has moved it on. Senders that start together walk the due searches in the same order:
+    without SKIP LOCKED each would wait on every claim the first one makes, and lose it."""
+    stmt = select(col(SavedSearch.next_due_at)).where(col(SavedSearch.id) == d.search_id)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    row = session.execute(stmt).first()
+    if row is None or row[0] != d.seen_due_at:
+        raise _ClaimLost
 
 
 def _insert_digest(session: Session, d: Due) -> int | None:
@@ -133,6 +147,22 @@ def _advance(session: Session, d: Due, digest_id: int | None) -> None:
         raise _ClaimLost
 
 
+def _note_closed(session: Session, d: Due, digest_id: int) -> None:
+    """List, once, the jobs this search sent before that have closed since (`alerts.liveness`)."""
+    for posting_id in closed_since_sent(session, d.subscriber.id, d.search_id):  # type: ignore[arg-type]
+        insert_ignore(
+            session,
+            ClosedNotice.__table__,  # type: ignore[attr-defined]
+            {
+                "subscriber_id": d.subscriber.id,
+                "posting_id": posting_id,
+                "digest_id": digest_id,
+                "created_at": utcnow(),
+            },
+            ["subscriber_id", "posting_id"],
+        )
+
+
 def _fill(
     settings: Settings,
     session: Session,
@@ -164,6 +194,8 @@ def _fill(
         )
         inserted += new is not None
     status = "pending" if inserted else "empty"
+    if inserted:
+        _note_closed(session, d, digest_id)
     set_digest(
         session,
         digest_id,
