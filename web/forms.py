@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, overload
+from typing import Any
+
+from starlette.datastructures import ImmutableMultiDict
 
 from alerts import cadence as cad
 from alerts.models import SavedSearch
@@ -54,16 +56,8 @@ LABELS.update(
 )  # fmt: skip
 
 
-class FormLike(Protocol):
-    """Starlette's FormData and QueryParams: one value or all values of a key."""
-
-    # Two overloads, as Mapping.get declares them, so FormData and QueryParams both fit.
-    @overload
-    def get(self, key: str, /) -> Any: ...
-    @overload
-    def get(self, key: str, default: Any, /) -> Any: ...
-
-    def getlist(self, key: str) -> list[Any]: ...
+# Starlette's FormData and QueryParams: one value (`get`) or all values (`getlist`) of a key.
+FormLike = ImmutableMultiDict[str, Any]
 
 
 def text(form: FormLike, key: str, max_len: int = 300) -> str:
