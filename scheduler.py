@@ -21,6 +21,7 @@ leader (`runtime.orphans`), crawl health emails (`pipeline.health`) and the swee
 
 from __future__ import annotations
 
+import functools
 import logging
 import signal
 import sys
@@ -226,8 +227,12 @@ class Scheduler:
             return None
         if self._digests is None:
             from alerts.digests import run_digests
+            from alerts.liveness import HttpLiveness
 
-            self._digests = run_digests
+            # old jobs re-checked at their source before each send (`alerts.liveness`)
+            self._digests = functools.partial(
+                run_digests, liveness=HttpLiveness.from_settings(self.settings)
+            )
         at = self.clock()
         log.info("digests at %s: start", f"{at:%Y-%m-%d %H:%M:%S} UTC")
         t0 = time.monotonic()

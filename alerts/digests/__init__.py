@@ -44,6 +44,7 @@ from alerts.digests.summary import (
     ProgressFn,
     no_progress,
 )
+from alerts.liveness import LivenessChecker, recheck_stale
 from alerts.mailers import Mailer, MailerError, make_mailer
 from alerts.notify import send_operator_alert
 from config import Settings
@@ -73,12 +74,15 @@ def run_digests(
     mailer: Mailer | None = None,
     on_progress: ProgressFn | None = None,
     resend_sending_after: timedelta = RESEND_SENDING_AFTER,
+    liveness: LivenessChecker | None = None,
 ) -> DigestSummary:
     """Claim the digest of every search due at `at`, then send every claimed, unsent digest.
 
     `at` is the run's moment (timezone-aware): what is due, and what counts as expired.
     Raises `MailerConfigError` before touching the database when the mailer is misconfigured;
     a provider that refuses our credentials stops the run with `summary.stopped` set.
+    With `liveness`, jobs posted over 14 days ago are re-checked at their source before the
+    send phase and those gone are closed, so the send leaves them out (`alerts.liveness`).
     """
     if at.tzinfo is None:
         raise ValueError("`at` must be timezone-aware")
@@ -95,6 +99,8 @@ def run_digests(
     try:
         claimed = claim_due(settings, engine, at, progress)
         summary.due, summary.empty, summary.failed = claimed.due, claimed.empty, claimed.failed
+        if liveness is not None:
+            recheck_stale(settings, engine, at, liveness)
         cutoff = utcnow() - resend_sending_after
         run = SendRun(settings, engine, active, at, cutoff, run_started)
         send_claimed(run, summary, progress)

@@ -21,7 +21,8 @@ from sqlmodel import Session, col
 from alerts.digests.due import Due, due_at, match_all, ranked_matches
 from alerts.digests.rows import insert_ignore, set_digest
 from alerts.digests.summary import ProgressFn
-from alerts.models import Delivery, Digest, SavedSearch
+from alerts.liveness import closed_since_sent
+from alerts.models import ClosedNotice, Delivery, Digest, SavedSearch
 from config import Settings
 from db import session_scope, utcnow
 from search.matcher import Match
@@ -146,6 +147,22 @@ def _advance(session: Session, d: Due, digest_id: int | None) -> None:
         raise _ClaimLost
 
 
+def _note_closed(session: Session, d: Due, digest_id: int) -> None:
+    """List, once, the jobs this search sent before that have closed since (`alerts.liveness`)."""
+    for posting_id in closed_since_sent(session, d.subscriber.id, d.search_id):  # type: ignore[arg-type]
+        insert_ignore(
+            session,
+            ClosedNotice.__table__,  # type: ignore[attr-defined]
+            {
+                "subscriber_id": d.subscriber.id,
+                "posting_id": posting_id,
+                "digest_id": digest_id,
+                "created_at": utcnow(),
+            },
+            ["subscriber_id", "posting_id"],
+        )
+
+
 def _fill(
     settings: Settings,
     session: Session,
@@ -177,6 +194,8 @@ def _fill(
         )
         inserted += new is not None
     status = "pending" if inserted else "empty"
+    if inserted:
+        _note_closed(session, d, digest_id)
     set_digest(
         session,
         digest_id,

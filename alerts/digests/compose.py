@@ -12,6 +12,7 @@ from alerts import cadence as cad
 from alerts import links
 from alerts.digests.rows import is_live
 from alerts.feedback import LABELS
+from alerts.liveness import closed_jobs
 from alerts.message import OutgoingMessage, RenderedEmail, build_message, sanitize_header
 from alerts.models import FEEDBACK_ACTIONS, Delivery, Digest, SavedSearch, Subscriber
 from alerts.render import DigestContext, DigestJob, render_digest
@@ -53,7 +54,10 @@ def render_stored(
     for job in jobs:
         job.feedback = _feedback_links(settings, digest, job.posting_id)
     total = max(digest.total_matches - (len(rows) - len(kept)), len(jobs))
-    return render_digest(_context(settings, digest, subscriber, search, jobs, total)), len(jobs)
+    ctx = _context(settings, digest, subscriber, search, jobs, total)
+    assert digest.id is not None
+    ctx.closed = closed_jobs(session, digest.id, search.timezone)
+    return render_digest(ctx), len(jobs)
 
 
 def _context(

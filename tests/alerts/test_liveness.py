@@ -1,0 +1,166 @@
+"""Closed jobs in digests, on SQLite and PostgreSQL: "No longer open" across digest periods, and
+the re-check of old jobs against a loopback source that answers 404 for one of them."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+from sqlalchemy.engine import Engine
+
+import db
+from alerts.digests import run_digests
+from alerts.liveness import HttpLiveness
+from alerts.subscriptions import SearchInput, subscribe
+from config import Settings
+from pipeline.models import Posting, PostingSource
+from pipeline.store import close_postings, store_batch
+from tests.factories import posting
+
+SECRET = "test-secret-key-for-andon-liveness"
+SUB_AT = datetime(2026, 11, 19, 9, 0, tzinfo=UTC)
+SEEN = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
+RUN1 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+SEEN2 = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)
+RUN2 = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
+SEEN3 = datetime(2026, 11, 21, 20, 0, tzinfo=UTC)
+RUN3 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        secret_key=SECRET,
+        base_url="https://andon.example",
+        from_email="andon alerts <alerts@andon.example>",
+        outbox=tmp_path / "outbox",
+        postal_address="andon, 500 Griswold St, Detroit, MI 48226, USA",
+    )
+
+
+def job(n: int, title: str, **changes: Any) -> Any:
+    values: dict[str, Any] = {
+        "source": "acme-greenhouse",
+        "external_id": f"greenhouse:acme:{n}",
+        "url": f"https://boards.greenhouse.io/acme/jobs/{n}",
+        "title": title,
+        "company": f"Company {n}",
+        "description_text": f"Run shift {n} of the line.",
+    }
+    values.update(changes)
+    return posting(**values)
+
+
+def store(engine: Engine, *items: Any, now: datetime) -> dict[str, int]:
+    with db.session_scope(engine) as s:
+        result = store_batch(s, list(items), now=now)
+    return {ext: pid for (_src, ext), pid in result.posting_ids.items()}
+
+
+def subscribed(engine: Engine) -> None:
+    with db.session_scope(engine) as s:
+        subscribe(s, "pat@example.com", SearchInput(query="manager"), confirmed=True, now=SUB_AT)
+
+
+def texts(settings: Settings) -> list[str]:
+    out = []
+    for path in sorted(Path(settings.outbox).glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
+        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        out.append(msg.get_body(preferencelist=("plain",)).get_content())  # type: ignore[union-attr]
+    return out
+
+
+def test_a_closed_job_is_listed_once_under_no_longer_open(settings, engine) -> None:
+    ids = store(engine, job(1, "Plant Manager"), job(2, "Production Manager"), now=SEEN)
+    subscribed(engine)
+    assert run_digests(settings, engine, at=RUN1).sent == 1
+    # closed after that digest went out (a crawl saw it gone)
+    with db.session_scope(engine) as s:
+        close_postings(s, [ids["greenhouse:acme:1"]], now=db.utcnow())
+    store(engine, job(3, "Quality Manager"), now=SEEN2)
+    assert run_digests(settings, engine, at=RUN2).sent == 1
+    store(engine, job(4, "Maintenance Manager"), now=SEEN3)
+    assert run_digests(settings, engine, at=RUN3).sent == 1
+    first, second, third = texts(settings)
+    assert "No longer open" not in first
+    gone = second.split("No longer open:")[1].split("--")[0]
+    assert "Plant Manager · Company 1 · closed " in gone
+    assert "Production Manager" not in gone  # still open
+    assert "Quality Manager" in second.split("No longer open:")[0]  # the new job, as usual
+    assert "No longer open" not in third and "Plant Manager" not in third  # once only
+
+
+def test_a_job_closed_before_its_digest_went_out_is_not_announced(settings, engine) -> None:
+    ids = store(engine, job(1, "Plant Manager"), job(2, "Production Manager"), now=SEEN)
+    subscribed(engine)
+    with db.session_scope(engine) as s:  # closed long before: never shown, nothing to take back
+        close_postings(s, [ids["greenhouse:acme:1"]], now=RUN1 - timedelta(hours=1))
+    assert run_digests(settings, engine, at=RUN1).sent == 1
+    store(engine, job(3, "Quality Manager"), now=SEEN2)
+    assert run_digests(settings, engine, at=RUN2).sent == 1
+    first, second = texts(settings)
+    assert "Plant Manager" not in first and "No longer open" not in second
+
+
+def test_old_jobs_are_rechecked_and_the_gone_one_left_out_and_closed(
+    settings, engine, httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        '[[sources]]\nname = "acme-greenhouse"\nkind = "greenhouse"\nboard = "acme"\n'
+        f'base_url = "{httpserver.url_for("/").rstrip("/")}"\nallow_private = true\n',
+        encoding="utf-8",
+    )
+    settings.sources = sources
+    httpserver.expect_request("/acme/jobs/1", method="HEAD").respond_with_data("", status=404)
+    httpserver.expect_request("/acme/jobs/2", method="HEAD").respond_with_data("", status=200)
+    old = RUN1 - timedelta(days=30)
+    ids = store(
+        engine,
+        job(1, "Plant Manager", posted_at=old),
+        job(2, "Production Manager", posted_at=old),
+        job(3, "Quality Manager", posted_at=RUN1 - timedelta(days=2)),  # recent: not asked
+        now=SEEN,
+    )
+    subscribed(engine)
+    checker = HttpLiveness("andon-tests", pause_s=0)
+    assert run_digests(settings, engine, at=RUN1, liveness=checker).sent == 1
+    (text,) = texts(settings)
+    assert "Production Manager" in text and "Quality Manager" in text
+    assert "Plant Manager" not in text
+    asked = sorted(r.path for r, _ in httpserver.log)
+    assert asked == ["/acme/jobs/1", "/acme/jobs/2"]  # one request per old job, none for new
+    assert all(r.headers["User-Agent"] == "andon-tests" for r, _ in httpserver.log)
+    with db.session_scope(engine) as s:
+        gone = s.get(Posting, ids["greenhouse:acme:1"])
+        assert gone is not None and gone.status == "closed" and gone.closed_at is not None
+        assert s.get(Posting, ids["greenhouse:acme:2"]).status == "open"  # type: ignore[union-attr]
+        sightings = {p.external_id: p.status for p in s.query(PostingSource)}
+        assert sightings["greenhouse:acme:1"] == "closed"
+
+
+def test_a_source_not_configured_or_private_is_not_asked(settings, engine, tmp_path) -> None:
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        '[[sources]]\nname = "other"\nkind = "greenhouse"\nboard = "other"\n', encoding="utf-8"
+    )
+    settings.sources = sources
+    store(
+        engine,
+        job(1, "Plant Manager", posted_at=RUN1 - timedelta(days=30)),
+        job(2, "Production Manager", source="other", external_id="greenhouse:other:2",
+            url="http://127.0.0.1:9/other/jobs/2", posted_at=RUN1 - timedelta(days=30)),
+        now=SEEN,
+    )  # fmt: skip
+    subscribed(engine)
+
+    class Refuse:
+        def gone(self, checks):  # the network is never reached
+            raise AssertionError(f"asked about {checks}")
+
+    assert run_digests(settings, engine, at=RUN1, liveness=Refuse()).sent == 1
