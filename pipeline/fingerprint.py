@@ -1,8 +1,8 @@
 """Re-crawls that skip unchanged items: a fingerprint of each raw item, checked before relevance.
 
-The fingerprint is a hash of what the spider yielded (every `JobItem` field but `crawled_at`),
-salted with the role profile's TOML text and `PIPELINE_VERSION`, so a new profile or a new
-pipeline re-processes everything. It is stored with the item's sighting (`posting_sources`).
+The fingerprint is a hash of what the spider yielded (every `JobItem` field but `crawled_at` and
+what later stages write on it), salted with the role profile's TOML text and `PIPELINE_VERSION`,
+so a new profile or a new pipeline re-processes everything. It is stored with the item's sighting (`posting_sources`).
 `SkipUnchangedPipeline` loads a source's known fingerprints with one query on the source's first
 item, then checks each item in memory: an unchanged one becomes an `Unchanged` marker that the
 later stages pass along and the store turns into a batched `last_seen_at` update.
@@ -29,7 +29,10 @@ from spiders.items import JobItem
 # that did not change at their source (their stored values would differ now).
 PIPELINE_VERSION = "2026-11-30.1"
 
-_FIELDS = tuple(f.name for f in fields(JobItem) if f.name != "crawled_at")
+# Not what the source said: when it was crawled, and what the relevance stage wrote on the item
+# (decided by the role profile, which is in the salt). A field added to JobItem counts by default.
+_NOT_FROM_SOURCE = frozenset({"crawled_at", "relevance_rule"})
+_FIELDS = tuple(f.name for f in fields(JobItem) if f.name not in _NOT_FROM_SOURCE)
 
 
 def profile_salt(profile_path: str | Path | None) -> bytes:

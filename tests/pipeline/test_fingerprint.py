@@ -96,7 +96,9 @@ def last_seen(engine: Any) -> dict[str, tuple[datetime, datetime]]:
     with db.session_scope(engine) as s:
         rows = s.execute(
             select(
-                col(PostingSource.external_id), col(PostingSource.last_seen_at), col(Posting.last_seen_at)
+                col(PostingSource.external_id),
+                col(PostingSource.last_seen_at),
+                col(Posting.last_seen_at),
             ).join(Posting, col(Posting.id) == col(PostingSource.posting_id))
         ).all()
         return {ext: (a, b) for ext, a, b in rows}
@@ -195,6 +197,8 @@ def test_fingerprint_ignores_crawl_time_and_sees_every_other_field():
     salt = profile_salt(None)
     item = items(1)[0]
     assert fingerprint(item, salt) == fingerprint(replace(item, crawled_at=DAY3), salt)
+    # written by the relevance stage on the item, after the fingerprint was taken
+    assert fingerprint(item, salt) == fingerprint(replace(item, relevance_rule="{role}"), salt)
     assert fingerprint(item, salt) != fingerprint(replace(item, extra={"dept": "Ops"}), salt)
     assert fingerprint(item, salt) != fingerprint(replace(item, locations=["Toledo, OH"]), salt)
     assert fingerprint(item, salt) != fingerprint(item, profile_salt(_other_profile()))
