@@ -209,6 +209,16 @@ SeniorityOpt = Annotated[list[str] | None, typer.Option(help="supervisor … exe
 IndustryOpt = Annotated[list[str] | None, typer.Option(help="e.g. food_beverage (repeatable)")]
 SkillOpt = Annotated[list[str] | None, typer.Option(help="e.g. lean, haccp (repeatable)")]
 EmploymentOpt = Annotated[list[str] | None, typer.Option(help="full_time, contract … (repeatable)")]
+ShiftOpt = Annotated[
+    list[str] | None,
+    typer.Option(help="1st, 2nd, 3rd (day/swing/night), rotating, 12-hour, weekends, on-call (repeatable)"),
+]
+MinTeamOpt = Annotated[
+    int | None, typer.Option(help="Only jobs that say they lead at least this many people")
+]
+StandardOpt = Annotated[
+    list[str] | None, typer.Option(help="e.g. gmp, haccp, 'ISO 9001', 'IATF 16949' (repeatable)")
+]
 
 
 @app.command()
@@ -224,6 +234,9 @@ def listings(
     industry: IndustryOpt = None,
     skill: SkillOpt = None,
     employment_type: EmploymentOpt = None,
+    shift: ShiftOpt = None,
+    min_team: MinTeamOpt = None,
+    standard: StandardOpt = None,
     since: Annotated[
         str | None, typer.Option(help="Posted within: 7d, 12h, 2w, or an ISO date")
     ] = None,
@@ -251,6 +264,9 @@ def listings(
         industries=industry or (),
         skills=skill or (),
         employment_types=employment_type or (),
+        shifts=shift or (),
+        min_team=min_team,
+        standards=standard or (),
         since=since,
         include_closed=include_closed,
     )
@@ -715,6 +731,9 @@ def subscribe(
     industry: IndustryOpt = None,
     skill: SkillOpt = None,
     employment_type: EmploymentOpt = None,
+    shift: ShiftOpt = None,
+    min_team: MinTeamOpt = None,
+    standard: StandardOpt = None,
     exclude_company: Annotated[
         list[str] | None, typer.Option(help="Never this company (repeatable)")
     ] = None,
@@ -747,6 +766,7 @@ def subscribe(
         min_salary=min_salary, salary_required=salary_required, seniorities=seniority or (),
         industries=industry or (),
         skills=skill or (), employment_types=employment_type or (),
+        shifts=shift or (), min_team=min_team, standards=standard or (),
         exclude_companies=exclude_company or (), cadence=cadence, hour=hour, weekday=weekday,
         timezone=timezone,
     )  # fmt: skip

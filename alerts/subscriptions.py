@@ -59,6 +59,9 @@ class SearchInput:
     industries: Sequence[str] = ()
     skills: Sequence[str] = ()
     employment_types: Sequence[str] = ()
+    shifts: Sequence[str] = ()
+    min_team: int | None = None
+    standards: Sequence[str] = ()
     exclude_companies: Sequence[str] = ()
     cadence: str = "daily"
     hour: int = 8
@@ -84,6 +87,9 @@ def _validated(search: SearchInput) -> tuple[Filters, int]:
             industries=search.industries,
             skills=search.skills,
             employment_types=search.employment_types,
+            shifts=search.shifts,
+            min_team=search.min_team,
+            standards=search.standards,
             exclude_companies=search.exclude_companies,
         )
         weekday = cad.parse_weekday(search.weekday)
@@ -121,6 +127,9 @@ def _apply(
     saved.industries = sorted(filters.industries)
     saved.skills = sorted(filters.skills)
     saved.employment_types = sorted(filters.employment_types)
+    saved.shifts = sorted(filters.shifts)
+    saved.min_team = filters.min_team
+    saved.standards = sorted(filters.standards)
     saved.exclude_companies = sorted(c.strip() for c in search.exclude_companies if c.strip())
     saved.cadence = search.cadence
     saved.send_hour = search.hour
@@ -264,6 +273,9 @@ def filters_of(saved: SavedSearch) -> Filters:
         industries=frozenset(saved.industries),
         skills=frozenset(saved.skills),
         employment_types=frozenset(saved.employment_types),
+        shifts=frozenset(saved.shifts or ()),
+        min_team=saved.min_team,
+        standards=frozenset(saved.standards or ()),
         exclude_companies=frozenset(c.casefold() for c in saved.exclude_companies),
     )
 
@@ -297,9 +309,13 @@ def describe(saved: SavedSearch) -> str:
         ("industry", saved.industries),
         ("skills", saved.skills),
         ("type", saved.employment_types),
+        ("shift", saved.shifts),
+        ("standard", saved.standards),
     ):
         if values:
             parts.append(f"{label}: {', '.join(values)}")
+    if saved.min_team:
+        parts.append(f"leads {saved.min_team}+ people")
     if saved.exclude_companies:
         parts.append(f"not {', '.join(saved.exclude_companies)}")
     when = f"daily at {saved.send_hour:02d}:00" if saved.cadence == "daily" else (

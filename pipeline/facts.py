@@ -209,7 +209,8 @@ _NOT_PEOPLE_AFTER = {
 # Python's `re`, not RE2, for these two: re2's sub/split loop over matches in Python (a space is
 # a match: ~30% of the whole pipeline's time). Single character classes cannot backtrack; the
 # classes are RE2's `\s` spelled out, so the results are the same.
-_SPLIT_RE = re.compile(r"[\n\r]+|(?:[.!?](?:[\t\n\f\r ]+|\Z))")
+# "…in Houston.Lead production…": a page whose blocks were joined without a space
+_SPLIT_RE = re.compile(r"[\n\r]+|(?:[.!?](?:[\t\n\f\r ]+|\Z))|(?<=[a-z])[.!?](?=[A-Z][a-z])")
 _WS_RE = re.compile(r"[\t\n\f\r ]+")
 
 

@@ -45,7 +45,8 @@ _POSTING_FIELDS = (
     "title", "company", "url", "apply_url", "location_text", "city", "region", "country",
     "latitude", "longitude", "workplace", "employment_type", "salary_min", "salary_max",
     "salary_currency", "salary_period", "annual_min_usd", "annual_max_usd", "seniority",
-    "industries", "skills", "description_text", "description_html", "attribution", "posted_at",
+    "industries", "skills", "facts", "shifts", "standards", "team_size", "description_text",
+    "description_html", "attribution", "posted_at",
     "posted_or_earlier", "valid_through", "relevance_rule",
 )  # fmt: skip
 
@@ -315,10 +316,18 @@ def _apply(posting: Target, item: CleanPosting, now: datetime) -> None:
     posting.listed_at = item.posted_at or posting.first_seen_at or now
 
 
+_FACT_FIELDS = ("facts", "shifts", "standards", "team_size")
+
+
 def _fill_gaps(posting: Target, item: CleanPosting) -> None:
     """A second source of a known job adds what the first one lacked (salary, coordinates...)."""
     for name in _POSTING_FIELDS:
+        if name in _FACT_FIELDS:
+            continue
         if getattr(posting, name) in (None, "", []) and getattr(item, name) not in (None, "", []):
+            setattr(posting, name, getattr(item, name))
+    if not posting.facts and item.facts:  # the facts and their columns come from one text
+        for name in _FACT_FIELDS:
             setattr(posting, name, getattr(item, name))
     if posting.attribution is None and item.attribution:
         posting.attribution = item.attribution

@@ -95,3 +95,24 @@ def test_migration_reads_the_facts_of_postings_stored_before_it(engine) -> None:
         assert [q.title for q in search.search_postings(s, "night", build_filters())] == [
             "Night Supervisor"
         ]
+
+
+def test_a_second_source_fills_missing_facts_from_one_text(engine) -> None:  # type: ignore[no-untyped-def]
+    url = "https://careers.example.com/jobs/plant-manager-lansing"  # the same job on two sources
+    short = posting(external_id="a1", description_text="Plant Manager, Lansing.", url=url)
+    full_text = "Lead our Lansing snack plant (extrusion and packaging; 300 people). SQF, HACCP."
+    full = replace(
+        posting(source="other", external_id="b1", description_text=full_text, url=url),
+        **fact_columns(extract_facts(full_text)),
+    )
+    _store(engine, short)
+    _store(engine, full)
+    with db.session_scope(engine) as s:
+        (p,) = s.query(Posting).all()
+    assert p.team_size == 300 and p.facts["team_size"]["value"] == 300
+    assert p.standards == ["sqf", "haccp"]
+
+
+def test_sentences_glued_by_a_missing_space_are_quoted_apart() -> None:
+    facts = extract_facts("Two bakeries in Houston.Lead production with 150 team members.")
+    assert facts["team_size"]["quote"] == "Lead production with 150 team members"
