@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from alerts.digests.claim import _claim_one, claim_due
 from alerts.digests.compose import digest_message, render_stored
@@ -114,7 +114,7 @@ def counts(url: str) -> dict[str, int]:
     engine = make_engine(url)
     try:
         with Session(engine) as session:
-            rows = session.execute(select(Digest.status, func.count()).group_by(Digest.status))
+            rows = session.execute(select(col(Digest.status), func.count()).group_by(col(Digest.status)))
             return dict(rows.all())
     finally:
         engine.dispose()
@@ -155,7 +155,7 @@ def _render_and_send(cycle: Cycle, settings: Settings, engine: Any) -> dict[str,
         with Session(engine) as session:
             ids = list(
                 session.execute(
-                    select(Digest.id).where(Digest.status == "pending").order_by(Digest.id)
+                    select(col(Digest.id)).where(col(Digest.status) == "pending").order_by(col(Digest.id))
                 ).scalars()
             )
         for digest_id in ids:

@@ -93,7 +93,9 @@ def _explain(conn: Any, sql: str) -> tuple[float, list[str]]:
     return ms / 1000, rows
 
 
-def _sql_times(url: str, sqls: list[str], drop: bool, rounds: int) -> list[list[str] | float]:
+def _sql_times(
+    url: str, sqls: list[str], drop: bool, rounds: int
+) -> tuple[list[float], list[list[str]]]:
     """Median SQL time of each statement over `rounds`, and the last plan of each."""
     with connect(url) as conn:
         if drop:  # inside this transaction only: rolled back below
@@ -106,7 +108,7 @@ def _sql_times(url: str, sqls: list[str], drop: bool, rounds: int) -> list[list[
                 seconds, plans[i] = _explain(conn, sql)
                 times[i].append(seconds)
         conn.rollback()
-    return [statistics.median(t) for t in times], plans  # type: ignore[return-value]
+    return [statistics.median(t) for t in times], plans
 
 
 def _http(client: TestClient, params: dict[str, Any]) -> float:
