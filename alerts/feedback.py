@@ -163,7 +163,7 @@ def apply_feedback(
 def _row(session: Session, target: Target, action: str, now: datetime) -> Feedback:
     p = target.posting
     sources = session.execute(
-        select(PostingSource.source)
+        select(col(PostingSource.source))
         .where(col(PostingSource.posting_id) == p.id)
         .order_by(col(PostingSource.id))
     ).scalars()
@@ -308,14 +308,14 @@ def feedback_of(session: Session, subscriber_id: int) -> list[Feedback]:
 def not_applied(subscriber_id: Any) -> Any:
     """SQL: the posting is not one this subscriber applied to, nor a re-post or copy of one."""
     return ~exists().where(
-        Feedback.subscriber_id == subscriber_id,
-        Feedback.action == "applied",
+        col(Feedback.subscriber_id) == subscriber_id,
+        col(Feedback.action) == "applied",
         col(Feedback.undone_at).is_(None),
-        (col(Feedback.posting_id) == Posting.id)
+        (col(Feedback.posting_id) == col(Posting.id))
         | and_(
-            Feedback.company_key != "",
-            Feedback.company_key == Posting.company_key,
-            Feedback.title_key == Posting.title_key,
+            col(Feedback.company_key) != "",
+            col(Feedback.company_key) == col(Posting.company_key),
+            col(Feedback.title_key) == col(Posting.title_key),
         ),
     )
 
@@ -331,7 +331,7 @@ class FeedbackCounts:
 
 def not_relevant_counts(session: Session, limit: int = 10) -> FeedbackCounts:
     rows = session.execute(
-        select(Feedback.relevance_rule, Feedback.sources).where(
+        select(col(Feedback.relevance_rule), col(Feedback.sources)).where(
             col(Feedback.action) == "not_relevant", col(Feedback.undone_at).is_(None)
         )
     ).all()

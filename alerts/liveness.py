@@ -128,7 +128,12 @@ def stale_checks(session: Session, settings: Settings, at: datetime) -> list[Che
     """One check per open posting, posted more than `STALE_AFTER` before `at`, that waits in a
     pending digest; through each source's `base_url`, never to an address it may not reach."""
     rows = session.execute(
-        select(Posting.id, PostingSource.source, PostingSource.external_id, PostingSource.url)
+        select(
+            col(Posting.id),
+            col(PostingSource.source),
+            col(PostingSource.external_id),
+            col(PostingSource.url),
+        )
         .join(Delivery, col(Delivery.posting_id) == col(Posting.id))
         .join(Digest, col(Digest.id) == col(Delivery.digest_id))
         .join(PostingSource, col(PostingSource.posting_id) == col(Posting.id))
@@ -195,12 +200,12 @@ def closed_since_sent(session: Session, subscriber_id: int, search_id: int) -> l
     went out and were never listed under "No longer open"."""
     from alerts.models import ClosedNotice
 
-    noticed = select(ClosedNotice.posting_id).where(
+    noticed = select(col(ClosedNotice.posting_id)).where(
         col(ClosedNotice.subscriber_id) == subscriber_id
     )
     return list(
         session.execute(
-            select(Posting.id)
+            select(col(Posting.id))
             .join(Delivery, col(Delivery.posting_id) == col(Posting.id))
             .join(Digest, col(Digest.id) == col(Delivery.digest_id))
             .where(
@@ -222,7 +227,7 @@ def closed_jobs(session: Session, digest_id: int, timezone: str) -> list[ClosedJ
     from alerts.models import ClosedNotice
 
     rows = session.execute(
-        select(Posting.title, Posting.company, Posting.closed_at)
+        select(col(Posting.title), col(Posting.company), col(Posting.closed_at))
         .join(ClosedNotice, col(ClosedNotice.posting_id) == col(Posting.id))
         .where(col(ClosedNotice.digest_id) == digest_id)
         .order_by(col(Posting.closed_at), col(Posting.id))

@@ -71,7 +71,7 @@ def texts(settings: Settings) -> list[str]:
     out = []
     for path in sorted(Path(settings.outbox).glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
         msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        out.append(msg.get_body(preferencelist=("plain",)).get_content())  # type: ignore[union-attr]
+        out.append(msg.get_body(preferencelist=("plain",)).get_content())
     return out
 
 
@@ -139,7 +139,7 @@ def test_old_jobs_are_rechecked_and_the_gone_one_left_out_and_closed(
     with db.session_scope(engine) as s:
         gone = s.get(Posting, ids["greenhouse:acme:1"])
         assert gone is not None and gone.status == "closed" and gone.closed_at is not None
-        assert s.get(Posting, ids["greenhouse:acme:2"]).status == "open"  # type: ignore[union-attr]
+        assert s.get(Posting, ids["greenhouse:acme:2"]).status == "open"
         sightings = {p.external_id: p.status for p in s.query(PostingSource)}
         assert sightings["greenhouse:acme:1"] == "closed"
 

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 
 import db
 from alerts import feedback as fb
@@ -44,7 +45,7 @@ def feedback_rows(engine: Engine) -> int:
 
 def query_of(engine: Engine, search_id: int) -> str:
     with db.session_scope(engine) as s:
-        return s.get(SavedSearch, search_id).query  # type: ignore[union-attr]
+        return s.get(SavedSearch, search_id).query
 
 
 def path(sub: int, search: int, pid: int, action: str) -> str:
@@ -77,7 +78,7 @@ def test_undo_on_the_manage_page(client, engine, seeded) -> None:
     page = client.get(manage)
     assert "Hidden company: Acme Foods" in page.text and "not Acme Foods" in page.text
     with db.session_scope(engine) as s:
-        (row_id,) = s.execute(select(Feedback.id)).scalars()
+        (row_id,) = s.execute(select(col(Feedback.id))).scalars()
     undone = client.post(
         f"{manage}/feedback/{row_id}/undo", data={"csrf_token": csrf_of(page.text)}
     )
@@ -142,7 +143,7 @@ def test_ops_and_status_show_what_draws_not_relevant(client, engine, db_url, see
 
     sub, search, pid = seeded
     with db.session_scope(engine) as s:
-        s.get(Posting, pid).relevance_rule = "quality (?:manager|lead)"  # type: ignore[union-attr]
+        s.get(Posting, pid).relevance_rule = "quality (?:manager|lead)"
     assert confirm(client, path(sub, search, pid, "not_relevant")).status_code == 200
     ops = client.get("/ops", params={"token": OPERATOR_TOKEN})
     assert "1 jobs marked Not relevant" in ops.text

@@ -44,12 +44,12 @@ def _send_digest(engine, settings) -> tuple[int, dict[tuple[str, str], str], str
         search_id = saved.id
     assert run_digests(settings, engine, at=RUN).sent == 1
     (msg,) = messages(settings.outbox)
-    text = msg.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    text = msg.get_body(preferencelist=("plain",)).get_content()
     links: dict[tuple[str, str], str] = {}
     with db.session_scope(engine) as s:
         for label, url in re.findall(r"(Not relevant|Hide this company|Applied): (\S+)", text):
             link = fb.read_feedback_token(settings.secret(), url.rsplit("/", 1)[1])
-            title = s.get(fb.Posting, link.posting_id).title  # type: ignore[union-attr]
+            title = s.get(fb.Posting, link.posting_id).title
             links[(title, label)] = url
     manage = re.search(r"Manage your searches: (\S+)", text)
     assert manage and len(links) == 9
