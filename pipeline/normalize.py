@@ -238,31 +238,12 @@ def normalize_with_report(
 ) -> tuple[CleanPosting, Report]:
     """Normalize an item and say what was questionable; raises `UnusableItem`."""
     now = now or datetime.now(UTC)
-    title = clean_line(item.title)
-    company = clean_line(item.company)
-    external_id = (item.external_id or "").strip()
-    if not external_id:
-        raise UnusableItem("no_external_id")
-    if not title:
-        raise UnusableItem("no_title")
-    if not company:
-        raise UnusableItem("no_company")
+    external_id, title, company = _required(item)
     report = Report()
-
-    description_html = _safe(report, "description", clean_html, item.description_html) or ""
-    if description_html:
-        description_text = html_to_text(description_html)
-    else:
-        description_text = normalize_text(item.description_text or "")
-        description_html = text_to_html(description_text)
-
+    description_html, description_text = _description(item, report)
     place = _location(item, report)
     salary = _salary(item, place, report) or _salary_in_text(description_text, place, report)
     posted_at, valid_through = _dates(item, now, report)
-    texts = [*(item.locations or []), *([place.text] if place.text else [])]
-    extra_text = [v for k, v in item.extra.items() if k not in {"country", "country_code"}]
-    skill_text = f"{title}\n{description_text}"
-
     posting = CleanPosting(
         source=item.source,
         external_id=external_id,
@@ -278,29 +259,8 @@ def normalize_with_report(
         country=place.country,
         latitude=place.latitude,
         longitude=place.longitude,
-        workplace=_safe(
-            report,
-            "workplace",
-            enrich.workplace,
-            item.workplace_hint,
-            item.remote,
-            texts,
-            description_text,
-        ),
-        employment_type=_safe(report, "employment", enrich.employment_type, item.employment_type),
-        salary_min=salary.min if salary else None,
-        salary_max=salary.max if salary else None,
-        salary_currency=salary.currency if salary else None,
-        salary_period=salary.period if salary else None,
-        annual_min_usd=salary.annual_min_usd if salary else None,
-        annual_max_usd=salary.annual_max_usd if salary else None,
-        seniority=_safe(report, "seniority", enrich.seniority, title),
-        industries=_safe(
-            report, "industries", enrich.industries, title, company, description_text, extra_text
-        )
-        or [],
-        skills=_safe(report, "skills", enrich.skills, skill_text) or [],
-        **fact_columns(_safe(report, "facts", extract_facts, description_text) or {}),
+        **_salary_columns(salary),
+        **_derived(item, report, title, company, description_text, place),
         posted_at=posted_at,
         posted_or_earlier=bool(item.posted_or_earlier and posted_at is not None),
         valid_through=valid_through,
@@ -310,6 +270,66 @@ def normalize_with_report(
         seen_at=item.crawled_at or now,
     )
     return posting, report
+
+
+def _required(item: JobItem) -> tuple[str, str, str]:
+    """The external id, title and company, cleaned; an item without one is unusable."""
+    title = clean_line(item.title)
+    company = clean_line(item.company)
+    external_id = (item.external_id or "").strip()
+    if not external_id:
+        raise UnusableItem("no_external_id")
+    if not title:
+        raise UnusableItem("no_title")
+    if not company:
+        raise UnusableItem("no_company")
+    return external_id, title, company
+
+
+def _description(item: JobItem, report: Report) -> tuple[str, str]:
+    """The description as sanitized HTML and as text, whichever of the two the source gave."""
+    description_html = _safe(report, "description", clean_html, item.description_html) or ""
+    if description_html:
+        return description_html, html_to_text(description_html)
+    description_text = normalize_text(item.description_text or "")
+    return text_to_html(description_text), description_text
+
+
+def _salary_columns(salary: Salary | None) -> dict[str, Any]:
+    return {
+        "salary_min": salary.min if salary else None,
+        "salary_max": salary.max if salary else None,
+        "salary_currency": salary.currency if salary else None,
+        "salary_period": salary.period if salary else None,
+        "annual_min_usd": salary.annual_min_usd if salary else None,
+        "annual_max_usd": salary.annual_max_usd if salary else None,
+    }
+
+
+def _derived(
+    item: JobItem, report: Report, title: str, company: str, description_text: str, place: Place
+) -> dict[str, Any]:
+    """The fields read from the text (`pipeline.enrich`, `pipeline.facts`); a failing rule is
+    reported and leaves its field empty."""
+    texts = [*(item.locations or []), *([place.text] if place.text else [])]
+    extra_text = [v for k, v in item.extra.items() if k not in {"country", "country_code"}]
+    workplace = _safe(
+        report, "workplace", enrich.workplace, item.workplace_hint, item.remote, texts,
+        description_text,
+    )  # fmt: skip
+    industries = _safe(
+        report, "industries", enrich.industries, title, company, description_text, extra_text
+    )
+    return {
+        "workplace": workplace,
+        "employment_type": _safe(
+            report, "employment", enrich.employment_type, item.employment_type
+        ),
+        "seniority": _safe(report, "seniority", enrich.seniority, title),
+        "industries": industries or [],
+        "skills": _safe(report, "skills", enrich.skills, f"{title}\n{description_text}") or [],
+        **fact_columns(_safe(report, "facts", extract_facts, description_text) or {}),
+    }
 
 
 def normalize_item(item: JobItem, *, now: datetime | None = None) -> CleanPosting:

@@ -22,8 +22,6 @@ LONG_FUNCTIONS: dict[tuple[str, str], str] = {
     "being split into command modules (issue 15)",
     ("cli.py", "subscribe"): "a Typer command: 14 annotated options declare the CLI itself; "
     "cli.py is being split into command modules (issue 15)",
-    ("pipeline/normalize.py", "normalize_with_report"): "a straight line of field steps: each "
-    "field of one item cleaned by its own parser into one Report; next in line for splitting",
     ("pipeline/store.py", "_store"): "one batch's transaction: lookups, inserts, updates and "
     "sightings share the batch's maps; next in line for named steps (issue 15)",
     ("search/matcher.py", "match"): "the digest hot path, written as C-level map/compress "
