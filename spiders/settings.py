@@ -81,15 +81,22 @@ def scrapy_settings(
             DEFAULT_ITEM_PIPELINES if item_pipelines is None else item_pipelines
         ),
     }
+    settings.update(_per_scrapy_version())
+    if app.redis_url:
+        settings.update(redis_settings(app.redis_url))
+    return settings
+
+
+def _per_scrapy_version() -> dict[str, Any]:
+    """The settings that exist only in some Scrapy versions: set where they exist, else nothing."""
+    settings: dict[str, Any] = {}
     # The remote-control extension (an HTTP server executing Python sent to it) exists only in
-    # recent Scrapy versions; switch it off where it exists, set nothing where it does not.
+    # recent Scrapy versions; switch it off where it exists.
     if hasattr(default_settings, "REMOTE_CONTROL_ENABLED"):
         settings["REMOTE_CONTROL_ENABLED"] = False
     # Older Scrapy versions warn unless the modern fingerprinter is chosen; 2.19 has no setting.
     if hasattr(default_settings, "REQUEST_FINGERPRINTER_IMPLEMENTATION"):
         settings["REQUEST_FINGERPRINTER_IMPLEMENTATION"] = "2.7"
-    if app.redis_url:
-        settings.update(redis_settings(app.redis_url))
     return settings
 
 

@@ -26,8 +26,6 @@ LONG_FUNCTIONS: dict[tuple[str, str], str] = {
     "sightings share the batch's maps; next in line for named steps (issue 15)",
     ("search/matcher.py", "match"): "the digest hot path, written as C-level map/compress "
     "steps over the candidates on purpose; bench/matching.py measures it",
-    ("spiders/settings.py", "scrapy_settings"): "one dict literal: the Scrapy settings, each "
-    "with the comment that says why",
 }
 
 # module -> why it stays over MAX_MODULE_LINES.
