@@ -247,7 +247,11 @@ def _search_row(rng: random.Random, zone: str, at: datetime) -> list[Any]:
     # Weekly searches fall on another weekday: the bench measures one day's daily cycle.
     local_day = at.astimezone(cad.zone(zone)).weekday()
     weekday = (local_day + rng.randrange(1, 7)) % 7 if weekly else 0
-    kw: dict[str, Any] = {"cadence": "weekly" if weekly else "daily", "hour": hour, "weekday": weekday}
+    kw: dict[str, Any] = {
+        "cadence": "weekly" if weekly else "daily",
+        "hour": hour,
+        "weekday": weekday,
+    }
     due = cad.next_due(**kw, timezone=zone, after=at - timedelta(days=1))
     last = due - timedelta(days=7 if weekly else 1)
     return [

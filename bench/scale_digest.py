@@ -114,7 +114,9 @@ def counts(url: str) -> dict[str, int]:
     engine = make_engine(url)
     try:
         with Session(engine) as session:
-            rows = session.execute(select(col(Digest.status), func.count()).group_by(col(Digest.status)))
+            rows = session.execute(
+                select(col(Digest.status), func.count()).group_by(col(Digest.status))
+            )
             return dict(rows.all())
     finally:
         engine.dispose()
@@ -155,7 +157,9 @@ def _render_and_send(cycle: Cycle, settings: Settings, engine: Any) -> dict[str,
         with Session(engine) as session:
             ids = list(
                 session.execute(
-                    select(col(Digest.id)).where(col(Digest.status) == "pending").order_by(col(Digest.id))
+                    select(col(Digest.id))
+                    .where(col(Digest.status) == "pending")
+                    .order_by(col(Digest.id))
                 ).scalars()
             )
         for digest_id in ids:
