@@ -181,7 +181,14 @@ def test_crawl_fills_the_database_from_every_kind_and_is_idempotent(tmp_path, se
             2,
             0,
         )
-        assert (second_run.new, second_run.updated, second_run.closed) == (0, 2, 0)
+        # the re-crawl's items are unchanged: kept and seen, but only their last_seen_at moved
+        assert (second_run.new, second_run.updated, second_run.kept, second_run.closed) == (
+            0,
+            0,
+            2,
+            0,
+        )
+        assert second_run.stats["andon/store/unchanged"] == 2
         bad = runs["gh-404"][-1]
         assert bad.status == "failed" and "404" in bad.message
         assert runs["gh-429"][-1].status == "finished"  # Retry-After honoured, then 200
