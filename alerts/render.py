@@ -16,6 +16,7 @@ from jinja2.ext import Extension
 from alerts.formatting import market_figure, oneline
 from alerts.message import RenderedEmail, sanitize_header
 from alerts.templating import TEMPLATES_DIR, make_environment
+from pipeline.facts import fact_labels
 
 __all__ = [
     "ClosedJob", "DigestContext", "DigestJob", "RenderedEmail", "render_confirmation",
@@ -49,6 +50,8 @@ class DigestJob:
     market_label: str | None = None
     # (label, signed link): Not relevant, Hide this company, Applied (`alerts.feedback`)
     feedback: tuple[tuple[str, str], ...] = ()
+    # (label, quote) per plant fact (`pipeline.facts`): the quote is the proof, shown on hover
+    facts: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_listing(
@@ -79,6 +82,7 @@ class DigestJob:
             why=why,
             market_pay=pay,
             market_label=label,
+            facts=tuple(fact_labels(listing.get("facts"))),
         )
 
 
@@ -99,6 +103,10 @@ class DigestContext:
     postal_address: str
     period_label: str = ""  # e.g. "since Monday, Nov 23"
     closed: Sequence[ClosedJob] = ()  # sent before, closed since: "No longer open"
+    # the footer's health line: boards read for this digest, those failing today, /status
+    boards: int | None = None
+    boards_failing: int = 0
+    status_url: str | None = None
 
 
 @dataclass(slots=True, frozen=True)

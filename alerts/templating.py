@@ -18,6 +18,7 @@ from alerts.formatting import (
     safe_url,
     workplace,
 )
+from pipeline.facts import fact_labels
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -30,6 +31,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "safe_url": safe_url,
     "oneline": oneline,
     "workplace": workplace,
+    "facts": fact_labels,  # (label, quote) per plant fact: the quote goes in a title attribute
 }
 
 

@@ -11,6 +11,7 @@ import pytest
 
 import db
 from pipeline.facts import extract_facts, fact_columns
+from pipeline.models import CrawlRun
 from pipeline.store import store_batch
 from tests.alerts.test_cli_alerts import andon, emls, one_line_error
 from tests.factories import posting
@@ -99,8 +100,31 @@ def test_a_saved_search_keeps_the_fact_filters_and_its_digest_obeys_them(stored)
     at = now.replace(hour=8, minute=0, second=0, microsecond=0)
     if at <= now:
         at += timedelta(days=1)
+    eng = db.make_engine(env["ANDON_DATABASE_URL"])
+    with db.session_scope(eng, write=True) as s:  # two boards read for this digest, one failing
+        for source, status in (("acme", "finished"), ("beta", "failed")):
+            s.add(
+                CrawlRun(
+                    source=source, kind="lever", status=status, started_at=at - timedelta(hours=1)
+                )
+            )
+    eng.dispose()
     sent = andon("digest", "--at", at.isoformat(), cwd=folder, env=env)
     assert sent.returncode == 0, sent.stderr
     (mail,) = emls(folder / "mail")
     text = mail.get_body(preferencelist=("plain",)).get_content()
     assert "Night Supervisor" in text and "Day Supervisor" not in text
+    quote = "Supervise the night shift: 3 shift supervisors and 24 associates"
+    assert f'3rd shift: "{quote}"' in text and f'leads 27: "{quote}"' in text
+    assert 'ISO 9001 (preferred): "ISO 9001 experience is a plus"' in text
+    assert (
+        "Jobs from 2 boards; 1 could not be read today. Board status: https://andon.example/status"
+        in text
+    )
+    page = mail.get_body(preferencelist=("html",)).get_content()
+    assert (
+        f'<span class="fact" title="“{quote}”" style="border-bottom: 1px dotted #9ca3af;">leads 27'
+        in page
+    )
+    assert "Jobs from 2 boards; 1 could not be read today" in page
+    assert 'href="https://andon.example/status"' in page

@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from config import Settings, load_settings
 from db import make_engine
-from web import feedback, jobs, manage, ops, subscribe, webhooks
+from web import feedback, jobs, manage, ops, status, subscribe, webhooks
 from web.pages import PageError, WebState, environment, error_page
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         secret=settings.secret(),
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (subscribe, manage, feedback, jobs, webhooks, ops):
+    for module in (subscribe, manage, feedback, jobs, webhooks, ops, status):
         app.include_router(module.router)
     _install_handlers(app)
 

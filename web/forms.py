@@ -199,7 +199,7 @@ def input_of(saved: SavedSearch, **changes: Any) -> SearchInput:
         salary_required=saved.salary_required, seniorities=saved.seniorities,
         industries=saved.industries, skills=saved.skills,
         employment_types=saved.employment_types, exclude_companies=saved.exclude_companies,
-        cadence=saved.cadence, hour=saved.send_hour, weekday=saved.weekday,
+        shifts=saved.shifts, min_team=saved.min_team, standards=saved.standards, cadence=saved.cadence, hour=saved.send_hour, weekday=saved.weekday,
         timezone=saved.timezone,
     )  # fmt: skip
     for key, value in changes.items():
@@ -339,6 +339,9 @@ def listing_filters(
     since: str | None,
     include_closed: bool,
     salary_required: bool = False,
+    shift: Sequence[str] = (),
+    min_team: float | None = None,
+    standard: Sequence[str] = (),
 ) -> Filters:
     """Exactly the `build_filters` call of `andon listings` (SearchError on a bad value)."""
     return build_filters(
@@ -351,6 +354,9 @@ def listing_filters(
         industries=industry,
         skills=skill,
         employment_types=employment_type,
+        shifts=shift,
+        min_team=min_team,
+        standards=standard,
         since=since or None,
         include_closed=include_closed,
     )
@@ -370,6 +376,9 @@ def read_listing_params(params: FormLike) -> tuple[dict[str, Any], dict[str, str
         "industry": values(params, "industry"),
         "skill": values(params, "skill"),
         "employment_type": values(params, "employment_type"),
+        "shift": values(params, "shift"),
+        "min_team": number(params, "min_team", errors, "the team size"),
+        "standard": values(params, "standard"),
         "since": text(params, "since", 40) or None,
         "include_closed": text(params, "include_closed").lower() in ("1", "true", "on", "yes"),
     }

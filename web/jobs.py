@@ -20,6 +20,7 @@ from alerts.models import SavedSearch
 from alerts.subscriptions import describe, filters_of
 from alerts.tokens import BadToken, read_token
 from db import session_scope, utcnow
+from pipeline.facts import SHIFT_LABELS, STANDARD_LABELS
 from pipeline.models import Posting
 from pipeline.sanitize import clean_html, strip_controls
 from search.filters import EMPLOYMENT_TYPES, SENIORITIES, WORKPLACES
@@ -47,7 +48,8 @@ FEED_ENTRIES = 50
 # the /jobs parameters that are filters (the rest: q, limit, offset)
 FILTER_KEYS = (
     "location", "within", "workplace", "min_salary", "seniority", "industry", "skill",
-    "employment_type", "since", "include_closed", "salary_required",
+    "employment_type", "since", "include_closed", "salary_required", "shift", "min_team",
+    "standard",
 )  # fmt: skip
 
 
@@ -98,6 +100,12 @@ class Listing(BaseModel):
     )
     industries: list[str] = Field(examples=[["food_beverage"]])
     skills: list[str] = Field(examples=[["lean", "haccp", "sap"]])
+    facts: dict[str, Any] = Field(
+        description="Plant facts read from the description, each with the quote that proves it "
+        "(README: the listing contract)",
+        examples=[{"shifts": [{"value": "3rd", "quote": "Supervise the night shift"}],
+                   "team_size": {"value": 27, "quote": "3 shift supervisors and 24 associates"}}],
+    )  # fmt: skip
     description: str
     posted_at: str | None = Field(
         description="UTC, ISO 8601 with Z", examples=["2026-11-20T00:00:00Z"]
@@ -158,6 +166,11 @@ def api_jobs(
     industry: Annotated[list[str], Query(description="e.g. food_beverage (repeat)")] = [],  # noqa: B006
     skill: Annotated[list[str], Query(description="e.g. lean, haccp (repeat)")] = [],  # noqa: B006
     employment_type: Annotated[list[str], Query(description="full_time, contract … (repeat)")] = [],  # noqa: B006
+    shift: Annotated[list[str], Query(description="1st, 2nd, 3rd, rotating, 12_hour, weekends, on_call (repeat)")] = [],  # noqa: B006
+    min_team: Annotated[
+        int | None, Query(ge=1, le=100_000, description="Leads at least this many people")
+    ] = None,
+    standard: Annotated[list[str], Query(description="e.g. gmp, haccp, iso_9001 (repeat)")] = [],  # noqa: B006
     since: Annotated[
         str | None,
         Query(
@@ -172,8 +185,8 @@ def api_jobs(
     """The same search as `andon listings`, answering the listing contract of DESIGN.md."""
     web = state(request)
     q, location, since = (strip_controls(v) if v else v for v in (q, location, since))
-    workplace, seniority, industry, skill, employment_type = (
-        _cleaned(v) for v in (workplace, seniority, industry, skill, employment_type)
+    workplace, seniority, industry, skill, employment_type, shift, standard = (
+        _cleaned(v) for v in (workplace, seniority, industry, skill, employment_type, shift, standard)
     )
     for problem, status in ((since_problem(since), 400), (place_error(location), 422)):
         if problem:
@@ -183,6 +196,7 @@ def api_jobs(
             location=location, within=within, workplace=workplace, min_salary=min_salary,
             seniority=seniority, industry=industry, skill=skill,
             employment_type=employment_type, since=since, include_closed=include_closed,
+            shift=shift, min_team=min_team, standard=standard,
         )  # fmt: skip
         with session_scope(web.engine) as session:
             rows = listings(
@@ -256,7 +270,7 @@ def jobs_page(request: Request) -> Response:
         past_end=past_end, place_links=_place_links(request, params, errors), first_url=f"/jobs?{urlencode(base)}" if base else "/jobs",
         alerts_url=alerts_url(params), within_text=_number_text(params["within"]),
         workplaces=WORKPLACES, seniorities=SENIORITIES, industries=INDUSTRIES, skills=SKILLS,
-        employment_types=EMPLOYMENT_TYPES,
+        employment_types=EMPLOYMENT_TYPES, shifts=SHIFT_LABELS, standards=STANDARD_LABELS,
     )  # fmt: skip
 
 

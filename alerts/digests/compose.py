@@ -17,6 +17,8 @@ from alerts.message import OutgoingMessage, RenderedEmail, build_message, saniti
 from alerts.models import FEEDBACK_ACTIONS, Delivery, Digest, SavedSearch, Subscriber
 from alerts.render import DigestContext, DigestJob, render_digest
 from config import Settings
+from db import utcnow
+from pipeline.board_status import board_health
 from pipeline.models import Posting
 from search.sql import listings
 
@@ -57,6 +59,9 @@ def render_stored(
     ctx = _context(settings, digest, subscriber, search, jobs, total)
     assert digest.id is not None
     ctx.closed = closed_jobs(session, digest.id, search.timezone)
+    health = board_health(session, since=digest.window_start, at=at or utcnow())
+    ctx.boards, ctx.boards_failing = health.boards, health.failing
+    ctx.status_url = f"{settings.base_url}/status"
     return render_digest(ctx), len(jobs)
 
 

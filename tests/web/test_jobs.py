@@ -14,9 +14,9 @@ import db
 from alerts.subscriptions import SearchInput
 from alerts.subscriptions import subscribe as service_subscribe
 from alerts.tokens import make_token
-from pipeline import search
 from pipeline.models import Posting
 from pipeline.store import store_batch
+from search import sql as search
 from tests.factories import posting
 from tests.web.conftest import SECRET
 
@@ -116,7 +116,7 @@ def test_api_job_by_id_and_errors(client: TestClient, engine) -> None:
     assert client.get(f"/api/jobs/{first['id']}").json() == first
     assert set(first) == {
         "id", "title", "company", "url", "apply_url", "sources", "location", "workplace",
-        "employment_type", "salary", "seniority", "industries", "skills", "description",
+        "employment_type", "salary", "seniority", "industries", "skills", "facts", "description",
         "posted_at", "posted_or_earlier", "valid_through", "first_seen_at", "last_seen_at",
         "status",
     }  # fmt: skip
@@ -147,7 +147,8 @@ def test_openapi_documents_the_listing_contract(client: TestClient) -> None:
     names = {p["name"] for p in spec["paths"]["/api/jobs"]["get"]["parameters"]}
     assert names == {
         "q", "location", "within", "workplace", "min_salary", "seniority", "industry", "skill",
-        "employment_type", "since", "include_closed", "limit", "offset",
+        "employment_type", "shift", "min_team", "standard", "since", "include_closed", "limit",
+        "offset",
     }  # fmt: skip
 
 
