@@ -191,15 +191,16 @@ def matched_alternatives(query: str, title: str) -> list[str]:
     node = parse_query(query)
     tokens = tokenize(title)
     out: list[str] = []
-    for words in _alternatives(node, False):
+    for words, field in _alternatives(node, False):
         if _contains(tokens, words):
-            clause = '-"' + " ".join(words) + '"'
+            # a title-only alternative is excluded from the title only
+            clause = "-" + (f"{field}:" if field else "") + '"' + " ".join(words) + '"'
             if clause not in out:
                 out.append(clause)
     return out
 
 
-def _alternatives(node: Any, under_or: bool) -> Iterator[tuple[str, ...]]:
+def _alternatives(node: Any, under_or: bool) -> Iterator[tuple[tuple[str, ...], str | None]]:
     match node:
         case Or(items):
             for item in items:
@@ -208,9 +209,9 @@ def _alternatives(node: Any, under_or: bool) -> Iterator[tuple[str, ...]]:
             for item in items:
                 yield from _alternatives(item, under_or)
         case Term(word, field) if under_or and field in (None, "title"):
-            yield (word,)
+            yield (word,), field
         case Phrase(words, field) if under_or and field in (None, "title"):
-            yield words
+            yield words, field
         case Not():
             return
 

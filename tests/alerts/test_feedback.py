@@ -241,3 +241,12 @@ def test_tokens_name_one_action_and_no_other_purpose() -> None:
     manage = make_token(SECRET, "manage", "1.2.3.applied")
     with pytest.raises(BadToken):
         fb.read_feedback_token(SECRET, manage)
+
+
+def test_a_title_only_alternative_is_excluded_from_the_title_only() -> None:
+    query = 'title:("plant manager" OR "production manager") OR quality'
+    assert fb.matched_alternatives(query, "Plant Manager, Quality") == [
+        '-title:"plant manager"',
+        '-"quality"',
+    ]
+    assert fb.matched_alternatives('"plant manager"', "Plant Manager") == []  # required: none
