@@ -49,6 +49,9 @@ _POSTING_FIELDS = (
     "description_html", "attribution", "posted_at",
     "posted_or_earlier", "valid_through", "relevance_rule",
 )  # fmt: skip
+# the facts and their columns come from one description: a second source fills them as a group
+_FACT_FIELDS = ("facts", "shifts", "standards", "team_size")
+_GAP_FIELDS = tuple(f for f in _POSTING_FIELDS if f not in _FACT_FIELDS)
 
 
 @dataclass
@@ -316,17 +319,12 @@ def _apply(posting: Target, item: CleanPosting, now: datetime) -> None:
     posting.listed_at = item.posted_at or posting.first_seen_at or now
 
 
-_FACT_FIELDS = ("facts", "shifts", "standards", "team_size")
-
-
 def _fill_gaps(posting: Target, item: CleanPosting) -> None:
     """A second source of a known job adds what the first one lacked (salary, coordinates...)."""
-    for name in _POSTING_FIELDS:
-        if name in _FACT_FIELDS:
-            continue
+    for name in _GAP_FIELDS:
         if getattr(posting, name) in (None, "", []) and getattr(item, name) not in (None, "", []):
             setattr(posting, name, getattr(item, name))
-    if not posting.facts and item.facts:  # the facts and their columns come from one text
+    if not posting.facts and item.facts:
         for name in _FACT_FIELDS:
             setattr(posting, name, getattr(item, name))
     if posting.attribution is None and item.attribution:

@@ -26,6 +26,7 @@ from pipeline.facts import (
     shift_key,
     standard_key,
 )
+from search.fact_filters import MinTeam
 from search.filter_kinds import (
     EMPLOYMENT_TYPES,
     SENIORITIES,
@@ -35,7 +36,6 @@ from search.filter_kinds import (
     FilterDef,
     Given,
     MinSalary,
-    MinTeam,
     OpenOnly,
     Place,
     SalaryRequired,
