@@ -11,35 +11,37 @@ import ast
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ("spiders", "pipeline", "search", "alerts", "web", "runtime", "demo")
+PACKAGES = ("spiders", "pipeline", "search", "alerts", "web", "runtime", "commands", "demo")
 TOP_LEVEL = ("cli.py", "scheduler.py", "db.py", "config.py")
 MAX_FUNCTION_LINES = 60
 MAX_MODULE_LINES = 400
 
 # (module, function) -> why it stays over MAX_FUNCTION_LINES.
 LONG_FUNCTIONS: dict[tuple[str, str], str] = {
-    ("cli.py", "listings"): "a Typer command: its parameters are most of its lines; cli.py is "
-    "being split into command modules (issue 15)",
-    ("cli.py", "subscribe"): "a Typer command: 14 annotated options declare the CLI itself; "
-    "cli.py is being split into command modules (issue 15)",
+    ("commands/listings.py", "listings"): "a Typer command: its signature (24 lines of option "
+    "declarations) is the CLI's interface; the body is 38 lines",
+    ("commands/subscriptions.py", "subscribe"): "a Typer command: its signature (32 lines of "
+    "option declarations) is the CLI's interface; the body is 49 lines",
     ("pipeline/store.py", "_store"): "one batch's transaction: lookups, inserts, updates and "
     "sightings share the batch's maps; next in line for named steps (issue 15)",
+    ("web/jobs.py", "api_jobs"): "grew past 60 with the plant-facts filters (676feda); its "
+    "parameter checks are the next named step to take out",
     ("search/matcher.py", "match"): "the digest hot path, written as C-level map/compress "
     "steps over the candidates on purpose; bench/matching.py measures it",
 }
 
 # module -> why it stays over MAX_MODULE_LINES.
 LONG_MODULES: dict[str, str] = {
-    "cli.py": "the Typer app and every command; to be split into a package of command "
-    "modules imported by cli.py (issue 15)",
     "pipeline/location.py": "the offline gazetteer index and the location-string parser "
     "that reads through it; candidates to split into gazetteer and parser",
     "pipeline/enrich.py": "the keyword tables for industries and skills are most of it; the "
     "rules that read them are short",
+    "web/forms.py": "grew past 400 with the plant-facts fields (676feda); the listing "
+    "parameters are the part to move to their own module",
+    "web/jobs.py": "grew past 400 with the plant-facts filters (676feda); the JSON API "
+    "routes are the part to move to their own module",
     "pipeline/salary.py": "structured and free-text salary reading, 2 lines over; both "
     "produce the same min/max/currency/period/annual-USD result",
-    "search/filter_kinds.py": "one class per kind of filter, each short; the interface and "
-    "its kinds read together",
 }
 
 
