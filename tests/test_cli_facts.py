@@ -12,6 +12,7 @@ import pytest
 import db
 from pipeline.facts import extract_facts, fact_columns
 from pipeline.models import CrawlRun
+from pipeline.record import CleanPosting
 from pipeline.store import store_batch
 from tests.alerts.test_cli_alerts import andon, emls, one_line_error
 from tests.factories import posting
@@ -23,8 +24,8 @@ NIGHTS = (
 DAYS = "Lead the day shift of 8 operators. GMP plant. Union environment (UAW)."
 
 
-def _with_facts(**changes: object) -> object:
-    item = posting(**changes)  # type: ignore[arg-type]
+def _with_facts(**changes: object) -> CleanPosting:
+    item = posting(**changes)
     return replace(item, **fact_columns(extract_facts(item.description_text)))
 
 
@@ -57,7 +58,7 @@ def _titles(folder: Path, env: dict[str, str], *args: str) -> list[str]:
     return sorted(r["title"] for r in json.loads(res.stdout))
 
 
-def test_listings_filter_on_shift_team_and_standard(stored) -> None:  # type: ignore[no-untyped-def]
+def test_listings_filter_on_shift_team_and_standard(stored) -> None:
     folder, env = stored
     assert _titles(folder, env) == ["Day Supervisor", "Night Supervisor"]
     assert _titles(folder, env, "--shift", "night") == ["Night Supervisor"]
@@ -81,12 +82,12 @@ def test_listings_filter_on_shift_team_and_standard(stored) -> None:  # type: ig
         (("--min-team", "0"), "--min-team must be a whole number of people"),
     ],
 )
-def test_bad_fact_filters_are_one_line_exit_2(stored, args, needle) -> None:  # type: ignore[no-untyped-def]
+def test_bad_fact_filters_are_one_line_exit_2(stored, args, needle) -> None:
     folder, env = stored
     one_line_error(andon("listings", *args, cwd=folder, env=env), 2, needle)
 
 
-def test_a_saved_search_keeps_the_fact_filters_and_its_digest_obeys_them(stored) -> None:  # type: ignore[no-untyped-def]
+def test_a_saved_search_keeps_the_fact_filters_and_its_digest_obeys_them(stored) -> None:
     folder, env = stored
     res = andon(
         "subscribe", "pat@example.com", "--confirmed", "--hour", "8", "--shift", "nights",

@@ -39,7 +39,7 @@ def test_normalize_reads_the_facts_of_the_description() -> None:
     assert clean.facts["travel"] == {"value": 10, "quote": "Travel up to 10%"}
 
 
-def _store(engine, *items) -> None:  # type: ignore[no-untyped-def]
+def _store(engine, *items) -> None:
     with db.session_scope(engine, write=True) as s:
         store_batch(s, list(items), now=T0)
 
@@ -53,7 +53,7 @@ def _nights() -> object:
     return normalize_item(item, now=T0)
 
 
-def test_stored_facts_reach_the_listing_json_and_the_filters(engine) -> None:  # type: ignore[no-untyped-def]
+def test_stored_facts_reach_the_listing_json_and_the_filters(engine) -> None:
     day = posting(external_id="d1", description_text="Lead the day shift of 8 operators.")
     day_cols = fact_columns(extract_facts(day.description_text))
     _store(engine, _nights(), replace(day, **day_cols))
@@ -77,7 +77,7 @@ def test_stored_facts_reach_the_listing_json_and_the_filters(engine) -> None:  #
     assert row["facts"]["shifts"] == [{"value": "3rd", "quote": row["facts"]["team_size"]["quote"]}]
 
 
-def test_migration_reads_the_facts_of_postings_stored_before_it(engine) -> None:  # type: ignore[no-untyped-def]
+def test_migration_reads_the_facts_of_postings_stored_before_it(engine) -> None:
     _store(engine, _nights())
     with engine.connect() as conn:
         command.downgrade(db._alembic_config(conn), "0008")
@@ -97,7 +97,7 @@ def test_migration_reads_the_facts_of_postings_stored_before_it(engine) -> None:
         ]
 
 
-def test_a_second_source_fills_missing_facts_from_one_text(engine) -> None:  # type: ignore[no-untyped-def]
+def test_a_second_source_fills_missing_facts_from_one_text(engine) -> None:
     url = "https://careers.example.com/jobs/plant-manager-lansing"  # the same job on two sources
     short = posting(external_id="a1", description_text="Plant Manager, Lansing.", url=url)
     full_text = "Lead our Lansing snack plant (extrusion and packaging; 300 people). SQF, HACCP."

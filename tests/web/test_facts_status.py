@@ -14,6 +14,7 @@ import db
 from pipeline.board_status import board_health, board_statuses
 from pipeline.facts import extract_facts, fact_columns
 from pipeline.models import CrawlRun, Posting
+from pipeline.record import CleanPosting
 from pipeline.store import store_batch
 from tests.factories import posting
 
@@ -24,8 +25,8 @@ NIGHTS = (
 NOW = datetime.now(UTC)
 
 
-def _with_facts(**changes: object) -> object:
-    item = posting(**changes)  # type: ignore[arg-type]
+def _with_facts(**changes: object) -> CleanPosting:
+    item = posting(**changes)
     return replace(item, **fact_columns(extract_facts(item.description_text)))
 
 
@@ -47,11 +48,11 @@ def stored(engine: Engine) -> None:
 
 def _id(engine: Engine, title: str) -> int:
     with db.session_scope(engine) as s:
-        return next(p.id for p in s.query(Posting).all() if p.title == title)  # type: ignore[misc]
+        return next(p.id for p in s.query(Posting).all() if p.title == title)
 
 
 @pytest.mark.usefixtures("stored")
-def test_job_page_shows_each_fact_with_its_quote_on_hover(client: TestClient, engine) -> None:  # type: ignore[no-untyped-def]
+def test_job_page_shows_each_fact_with_its_quote_on_hover(client: TestClient, engine) -> None:
     page = client.get(f"/jobs/{_id(engine, 'Night Supervisor')}")
     assert page.status_code == 200
     text = html.unescape(page.text)
@@ -88,7 +89,7 @@ def test_jobs_page_and_api_filter_on_shift_team_and_standard(client: TestClient)
     assert 'id="min_team" name="min_team" min="1" max="100000" step="1" value="20"' in page.text
 
 
-def _run(s, source: str, status: str, started: datetime, message: str | None = None) -> None:  # type: ignore[no-untyped-def]
+def _run(s, source: str, status: str, started: datetime, message: str | None = None) -> None:
     s.add(
         CrawlRun(
             source=source, kind="greenhouse", started_at=started,
