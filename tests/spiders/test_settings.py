@@ -34,7 +34,12 @@ def test_scrapy_settings_are_polite_and_bounded():
     assert s["DOWNLOADER_MIDDLEWARES"]["scrapy.downloadermiddlewares.retry.RetryMiddleware"] is None
     assert s["LOG_LEVEL"] == "INFO"
     assert s["ITEM_PIPELINES"] == DEFAULT_ITEM_PIPELINES
-    assert list(DEFAULT_ITEM_PIPELINES.values()) == [100, 200, 300, 400]
+    # Unchanged items are recognised first, before relevance, normalise, dedup and store.
+    assert list(DEFAULT_ITEM_PIPELINES) == [
+        "pipeline.fingerprint.SkipUnchangedPipeline",
+        *[name for name in DEFAULT_ITEM_PIPELINES if "fingerprint" not in name],
+    ]
+    assert list(DEFAULT_ITEM_PIPELINES.values()) == [50, 100, 200, 300, 400]
     if hasattr(default_settings, "REMOTE_CONTROL_ENABLED"):
         assert s["REMOTE_CONTROL_ENABLED"] is False
     else:
