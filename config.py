@@ -32,7 +32,9 @@ MARKET_PAY_USD: dict[str, Any] = {
 }
 
 # Shown where ANDON_POSTAL_ADDRESS is unset; the smtp and sendgrid mailers refuse to send with it.
-POSTAL_PLACEHOLDER = "[placeholder postal address: set ANDON_POSTAL_ADDRESS before sending real mail]"
+POSTAL_PLACEHOLDER = (
+    "[placeholder postal address: set ANDON_POSTAL_ADDRESS before sending real mail]"
+)
 
 
 class Settings(BaseSettings):

@@ -153,7 +153,9 @@ def ensure_current(engine: Engine) -> None:
     """Refuse to work on a database that `andon init` has not set up or upgraded."""
     database = engine.url.database
     sqlite_file = engine.dialect.name == "sqlite" and database not in (None, "", ":memory:")
-    if sqlite_file and database and not Path(database).exists():  # connecting would create an empty file
+    if (
+        sqlite_file and database and not Path(database).exists()
+    ):  # connecting would create an empty file
         raise DatabaseError(
             f"there is no database at {safe_url(engine)}: run `andon init` to create it"
         )

@@ -167,7 +167,9 @@ class ClosedNotice(SQLModel, table=True):
 
     __tablename__ = "closed_notices"
     __table_args__ = (
-        UniqueConstraint("subscriber_id", "posting_id", name="uq_closed_notices_subscriber_posting"),
+        UniqueConstraint(
+            "subscriber_id", "posting_id", name="uq_closed_notices_subscriber_posting"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

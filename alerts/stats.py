@@ -28,11 +28,15 @@ def search_counts(session: Session) -> dict[str, int]:
 def recent_digests(session: Session, limit: int = 10) -> list[Digest]:
     return list(
         session.execute(
-            select(Digest).order_by(col(Digest.created_at).desc(), col(Digest.id).desc()).limit(limit)
+            select(Digest)
+            .order_by(col(Digest.created_at).desc(), col(Digest.id).desc())
+            .limit(limit)
         ).scalars()
     )
 
 
 def digest_counts(session: Session) -> dict[str, int]:
-    rows = session.execute(select(col(Digest.status), func.count()).group_by(col(Digest.status))).all()
+    rows = session.execute(
+        select(col(Digest.status), func.count()).group_by(col(Digest.status))
+    ).all()
     return dict(rows)

@@ -39,7 +39,9 @@ class SourceHealth:
 
 
 def posting_counts(session: Session) -> dict[str, int]:
-    rows = session.execute(select(col(Posting.status), func.count()).group_by(col(Posting.status))).all()
+    rows = session.execute(
+        select(col(Posting.status), func.count()).group_by(col(Posting.status))
+    ).all()
     counts = {"open": 0, "closed": 0}
     counts.update(dict(rows))
     return counts
@@ -48,7 +50,9 @@ def posting_counts(session: Session) -> dict[str, int]:
 def source_health(session: Session, *, history: int = 10) -> list[SourceHealth]:
     """Per source, from its last `history` runs (one query per source with runs)."""
     sources = session.execute(
-        select(col(CrawlRun.source), col(CrawlRun.kind)).group_by(col(CrawlRun.source), col(CrawlRun.kind))
+        select(col(CrawlRun.source), col(CrawlRun.kind)).group_by(
+            col(CrawlRun.source), col(CrawlRun.kind)
+        )
     ).all()
     out = []
     for source, kind in sorted(sources):

@@ -47,4 +47,6 @@ class CleanPosting:
     attribution: str | None = None
     relevance_rule: str | None = None  # the role-profile rule that kept it (`pipeline.relevance`)
     seen_at: datetime | None = None  # crawl time (UTC)
-    fingerprint: str | None = None  # of the raw item (`pipeline.fingerprint`), kept with the sighting
+    fingerprint: str | None = (
+        None  # of the raw item (`pipeline.fingerprint`), kept with the sighting
+    )

@@ -123,7 +123,9 @@ def last_crawl_starts(engine: Engine) -> dict[str, datetime]:
     """The newest crawl run's start per source (whatever its status): the schedule's memory."""
     with session_scope(engine) as session:
         rows = session.execute(
-            select(col(CrawlRun.source), func.max(col(CrawlRun.started_at))).group_by(col(CrawlRun.source))
+            select(col(CrawlRun.source), func.max(col(CrawlRun.started_at))).group_by(
+                col(CrawlRun.source)
+            )
         ).all()
     # SQLite hands aggregates back without the column type: normalise to aware UTC
     return {name: _aware(started) for name, started in rows if started is not None}

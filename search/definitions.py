@@ -145,7 +145,8 @@ def build_filters(
     skills: Sequence[str] = (),
     employment_types: Sequence[str] = (),
     shifts: Sequence[str] = (),
-    min_team: float | None = None,  # a whole number; the form reads any number and MinTeam refuses the rest
+    min_team: float
+    | None = None,  # a whole number; the form reads any number and MinTeam refuses the rest
     standards: Sequence[str] = (),
     exclude_companies: Sequence[str] = (),
     since: str | None = None,

@@ -75,7 +75,9 @@ def jibe_locations(job: dict[str, Any]) -> tuple[list[str], dict[str, Any] | Non
     }
     parts = {k: v for k, v in parts.items() if v is not None}
     full = [p.strip() for p in str(job.get("full_location") or "").split(";") if p.strip()]
-    primary = _place_text(job) or text_or_none(job.get("location_name")) or (full[0] if full else None)
+    primary = (
+        _place_text(job) or text_or_none(job.get("location_name")) or (full[0] if full else None)
+    )
     texts = [primary] if primary else []
     if others:
         texts += [t for a in others if (t := _place_text(a))]

@@ -34,12 +34,16 @@ class JobItem:
     # Salary as given: structured {"min", "max", "currency", "period"/"unit"/"interval"} and/or text.
     salary: dict[str, Any] | None = None
     salary_text: str | None = None
-    posted: str | int | float | None = None  # as given: ISO, epoch s/ms, RFC 822, "Posted 3 Days Ago"
+    posted: str | int | float | None = (
+        None  # as given: ISO, epoch s/ms, RFC 822, "Posted 3 Days Ago"
+    )
     # `posted` is a bound, not the date: posted then or earlier ("Posted 30+ Days Ago")
     posted_or_earlier: bool = False
     valid_through: str | int | float | None = None
     req_id: str | None = None  # requisition id (Workday jobReqId), for re-post detection
     attribution: str | None = None  # "Himalayas" where a source's terms ask for a credit line
-    crawled_at: datetime | None = None  # when the response was received (UTC); anchors relative dates
+    crawled_at: datetime | None = (
+        None  # when the response was received (UTC); anchors relative dates
+    )
     extra: dict[str, Any] = field(default_factory=dict)  # department, categories, seniority tags...
     relevance_rule: str | None = None  # set by the relevance stage: the profile rule that kept it

@@ -293,7 +293,9 @@ class OracleRecruitingSpider(JobSpider):
         primary = text_or_none(detail.get("PrimaryLocation") or row.get("PrimaryLocation"))
         others = detail.get("secondaryLocations") or row.get("secondaryLocations") or []
         names = [primary, *(o.get("Name") for o in others if isinstance(o, dict))]
-        locations = list(dict.fromkeys(n.strip() for n in names if isinstance(n, str) and n.strip()))
+        locations = list(
+            dict.fromkeys(n.strip() for n in names if isinstance(n, str) and n.strip())
+        )
         country = text_or_none(
             detail.get("PrimaryLocationCountry") or row.get("PrimaryLocationCountry")
         )

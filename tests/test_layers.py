@@ -13,7 +13,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-ANDON = {"spiders", "pipeline", "search", "alerts", "web", "runtime", "commands", "demo", "cli", "scheduler"}
+ANDON = {
+    "spiders",
+    "pipeline",
+    "search",
+    "alerts",
+    "web",
+    "runtime",
+    "commands",
+    "demo",
+    "cli",
+    "scheduler",
+}
 
 
 def imported_roots(path: Path) -> set[str]:

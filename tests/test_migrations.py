@@ -14,8 +14,12 @@ import web.models  # noqa: F401
 
 # Created by raw SQL in the migrations (full-text search), so not in the models.
 RAW_SQL_OBJECTS = (
-    "search_vector", "ix_postings_skills", "ix_postings_industries", "ix_postings_shifts",
-    "ix_postings_standards", "ix_postings_open_",
+    "search_vector",
+    "ix_postings_skills",
+    "ix_postings_industries",
+    "ix_postings_shifts",
+    "ix_postings_standards",
+    "ix_postings_open_",
 )
 
 

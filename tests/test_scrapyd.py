@@ -214,7 +214,9 @@ def _scenario(engine, tmp_path, boards, db_url, sources, nodes, monkeypatch) -> 
         assert run.finish_reason == "lost"
         assert run.closed == 0
         with session_scope(engine) as session:
-            assert not session.execute(select(Posting).where(col(Posting.status) == "closed")).first()
+            assert not session.execute(
+                select(Posting).where(col(Posting.status) == "closed")
+            ).first()
         # each source ran once in this schedule: the next runs are a whole interval away
         now = datetime.now(UTC)
         for name in [*FAST, "slow"]:

@@ -166,7 +166,9 @@ def api_jobs(
     industry: Annotated[list[str], Query(description="e.g. food_beverage (repeat)")] = [],  # noqa: B006
     skill: Annotated[list[str], Query(description="e.g. lean, haccp (repeat)")] = [],  # noqa: B006
     employment_type: Annotated[list[str], Query(description="full_time, contract … (repeat)")] = [],  # noqa: B006
-    shift: Annotated[list[str], Query(description="1st, 2nd, 3rd, rotating, 12_hour, weekends, on_call (repeat)")] = [],  # noqa: B006
+    shift: Annotated[
+        list[str], Query(description="1st, 2nd, 3rd, rotating, 12_hour, weekends, on_call (repeat)")
+    ] = [],  # noqa: B006
     min_team: Annotated[
         int | None, Query(ge=1, le=100_000, description="Leads at least this many people")
     ] = None,
@@ -186,7 +188,8 @@ def api_jobs(
     web = state(request)
     q, location, since = (strip_controls(v) if v else v for v in (q, location, since))
     workplace, seniority, industry, skill, employment_type, shift, standard = (
-        _cleaned(v) for v in (workplace, seniority, industry, skill, employment_type, shift, standard)
+        _cleaned(v)
+        for v in (workplace, seniority, industry, skill, employment_type, shift, standard)
     )
     for problem, status in ((since_problem(since), 400), (place_error(location), 422)):
         if problem:

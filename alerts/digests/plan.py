@@ -45,7 +45,9 @@ def plan(
 def _plan_resumed(session: Session, summary: DigestSummary) -> None:
     """Digests earlier runs claimed and did not send: this run would send them first."""
     for digest in session.execute(
-        select(Digest).where(col(Digest.status).in_(("pending", "sending"))).order_by(col(Digest.id))
+        select(Digest)
+        .where(col(Digest.status).in_(("pending", "sending")))
+        .order_by(col(Digest.id))
     ).scalars():
         sub = session.get(Subscriber, digest.subscriber_id)
         search = session.get(SavedSearch, digest.saved_search_id)

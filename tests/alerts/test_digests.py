@@ -125,9 +125,9 @@ def digests(engine: Engine) -> list[Digest]:
 def delivered(engine: Engine) -> list[tuple[int, int, int]]:
     with db.session_scope(engine) as s:
         rows = s.execute(
-            select(col(Delivery.subscriber_id), col(Delivery.posting_id), col(Delivery.digest_id)).order_by(
-                col(Delivery.id)
-            )
+            select(
+                col(Delivery.subscriber_id), col(Delivery.posting_id), col(Delivery.digest_id)
+            ).order_by(col(Delivery.id))
         ).all()
     return [tuple(r) for r in rows]
 

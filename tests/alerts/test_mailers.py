@@ -454,7 +454,11 @@ def restore_logging() -> Iterator[None]:
 
 
 def test_make_mailer(tmp_path: Path) -> None:
-    base: dict[str, Any] = {"secret_key": "x", "outbox": tmp_path, "postal_address": "andon, 1 Real St, Detroit"}
+    base: dict[str, Any] = {
+        "secret_key": "x",
+        "outbox": tmp_path,
+        "postal_address": "andon, 1 Real St, Detroit",
+    }
     assert isinstance(make_mailer(Settings(**base)), FileMailer)
     smtp = make_mailer(Settings(**base, mailer="smtp", smtp_url="smtp://u:p@mail.example:587"))
     assert isinstance(smtp, SmtpMailer)

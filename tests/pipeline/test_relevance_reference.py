@@ -79,7 +79,9 @@ def test_score_command_prints_each_subset_and_the_errors(tmp_path: Path) -> None
     lines = result.output.splitlines()
     assert any(line.split()[:4] == ["onet-modern", "2", "1.000", "0.500"] for line in lines)
     assert any(line.split()[:4] == ["esco-en", "1", "1.000", "1.000"] for line in lines)
-    assert "missed onet-modern 'Plant Manager' -> non_manufacturing" in " ".join(result.output.split())
+    assert "missed onet-modern 'Plant Manager' -> non_manufacturing" in " ".join(
+        result.output.split()
+    )
     assert "Production Manager'" not in result.output  # ambiguous: left out
 
 

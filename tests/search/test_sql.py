@@ -435,7 +435,9 @@ def test_sql_search_agrees_with_the_reference_semantics(engine):
 
                 got_ids = {p.id for p in search.search_postings(s, q, f, limit=1000)}
                 ext: dict[int | None, str] = dict(
-                    s.execute(select(col(PostingSource.posting_id), col(PostingSource.external_id))).all()
+                    s.execute(
+                        select(col(PostingSource.posting_id), col(PostingSource.external_id))
+                    ).all()
                 )
             got = {ext[i] for i in got_ids}
             node = parse_query(q)

@@ -111,7 +111,9 @@ def tracebacks(stderr: str) -> list[str]:
 def last_runs(db_url: str) -> dict[str, CrawlRun]:
     eng = db.make_engine(db_url)
     with db.session_scope(eng) as s:
-        runs = {r.source: r for r in s.execute(select(CrawlRun).order_by(col(CrawlRun.id))).scalars()}
+        runs = {
+            r.source: r for r in s.execute(select(CrawlRun).order_by(col(CrawlRun.id))).scalars()
+        }
         s.expunge_all()
     eng.dispose()
     return runs
@@ -122,7 +124,9 @@ def sightings(db_url: str) -> dict[tuple[str, str], tuple[str, Posting]]:
     eng = db.make_engine(db_url)
     with db.session_scope(eng) as s:
         rows = s.execute(
-            select(PostingSource, Posting).join(Posting, col(Posting.id) == col(PostingSource.posting_id))
+            select(PostingSource, Posting).join(
+                Posting, col(Posting.id) == col(PostingSource.posting_id)
+            )
         ).all()
         out = {(ps.source, ps.external_id): (ps.status, posting) for ps, posting in rows}
         s.expunge_all()

@@ -29,7 +29,9 @@ from web.models import PendingSearch
 
 def subscriber(engine, email: str = "pat@example.com") -> Subscriber | None:
     with db.session_scope(engine) as s:
-        return s.execute(select(Subscriber).where(col(Subscriber.email) == email)).scalar_one_or_none()
+        return s.execute(
+            select(Subscriber).where(col(Subscriber.email) == email)
+        ).scalar_one_or_none()
 
 
 def searches(engine, email: str = "pat@example.com") -> list[SavedSearch]:

@@ -62,7 +62,9 @@ def people(engine, *emails: str) -> None:
 
 def status(engine, email: str) -> str:
     with db.session_scope(engine) as s:
-        return s.execute(select(col(Subscriber.status)).where(col(Subscriber.email) == email)).scalar_one()
+        return s.execute(
+            select(col(Subscriber.status)).where(col(Subscriber.email) == email)
+        ).scalar_one()
 
 
 def test_signed_events_suppress_the_right_addresses(hook: TestClient, engine, private_key) -> None:
