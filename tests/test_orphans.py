@@ -67,8 +67,10 @@ def test_the_next_leader_ends_a_dead_leaders_crawl_and_records_it_failed(engine,
     )  # fmt: skip
     handle = old.launch(source, timeout_s=3600)
     child = handle.ref.pid
-    while not pid_file.exists() or not pid_file.read_text():
-        time.sleep(0.05)
+    deadline = time.monotonic() + 60
+    while (not pid_file.exists() or not pid_file.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)  # polls a file another process writes; no event crosses the process
+    assert pid_file.exists() and pid_file.read_text(), "the crawl's grandchild never started"
     grandchild = int(pid_file.read_text())
     with session_scope(engine) as session:  # what the crawl had recorded before it got stuck
         session.add(CrawlRun(source="stuck", kind="greenhouse", started_at=utcnow()))
