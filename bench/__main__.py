@@ -1,9 +1,14 @@
-"""Run one benchmark: `python -m bench NAME [--size small|full]` calls `bench.NAME.main(size)`."""
+"""Run one benchmark: `python -m bench NAME [--size small|full] [--part P]` calls `bench.NAME.main(size)`.
+
+`--part` picks one part of a benchmark that has several (its `main` takes `part`, and `PARTS`
+lists them), e.g. `python -m bench scale --part listing`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import re
 import sys
 
@@ -12,6 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("name", help="the benchmark module in bench/, e.g. render")
     parser.add_argument("--size", choices=("small", "full"), default="small")
+    parser.add_argument("--part", default="all", help="a part of the benchmark (default: all)")
     args = parser.parse_args(argv)
     # Only plain module names: the argument must not reach outside the bench package.
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", args.name) or args.name.startswith("_"):
@@ -24,7 +30,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"no benchmark named {args.name!r} (looked for bench/{args.name}.py)")
     if not callable(getattr(module, "main", None)):
         parser.error(f"bench/{args.name}.py has no main(size)")
-    module.main(args.size)
+    if "part" in inspect.signature(module.main).parameters:
+        parts = getattr(module, "PARTS", ("all",))
+        if args.part not in parts:
+            parser.error(f"--part must be one of {', '.join(parts)} for {args.name}")
+        module.main(args.size, part=args.part)
+    elif args.part != "all":
+        parser.error(f"bench/{args.name}.py has no parts")
+    else:
+        module.main(args.size)
     return 0
 
 

@@ -1,6 +1,6 @@
 """andon at a deployment's size on PostgreSQL: the daily digest cycle and the listing search.
 
-`python -m bench scale --size full`: 1,000,000 postings (COPY), 100,000 subscribers with
+`python -m bench scale --size full [--part listing|digest|all]`: 1,000,000 postings (COPY), 100,000 subscribers with
 150,000 saved searches, in a database of its own on `ANDON_BENCH_POSTGRES_URL` (default
 postgresql://postgres@127.0.0.1:5432/test), dropped at the end. Prints DESIGN.md's JSON lines:
 
@@ -30,36 +30,41 @@ SIZES = {
 LISTING_REQUESTS = {"full": 100, "small": 40}
 ROUNDS = 5
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
+PARTS = ("all", "listing", "digest")
 
 
-def main(size: str) -> None:
-    run(size, SIZES[size], os.environ.get("ANDON_BENCH_POSTGRES_URL", DEFAULT_URL))
+def main(size: str, part: str = "all") -> None:
+    run(size, SIZES[size], os.environ.get("ANDON_BENCH_POSTGRES_URL", DEFAULT_URL), part=part)
 
 
-def run(label: str, size: Size, admin_url: str, requests: int | None = None) -> list[dict]:
-    """Build the database, measure, print and return the lines; the database is dropped."""
+def run(
+    label: str, size: Size, admin_url: str, requests: int | None = None, part: str = "all"
+) -> list[dict]:
+    """Build the database, measure `part` (listing, digest or all), print and return the lines.
+
+    The database is dropped at the end.
+    """
+    if part not in PARTS:
+        raise ValueError(f"part must be one of {PARTS}, not {part!r}")
     # The moment of the day's digests: this hour, so the listing's `since` reads real time.
     at = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     started = time.perf_counter()
     url = create_database(admin_url)
     lines: list[dict[str, Any]] = []
+    loaded: dict[str, float] = {}
     try:
         loaded = load(url, size, at)
         common = {"size": label, "postings": size.postings, "subscribers": size.subscribers,
                   "searches": size.searches, "day_new_postings": size.day_new}  # fmt: skip
         cycle = scale_digest.Cycle(url, at, 0, None)
         # The listing first: it reads the data as loaded, and its lines come out early.
-        listing = scale_listing.measure(
-            url, cycle.settings(), requests or LISTING_REQUESTS.get(label, 40), ROUNDS
-        )
-        lines += _emit([_listing_line(common, shape) for shape in listing])
-        cycle.port, cycle.sink = scale_digest.start_sink()
-        try:
-            digest = scale_digest.measure(cycle)
-        finally:
-            cycle.sink.terminate()
-            cycle.sink.wait()
-        lines += _emit(_digest_lines(common, digest, loaded))
+        if part in ("all", "listing"):
+            listing = scale_listing.measure(
+                url, cycle.settings(), requests or LISTING_REQUESTS.get(label, 40), ROUNDS
+            )
+            lines += _emit([_listing_line(common, shape) for shape in listing])
+        if part in ("all", "digest"):
+            lines += _emit(_digest(cycle, common, loaded))
     finally:
         drop_database(admin_url, url)
     print(
@@ -67,11 +72,26 @@ def run(label: str, size: Size, admin_url: str, requests: int | None = None) -> 
             {
                 "bench": "scale-total",
                 "size": label,
+                "part": part,
                 "total_s": round(time.perf_counter() - started, 1),
+                **{k: round(v, 1) for k, v in loaded.items()},
             }
         )
     )
     return lines
+
+
+def _digest(
+    cycle: scale_digest.Cycle, common: dict[str, Any], loaded: dict[str, float]
+) -> list[dict[str, Any]]:
+    """The digest cycle's lines, against a loopback SMTP sink started for it."""
+    cycle.port, cycle.sink = scale_digest.start_sink()
+    try:
+        digest = scale_digest.measure(cycle)
+    finally:
+        cycle.sink.terminate()
+        cycle.sink.wait()
+    return _digest_lines(common, digest, loaded)
 
 
 def _emit(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 
 import psycopg
+import pytest
 from sqlalchemy.engine import make_url
 
+from bench import scale, scale_data
+from bench.__main__ import main as bench_main
 from bench.scale import SIZES, run
 from bench.scale_data import Size
 
@@ -18,8 +21,15 @@ def _scale_databases(admin_url: str) -> set[str]:
         return {r[0] for r in rows}
 
 
-def test_scale_bench_runs_end_to_end_on_a_tiny_size(postgres_admin_url, capsys):
-    before = _scale_databases(postgres_admin_url)
+def test_scale_bench_runs_end_to_end_on_a_tiny_size(postgres_admin_url, capsys, monkeypatch):
+    # Its own database by name: other runs of the bench may create and drop theirs meanwhile.
+    created: list[str] = []
+
+    def create(admin_url: str) -> str:
+        created.append(scale_data.create_database(admin_url))
+        return created[-1]
+
+    monkeypatch.setattr(scale, "create_database", create)
     lines = run("tiny", Size(postings=800, subscribers=40, searches=60, day_new=200),
                 postgres_admin_url, requests=3)  # fmt: skip
     printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -48,7 +58,8 @@ def test_scale_bench_runs_end_to_end_on_a_tiny_size(postgres_admin_url, capsys):
     # the newest-first page of open postings is read from migration 0011's index
     newest = by_bench["scale-listing"][0]["explain"]
     assert any("ix_postings_open_listed" in row for row in newest)
-    assert _scale_databases(postgres_admin_url) == before  # its database is dropped
+    assert len(created) == 1
+    assert make_url(created[0]).database not in _scale_databases(postgres_admin_url)  # dropped
 
 
 def test_the_full_size_is_the_issue_s():
@@ -58,3 +69,20 @@ def test_the_full_size_is_the_issue_s():
     )  # fmt: skip
     small = SIZES["small"]
     assert (small.postings, small.subscribers, small.searches) == (20_000, 2_000, 3_000)
+
+
+def test_a_part_runs_alone(postgres_admin_url, capsys):
+    lines = run("tiny", Size(postings=300, subscribers=10, searches=10, day_new=100),
+                postgres_admin_url, requests=2, part="listing")  # fmt: skip
+    assert {line["bench"] for line in lines} == {"scale-listing"}
+    total = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert (total["bench"], total["part"]) == ("scale-total", "listing")
+
+
+def test_the_command_line_refuses_an_unknown_part(capsys):
+    with pytest.raises(SystemExit):
+        bench_main(["scale", "--part", "nothing"])
+    assert "--part must be one of" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        bench_main(["cli", "--part", "listing"])
+    assert "has no parts" in capsys.readouterr().err
