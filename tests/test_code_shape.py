@@ -36,8 +36,6 @@ LONG_MODULES: dict[str, str] = {
     "that reads through it; candidates to split into gazetteer and parser",
     "pipeline/enrich.py": "the keyword tables for industries and skills are most of it; the "
     "rules that read them are short",
-    "web/forms.py": "grew past 400 with the plant-facts fields (676feda); the listing "
-    "parameters are the part to move to their own module",
     "web/jobs.py": "grew past 400 with the plant-facts filters (676feda); the JSON API "
     "routes are the part to move to their own module",
     "pipeline/salary.py": "structured and free-text salary reading, 2 lines over; both "

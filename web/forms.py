@@ -12,8 +12,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.datastructures import ImmutableMultiDict
-
 from alerts import cadence as cad
 from alerts.models import SavedSearch
 from alerts.subscriptions import SearchInput, SubscriptionError, normalize_email
@@ -22,6 +20,8 @@ from pipeline.sanitize import strip_controls
 from search.filters import EMPLOYMENT_TYPES, SENIORITIES, WORKPLACES, Filters
 from search.query import QueryError, parse_query
 from search.sql import SearchError, build_filters
+from web import fact_fields
+from web.formvalues import FormLike, checked, number, text, values
 
 INDUSTRIES = tuple(INDUSTRY_KEYWORDS)
 SKILLS = tuple(SKILL_PATTERNS)
@@ -54,26 +54,6 @@ LABELS.update(
         "iatf_16949": "IATF 16949", "iso_9001": "ISO 9001", "as9100": "AS9100",
     }
 )  # fmt: skip
-
-
-# Starlette's FormData and QueryParams: one value (`get`) or all values (`getlist`) of a key.
-FormLike = ImmutableMultiDict[str, Any]
-
-
-def text(form: FormLike, key: str, max_len: int = 300) -> str:
-    value = form.get(key)
-    # NUL and other controls: PostgreSQL refuses NUL in a query, and none has a meaning here
-    return strip_controls(value).strip()[:max_len] if isinstance(value, str) else ""
-
-
-def checked(form: FormLike, key: str) -> bool:
-    """A checkbox: ticked when it is sent as 1, true, on or yes."""
-    return text(form, key).lower() in ("1", "true", "on", "yes")
-
-
-def values(form: FormLike, key: str) -> list[str]:
-    cleaned = (strip_controls(v).strip() for v in form.getlist(key) if isinstance(v, str))
-    return [v[:100] for v in cleaned if v][:30]
 
 
 MAX_QUERY = 500
@@ -127,21 +107,6 @@ def since_problem(value: str | None) -> str | None:
     return None
 
 
-def number(form: FormLike, key: str, errors: dict[str, str], what: str) -> float | None:
-    raw = text(form, key).replace(",", "").replace("$", "")
-    if not raw:
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        errors[key] = f"{what} must be a number"
-        return None
-    if value != value or value in (float("inf"), float("-inf")):  # NaN and infinities
-        errors[key] = f"{what} must be a number"
-        return None
-    return value
-
-
 @dataclass
 class SearchForm:
     """A saved-search form as submitted: the raw values (to refill the form) and the errors."""
@@ -158,7 +123,7 @@ def blank_form(timezone: str = DEFAULT_TIMEZONE) -> dict[str, Any]:
         "workplace": [], "seniority": [], "industry": [], "skill": [], "employment_type": [],
         "cadence": "daily",
         "hour": str(DEFAULT_HOUR), "weekday": "mon", "timezone": timezone,
-    }  # fmt: skip
+    } | fact_fields.blank()  # fmt: skip
 
 
 def prefill(params: FormLike, timezone: str = DEFAULT_TIMEZONE) -> dict[str, Any]:
@@ -169,7 +134,7 @@ def prefill(params: FormLike, timezone: str = DEFAULT_TIMEZONE) -> dict[str, Any
     for key in ("workplace", "seniority", "industry", "skill", "employment_type"):
         form[key] = values(params, key)
     form["salary_required"] = checked(params, "salary_required")
-    return form
+    return form | fact_fields.prefill(params)
 
 
 def form_of(saved: SavedSearch) -> dict[str, Any]:
@@ -188,7 +153,7 @@ def form_of(saved: SavedSearch) -> dict[str, Any]:
         "hour": str(saved.send_hour),
         "weekday": cad.WEEKDAYS[saved.weekday],
         "timezone": saved.timezone,
-    }
+    } | fact_fields.of_saved(saved)
 
 
 def input_of(saved: SavedSearch, **changes: Any) -> SearchInput:
@@ -273,6 +238,8 @@ def read_search_form(form: FormLike, *, with_email: bool) -> tuple[SearchForm, s
     industries = _choices(form, "industry", INDUSTRIES, errors, "industry")
     skills = _choices(form, "skill", SKILLS, errors, "skill")
     employment_types = _choices(form, "employment_type", EMPLOYMENT_TYPES, errors, "job type")
+    facts_raw, facts = fact_fields.read(form, errors)
+    raw.update(facts_raw)
     schedule = schedule_fields(form, errors)
     result = SearchForm(raw=raw, errors=errors)
     if not errors:
@@ -288,6 +255,7 @@ def read_search_form(form: FormLike, *, with_email: bool) -> tuple[SearchForm, s
             industries=industries,
             skills=skills,
             employment_types=employment_types,
+            **facts,
             **schedule,
         )
     return result, email

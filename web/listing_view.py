@@ -34,6 +34,9 @@ _ALERT_FIELDS = {
     "industry": "industry",
     "skill": "skill",
     "employment_type": "employment_type",
+    "shift": "shift",
+    "min_team": "min_team",
+    "standard": "standard",
 }
 
 

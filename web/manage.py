@@ -147,8 +147,6 @@ def manage_edit_post(
             search = parsed.search
             search.skills = saved.skills
             search.employment_types = saved.employment_types
-            search.shifts, search.standards = saved.shifts, saved.standards
-            search.min_team = saved.min_team
             search.exclude_companies = saved.exclude_companies
             search.name = search.name or saved.name
             try:

@@ -32,7 +32,7 @@ from alerts.models import SavedSearch, Subscriber
 from alerts.tokens import BadToken, make_token, read_token
 from db import session_scope
 from search.filters import SENIORITIES, WORKPLACES
-from web import ratelimit
+from web import fact_fields, ratelimit
 from web.forms import (
     COMMON_TIMEZONES,
     INDUSTRIES,
@@ -73,6 +73,7 @@ def form_choices() -> dict[str, Any]:
         "industries": INDUSTRIES,
         "timezones": COMMON_TIMEZONES,
         "weekdays": ("mon", "tue", "wed", "thu", "fri", "sat", "sun"),
+        **fact_fields.choices(),
     }
 
 
