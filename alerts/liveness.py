@@ -2,21 +2,24 @@
 
 A digest can carry a job that was posted weeks ago (first seen late, or re-listed). Before the
 send phase, every posting in a waiting digest whose posting date is more than `STALE_AFTER` old
-is asked about with one request to its source: the spider class's `liveness_url(external_id)`
-when the kind has one, else the sighting's own URL (HEAD, then GET when HEAD is not allowed).
+is asked about with one request to its source: the spider class's `liveness_url` (a per-job API
+endpoint: Greenhouse, Lever, SmartRecruiters, Workday's CXS detail) when the kind has one, else
+the sighting's own URL (HEAD, then GET when HEAD is not allowed).
 404 and 410 mean gone: the posting is closed (through the pipeline's `close_postings`) and the
 send leaves it out, since a digest only shows live postings. Anything else — 200, a redirect,
 5xx, a timeout — keeps the job: only a definite answer closes.
 
 Requests go out politely: per source one at a time with a pause between them, at most
 `MAX_PER_SOURCE` per run, each source's `base_url` honoured as a crawl would, and no request to
-a loopback or private address unless the source's entry allows it (`allow_private`).
+a loopback or private address unless the source's entry allows it (`allow_private`): the host
+as written (`spiders.netguard.named_internal`) and every address its name resolves to.
 The network sits behind `LivenessChecker.gone`, so tests use a loopback server.
 """
 
 from __future__ import annotations
 
 import logging
+import socket
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -154,12 +157,22 @@ def stale_checks(session: Session, settings: Settings, at: datetime) -> list[Che
     ).all()
     sources = _sources(settings)
     out: dict[int, Check] = {}
+    refused: dict[str, str | None] = {}  # host -> why it may not be asked (one lookup per host)
     for pid, source, external_id, url in rows:
         if pid in out or source not in sources:
             continue  # one request per posting; a source no longer configured is not asked
-        target = _url_for(sources[source], external_id, url)
-        if target is not None:
-            out[pid] = Check(pid, source, target)
+        entry = sources[source]
+        target = _url_for(entry, external_id, url)
+        if target is None:
+            continue
+        host = (urlsplit(target).hostname or "").rstrip(".")
+        if not entry.allow_private:
+            if host not in refused:
+                refused[host] = internal_host(host)
+            if refused[host]:
+                log.info("liveness: not asking %s: %s", source, refused[host])
+                continue
+        out[pid] = Check(pid, source, target)
     return list(out.values())
 
 
@@ -174,25 +187,46 @@ def _sources(settings: Settings) -> dict[str, Any]:
 
 
 def _url_for(source: Any, external_id: str, url: str | None) -> str | None:
-    from spiders.netguard import named_internal
+    """The kind's per-job URL, else the posting's; through the entry's `base_url`."""
+    from spiders.base import apply_base_url
     from spiders.registry import spider_for
 
     try:
         cls = spider_for(source.kind)
     except Exception:
         return None
-    maker = getattr(cls, "liveness_url", None)
-    target = maker(external_id) if callable(maker) else url
+    target = cls.liveness_url(source, external_id, url) or url
     if not target or urlsplit(target).scheme not in ("http", "https"):
         return None
-    if source.base_url:
-        base = urlsplit(source.base_url)
-        parts = urlsplit(target)
-        target = urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
-    host = urlsplit(target).hostname or ""
-    if named_internal(host) and not source.allow_private:
+    return urlunsplit(urlsplit(apply_base_url(target, source.base_url))._replace(fragment=""))
+
+
+def resolve(host: str) -> list[str]:
+    """Every address `host` resolves to (the system resolver, as httpx will connect)."""
+    infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    return sorted({str(info[4][0]) for info in infos})
+
+
+def internal_host(host: str) -> str | None:
+    """Why a host may not be asked without `allow_private`: as written (`localhost`,
+    `10.0.0.5`), or a name that resolves to a non-public address; None when public.
+
+    Every address counts, not only the first: httpx may connect to any of them. A name that
+    does not resolve is left to the request, which then fails and keeps the job.
+    """
+    from spiders.netguard import internal_kind, literal_ip, named_internal
+
+    if why := named_internal(host):
+        return why
+    try:
+        addresses = resolve(host)
+    except (OSError, UnicodeError):
         return None
-    return target
+    for address in addresses:
+        ip = literal_ip(address)
+        if ip is not None and (kind := internal_kind(ip)):
+            return f"name {host!r} resolving to the {kind} address {ip}"
+    return None
 
 
 def closed_since_sent(session: Session, subscriber_id: int, search_id: int) -> list[int]:

@@ -145,6 +145,18 @@ class JobSpider(scrapy.Spider):
         return f"{self.kind}:{self.board}:{raw_id}"
 
     @classmethod
+    def liveness_url(cls, source: Source, external_id: str, url: str | None) -> str | None:
+        """A per-job API URL whose 404/410 says the posting is gone; None: ask the posting's URL."""
+        return None
+
+    @classmethod
+    def board_and_raw_id(cls, external_id: str) -> tuple[str, str] | None:
+        """(board, raw id) of this kind's `{kind}:{board}:{raw id}`, or None for another shape."""
+        kind, _, rest = external_id.partition(":")
+        board, _, raw_id = rest.rpartition(":")
+        return (board, raw_id) if kind == cls.kind and board and raw_id else None
+
+    @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         if not isinstance(kwargs.get("source"), Source):
             raise TypeError(f"{cls.__name__} needs source=<spiders.sources.Source>")

@@ -12,6 +12,7 @@ from scrapy.selector import Selector
 
 from spiders.base import JobSpider, text_or_none
 from spiders.fields import common_salary
+from spiders.sources import Source
 
 
 def pay_range(description: str | None) -> str | None:
@@ -64,6 +65,14 @@ class GreenhouseSpider(JobSpider):
         r"^https?://(?:job-)?boards(?:\.eu)?\.greenhouse\.io/(?:embed/job_board\?for=)?[\w.-]+",
         r"^https?://boards-api\.greenhouse\.io/v1/boards/[\w.-]+",
     )
+
+    @classmethod
+    def liveness_url(cls, source: Source, external_id: str, url: str | None) -> str | None:
+        """The Job Board API's one-job endpoint: "404 Job not found" once the job is taken down."""
+        if (found := cls.board_and_raw_id(external_id)) is None:
+            return None
+        board, job_id = found
+        return f"{cls.api_base}/v1/boards/{quote(board, safe='')}/jobs/{quote(job_id, safe='')}"
 
     @classmethod
     def entry_from_url(cls, url: str) -> dict[str, Any] | None:

@@ -10,6 +10,7 @@ from scrapy.http import Response
 
 from spiders.base import JobSpider, text_or_none
 from spiders.fields import common_salary
+from spiders.sources import Source
 
 US_API = "https://api.lever.co"
 EU_API = "https://api.eu.lever.co"
@@ -52,6 +53,15 @@ class LeverSpider(JobSpider):
         if parts.hostname and ".eu." in parts.hostname:
             entry["eu"] = True
         return entry
+
+    @classmethod
+    def liveness_url(cls, source: Source, external_id: str, url: str | None) -> str | None:
+        """The Postings API's one-posting endpoint: "404 Document not found" once unpublished."""
+        if (found := cls.board_and_raw_id(external_id)) is None:
+            return None
+        site, posting_id = found
+        api = EU_API if source.option("eu") else US_API
+        return f"{api}/v0/postings/{quote(site, safe='')}/{quote(posting_id, safe='')}"
 
     @classmethod
     def check_entry(cls, entry: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from spiders.base import JobSpider, text_or_none
+from spiders.sources import Source
 
 PAGE_SIZE = 100  # the API's maximum
 
@@ -41,6 +42,17 @@ class SmartRecruitersSpider(JobSpider):
             return None
         ident = urlsplit(url).path.strip("/").split("/")[0]
         return {"company": unquote(ident)} if ident else None
+
+    @classmethod
+    def liveness_url(cls, source: Source, external_id: str, url: str | None) -> str | None:
+        """The Posting API's one-posting endpoint (the detail the crawl reads): 404 once gone."""
+        if (found := cls.board_and_raw_id(external_id)) is None:
+            return None
+        company, posting_id = found
+        return (
+            f"{cls.api_base}/v1/companies/{quote(company, safe='')}"
+            f"/postings/{quote(posting_id, safe='')}"
+        )
 
     def list_path(self, offset: int, *, search: str | None, limit: int = PAGE_SIZE) -> str:
         params: dict[str, Any] = {"limit": limit, "offset": offset}

@@ -118,6 +118,17 @@ class WorkdaySpider(JobSpider):
     def external_id(self, raw_id: Any) -> str:
         return f"{self.kind}:{self.tenant}:{self.site}:{raw_id}"
 
+    @classmethod
+    def liveness_url(cls, source: Source, external_id: str, url: str | None) -> str | None:
+        """The CXS detail of the posting (`/wday/cxs/{tenant}/{site}/job/…`, what the crawl reads),
+        built from the posting's public URL `https://{host}/{site}/job/…`; None without one."""
+        kind, tenant, site, _ = [*external_id.split(":", 3), "", "", ""][:4]
+        parts = urlsplit(url or "")
+        at = parts.path.find("/job/")
+        if kind != cls.kind or not (tenant and site and parts.netloc) or at < 0:
+            return None
+        return f"{parts.scheme}://{parts.netloc}/wday/cxs/{tenant}/{site}{parts.path[at:]}"
+
     def __init__(self, source: Source, **kwargs: Any) -> None:
         super().__init__(source, **kwargs)
         host, tenant, site = tenant_and_site(source.url or "")

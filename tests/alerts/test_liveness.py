@@ -1,5 +1,6 @@
-"""Closed jobs in digests, on SQLite and PostgreSQL: "No longer open" across digest periods, and
-the re-check of old jobs against a loopback source that answers 404 for one of them."""
+"""Closed jobs in digests, on SQLite and PostgreSQL: "No longer open" across digest periods, the
+re-check of old jobs against a loopback source whose per-job API answers 404 for one of them, and
+the private-address refusal (the host as written and the addresses its name resolves to)."""
 
 from __future__ import annotations
 
@@ -117,8 +118,10 @@ def test_old_jobs_are_rechecked_and_the_gone_one_left_out_and_closed(
         encoding="utf-8",
     )
     settings.sources = sources
-    httpserver.expect_request("/acme/jobs/1", method="HEAD").respond_with_data("", status=404)
-    httpserver.expect_request("/acme/jobs/2", method="HEAD").respond_with_data("", status=200)
+    # Greenhouse's per-job endpoint (the spider's `liveness_url`), through the entry's base_url
+    api = "/v1/boards/acme/jobs"
+    httpserver.expect_request(f"{api}/1", method="HEAD").respond_with_data("", status=404)
+    httpserver.expect_request(f"{api}/2", method="HEAD").respond_with_data("", status=200)
     old = RUN1 - timedelta(days=30)
     ids = store(
         engine,
@@ -134,7 +137,7 @@ def test_old_jobs_are_rechecked_and_the_gone_one_left_out_and_closed(
     assert "Production Manager" in text and "Quality Manager" in text
     assert "Plant Manager" not in text
     asked = sorted(r.path for r, _ in httpserver.log)
-    assert asked == ["/acme/jobs/1", "/acme/jobs/2"]  # one request per old job, none for new
+    assert asked == [f"{api}/1", f"{api}/2"]  # one request per old job, none for new
     assert all(r.headers["User-Agent"] == "andon-tests" for r, _ in httpserver.log)
     with db.session_scope(engine) as s:
         gone = s.get(Posting, ids["greenhouse:acme:1"])
@@ -146,14 +149,15 @@ def test_old_jobs_are_rechecked_and_the_gone_one_left_out_and_closed(
 
 def test_a_source_not_configured_or_private_is_not_asked(settings, engine, tmp_path) -> None:
     sources = tmp_path / "sources.toml"
-    sources.write_text(
-        '[[sources]]\nname = "other"\nkind = "greenhouse"\nboard = "other"\n', encoding="utf-8"
+    sources.write_text(  # Ashby has no per-job endpoint: the posting's own (private) URL is it
+        '[[sources]]\nname = "other"\nkind = "ashby"\nboard = "other"\ncompany = "Other"\n',
+        encoding="utf-8",
     )
     settings.sources = sources
     store(
         engine,
         job(1, "Plant Manager", posted_at=RUN1 - timedelta(days=30)),
-        job(2, "Production Manager", source="other", external_id="greenhouse:other:2",
+        job(2, "Production Manager", source="other", external_id="ashby:other:2",
             url="http://127.0.0.1:9/other/jobs/2", posted_at=RUN1 - timedelta(days=30)),
         now=SEEN,
     )  # fmt: skip
@@ -164,3 +168,81 @@ def test_a_source_not_configured_or_private_is_not_asked(settings, engine, tmp_p
             raise AssertionError(f"asked about {checks}")
 
     assert run_digests(settings, engine, at=RUN1, liveness=Refuse()).sent == 1
+
+
+class Record:
+    """A checker that answers "all open" and keeps what it was asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def gone(self, checks):
+        self.asked += [c.url for c in checks]
+        return set()
+
+
+@pytest.mark.parametrize(
+    ("addresses", "allow_private", "asked"),
+    [
+        (["10.20.30.40"], False, False),  # a name for a private address: refused
+        (["93.184.216.34", "127.0.0.1"], False, False),  # any internal address refuses
+        (["fd00::7"], False, False),
+        (["93.184.216.34"], False, True),  # public: asked
+        (["10.20.30.40"], True, True),  # the entry allows private addresses
+    ],
+)
+def test_a_name_resolving_to_a_private_address_is_asked_only_with_allow_private(
+    settings, engine, tmp_path, monkeypatch, addresses, allow_private, asked
+) -> None:
+    from alerts import liveness
+
+    looked_up: list[str] = []
+
+    def resolve(host: str) -> list[str]:
+        looked_up.append(host)
+        return addresses
+
+    monkeypatch.setattr(liveness, "resolve", resolve)
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        '[[sources]]\nname = "acme-greenhouse"\nkind = "greenhouse"\nboard = "acme"\n'
+        'base_url = "http://jobs-mirror.example.com:8080"\n'
+        + ("allow_private = true\n" if allow_private else ""),
+        encoding="utf-8",
+    )
+    settings.sources = sources
+    store(
+        engine,
+        job(1, "Plant Manager", posted_at=RUN1 - timedelta(days=30)),
+        job(2, "Production Manager", posted_at=RUN1 - timedelta(days=30)),
+        now=SEEN,
+    )
+    subscribed(engine)
+    checker = Record()
+    assert run_digests(settings, engine, at=RUN1, liveness=checker).sent == 1
+    expected = [f"http://jobs-mirror.example.com:8080/v1/boards/acme/jobs/{n}" for n in (1, 2)]
+    assert sorted(checker.asked) == (expected if asked else [])
+    # one lookup per host, and none when the entry allows private addresses anyway
+    assert looked_up == ([] if allow_private else ["jobs-mirror.example.com"])
+
+
+def test_internal_host_reads_the_host_as_written_before_any_lookup(monkeypatch) -> None:
+    from alerts import liveness
+
+    def no_lookup(host: str) -> list[str]:
+        raise AssertionError(f"looked up {host}")
+
+    monkeypatch.setattr(liveness, "resolve", no_lookup)
+    assert liveness.internal_host("127.0.0.1") is not None
+    assert liveness.internal_host("0x7f000001") is not None
+    assert liveness.internal_host("intranet.local") is not None
+
+
+def test_a_name_that_does_not_resolve_is_left_to_the_request(monkeypatch) -> None:
+    from alerts import liveness
+
+    def fail(host: str) -> list[str]:
+        raise OSError("Name or service not known")
+
+    monkeypatch.setattr(liveness, "resolve", fail)
+    assert liveness.internal_host("jobs.example.com") is None
