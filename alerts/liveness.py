@@ -3,8 +3,8 @@
 A digest can carry a job that was posted weeks ago (first seen late, or re-listed). Before the
 send phase, every posting in a waiting digest whose posting date is more than `STALE_AFTER` old
 is asked about with one request to its source: the spider class's `liveness_url` (a per-job API
-endpoint: Greenhouse, Lever, SmartRecruiters, Workday's CXS detail) when the kind has one, else
-the sighting's own URL (HEAD, then GET when HEAD is not allowed).
+endpoint: Greenhouse, Lever, SmartRecruiters, Workday's CXS detail; asked with GET) when the kind
+has one, else the sighting's own URL (HEAD, then GET when HEAD is not allowed).
 404 and 410 mean gone: the posting is closed (through the pipeline's `close_postings`) and the
 send leaves it out, since a digest only shows live postings. Anything else — 200, a redirect,
 5xx, a timeout — keeps the job: only a definite answer closes.
@@ -55,6 +55,7 @@ class Check:
     posting_id: int
     source: str
     url: str
+    api: bool = False  # a kind's per-job API endpoint: asked with GET, what it is built for
 
 
 class LivenessChecker(Protocol):
@@ -88,18 +89,19 @@ class HttpLiveness:
                 for i, check in enumerate(batch[:MAX_PER_SOURCE]):
                     if i and self.pause_s:
                         time.sleep(self.pause_s)  # politeness toward one board
-                    if _status(client, check.url) in GONE:
+                    if _status(client, check.url, head=not check.api) in GONE:
                         out.add(check.posting_id)
         return out
 
 
-def _status(client: httpx.Client, url: str) -> int | None:
+def _status(client: httpx.Client, url: str, *, head: bool = True) -> int | None:
     try:
-        response = client.head(url)
-        if response.status_code in (405, 501):  # HEAD not allowed: ask with GET, body unread
-            with client.stream("GET", url) as streamed:
-                return streamed.status_code
-        return response.status_code
+        if head:
+            response = client.head(url)
+            if response.status_code not in (405, 501):  # else HEAD is not allowed: GET
+                return response.status_code
+        with client.stream("GET", url) as streamed:  # the status only: the body is never read
+            return streamed.status_code
     except httpx.HTTPError as exc:
         log.info("liveness check of %s failed: %s", url, exc)
         return None
@@ -162,9 +164,10 @@ def stale_checks(session: Session, settings: Settings, at: datetime) -> list[Che
         if pid in out or source not in sources:
             continue  # one request per posting; a source no longer configured is not asked
         entry = sources[source]
-        target = _url_for(entry, external_id, url)
-        if target is None:
+        found = _url_for(entry, external_id, url)
+        if found is None:
             continue
+        target, api = found
         host = (urlsplit(target).hostname or "").rstrip(".")
         if not entry.allow_private:
             if host not in refused:
@@ -172,7 +175,7 @@ def stale_checks(session: Session, settings: Settings, at: datetime) -> list[Che
             if refused[host]:
                 log.info("liveness: not asking %s: %s", source, refused[host])
                 continue
-        out[pid] = Check(pid, source, target)
+        out[pid] = Check(pid, source, target, api)
     return list(out.values())
 
 
@@ -186,8 +189,8 @@ def _sources(settings: Settings) -> dict[str, Any]:
         return {}
 
 
-def _url_for(source: Any, external_id: str, url: str | None) -> str | None:
-    """The kind's per-job URL, else the posting's; through the entry's `base_url`."""
+def _url_for(source: Any, external_id: str, url: str | None) -> tuple[str, bool] | None:
+    """The kind's per-job API URL (and True), else the posting's; through the entry's `base_url`."""
     from spiders.base import apply_base_url
     from spiders.registry import spider_for
 
@@ -195,10 +198,12 @@ def _url_for(source: Any, external_id: str, url: str | None) -> str | None:
         cls = spider_for(source.kind)
     except Exception:
         return None
-    target = cls.liveness_url(source, external_id, url) or url
+    api_url = cls.liveness_url(source, external_id, url)
+    target = api_url or url
     if not target or urlsplit(target).scheme not in ("http", "https"):
         return None
-    return urlunsplit(urlsplit(apply_base_url(target, source.base_url))._replace(fragment=""))
+    parts = urlsplit(apply_base_url(target, source.base_url))
+    return urlunsplit(parts._replace(fragment="")), api_url is not None
 
 
 def resolve(host: str) -> list[str]:

@@ -120,8 +120,10 @@ def test_old_jobs_are_rechecked_and_the_gone_one_left_out_and_closed(
     settings.sources = sources
     # Greenhouse's per-job endpoint (the spider's `liveness_url`), through the entry's base_url
     api = "/v1/boards/acme/jobs"
-    httpserver.expect_request(f"{api}/1", method="HEAD").respond_with_data("", status=404)
-    httpserver.expect_request(f"{api}/2", method="HEAD").respond_with_data("", status=200)
+    httpserver.expect_request(f"{api}/1", method="GET").respond_with_json(
+        {"status": 404, "error": "Job not found"}, status=404
+    )
+    httpserver.expect_request(f"{api}/2", method="GET").respond_with_json({"id": 2}, status=200)
     old = RUN1 - timedelta(days=30)
     ids = store(
         engine,
@@ -138,6 +140,7 @@ def test_old_jobs_are_rechecked_and_the_gone_one_left_out_and_closed(
     assert "Plant Manager" not in text
     asked = sorted(r.path for r, _ in httpserver.log)
     assert asked == [f"{api}/1", f"{api}/2"]  # one request per old job, none for new
+    assert {r.method for r, _ in httpserver.log} == {"GET"}  # an API is asked as it is read
     assert all(r.headers["User-Agent"] == "andon-tests" for r, _ in httpserver.log)
     with db.session_scope(engine) as s:
         gone = s.get(Posting, ids["greenhouse:acme:1"])
@@ -246,3 +249,40 @@ def test_a_name_that_does_not_resolve_is_left_to_the_request(monkeypatch) -> Non
 
     monkeypatch.setattr(liveness, "resolve", fail)
     assert liveness.internal_host("jobs.example.com") is None
+
+
+def test_a_kind_without_a_job_endpoint_is_asked_at_the_posting_url_with_head(
+    settings, engine, httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        '[[sources]]\nname = "acme-ashby"\nkind = "ashby"\nboard = "Acme"\ncompany = "Acme"\n'
+        f'base_url = "{httpserver.url_for("/").rstrip("/")}"\nallow_private = true\n',
+        encoding="utf-8",
+    )
+    settings.sources = sources
+    httpserver.expect_request("/Acme/a1", method="HEAD").respond_with_data("", status=410)
+    # HEAD not allowed here: asked again with GET, which says the job is still there
+    httpserver.expect_request("/Acme/a2", method="HEAD").respond_with_data("", status=405)
+    httpserver.expect_request("/Acme/a2", method="GET").respond_with_data("<html>", status=200)
+    old = RUN1 - timedelta(days=20)
+    ids = store(
+        engine,
+        *(
+            job(n, title, source="acme-ashby", external_id=f"ashby:Acme:a{n}",
+                url=f"https://jobs.ashbyhq.com/Acme/a{n}", posted_at=old)
+            for n, title in ((1, "Plant Manager"), (2, "Production Manager"))
+        ),
+        now=SEEN,
+    )  # fmt: skip
+    subscribed(engine)
+    checker = HttpLiveness("andon-tests", pause_s=0)
+    assert run_digests(settings, engine, at=RUN1, liveness=checker).sent == 1
+    (text,) = texts(settings)
+    assert "Production Manager" in text and "Plant Manager" not in text
+    assert [(r.method, r.path) for r, _ in httpserver.log] == [
+        ("HEAD", "/Acme/a1"), ("HEAD", "/Acme/a2"), ("GET", "/Acme/a2"),
+    ]  # fmt: skip
+    with db.session_scope(engine) as s:
+        assert s.get(Posting, ids["ashby:Acme:a1"]).status == "closed"
+        assert s.get(Posting, ids["ashby:Acme:a2"]).status == "open"
