@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from itertools import islice
 from typing import Any
 
+from pipeline.prefilter import Gated, GatedAlternation, fold
 from pipeline.sanitize import normalize_text
 
 IGNORE = re.IGNORECASE
@@ -48,36 +50,43 @@ _LOCATION_REMOTE = re.compile(
 )
 _LOCATION_ONSITE = re.compile(r"\b(?:on[\s-]?site|in[\s-]office)\b", IGNORE)
 
-# Only unambiguous statements, and only near the top of the description.
+# Only unambiguous statements, and only near the top of the description. Each pattern is
+# searched only when the words it needs are there (`pipeline.prefilter`): most say none.
 DESCRIPTION_WINDOW = 2000
-_DESC_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("onsite", re.compile(r"\bremote\s*:\s*no\b", IGNORE)),
-    ("remote", re.compile(r"\bremote\s*:\s*yes\b", IGNORE)),
-    ("hybrid", re.compile(r"\bhybrid\s*:\s*yes\b", IGNORE)),
+_DESC_PATTERNS: list[tuple[str, Gated]] = [
+    ("onsite", Gated(re.compile(r"\bremote\s*:\s*no\b", IGNORE))),
+    ("remote", Gated(re.compile(r"\bremote\s*:\s*yes\b", IGNORE))),
+    ("hybrid", Gated(re.compile(r"\bhybrid\s*:\s*yes\b", IGNORE))),
     (
         "hybrid",
-        re.compile(
-            r"\b(?:this\s+is\s+a\s+)?hybrid\s+(?:role|position|work(?:ing)?\s+(?:model|schedule|arrangement)|schedule|job)\b",
-            IGNORE,
+        Gated(
+            re.compile(
+                r"\b(?:this\s+is\s+a\s+)?hybrid\s+(?:role|position|work(?:ing)?\s+(?:model|schedule|arrangement)|schedule|job)\b",
+                IGNORE,
+            )
         ),
     ),
     (
         "onsite",
-        re.compile(
-            r"\b100\s*%\s*on[\s-]?site\b|\bfully\s+on[\s-]?site\b|"
-            r"\b(?:this\s+is\s+an?\s+|an?\s+)on[\s-]?site\s+(?:role|position|job)\b|"
-            r"\b(?:role|position|job)\s+is\s+(?:fully\s+|100\s*%\s+)?on[\s-]?site\b|"
-            r"\bmust\s+(?:be\s+able\s+to\s+)?work\s+on[\s-]?site\b",
-            IGNORE,
+        Gated(
+            re.compile(
+                r"\b100\s*%\s*on[\s-]?site\b|\bfully\s+on[\s-]?site\b|"
+                r"\b(?:this\s+is\s+an?\s+|an?\s+)on[\s-]?site\s+(?:role|position|job)\b|"
+                r"\b(?:role|position|job)\s+is\s+(?:fully\s+|100\s*%\s+)?on[\s-]?site\b|"
+                r"\bmust\s+(?:be\s+able\s+to\s+)?work\s+on[\s-]?site\b",
+                IGNORE,
+            )
         ),
     ),
     (
         "remote",
-        re.compile(
-            r"\b100\s*%\s*remote\b|\bfully\s+remote\b|"
-            r"\bthis\s+is\s+an?\s+(?:fully\s+)?remote\s+(?:role|position|job)\b|"
-            r"\b(?:role|position|job)\s+is\s+(?:fully\s+|100\s*%\s+)?remote\b",
-            IGNORE,
+        Gated(
+            re.compile(
+                r"\b100\s*%\s*remote\b|\bfully\s+remote\b|"
+                r"\bthis\s+is\s+an?\s+(?:fully\s+)?remote\s+(?:role|position|job)\b|"
+                r"\b(?:role|position|job)\s+is\s+(?:fully\s+|100\s*%\s+)?remote\b",
+                IGNORE,
+            )
         ),
     ),
 ]
@@ -328,11 +337,13 @@ COMPANY_INDUSTRIES: list[tuple[str, tuple[str, ...]]] = [
 # Sectors that are themselves manufacturing: finding one implies `manufacturing`.
 GOODS_PRODUCING = frozenset(INDUSTRY_KEYWORDS) - {"manufacturing", "energy"}
 
-_INDUSTRY_PATTERNS: dict[str, re.Pattern[str]] = {
-    industry: re.compile(r"\b(?:" + "|".join(words) + r")\b", IGNORE)
+# Searched only in texts holding a word they need (`pipeline.prefilter`): a description
+# names few of these sectors, and a substring test costs far less than a search.
+_INDUSTRY_PATTERNS: dict[str, GatedAlternation] = {
+    industry: GatedAlternation(words, r"\b(?:{})\b", IGNORE)
     for industry, words in INDUSTRY_KEYWORDS.items()
 }
-_COMPANY_PATTERNS = [(re.compile(p, IGNORE), inds) for p, inds in COMPANY_INDUSTRIES]
+_COMPANY_PATTERNS = [(Gated(re.compile(p, IGNORE)), inds) for p, inds in COMPANY_INDUSTRIES]
 # "food" alone is too common in benefits paragraphs ("free food"): description needs two hits.
 _DESCRIPTION_MIN_HITS = 2
 
@@ -357,15 +368,21 @@ def industries(
     """Industry ids, in vocabulary order (see the module docstring for the `manufacturing` rule)."""
     found: set[str] = set()
     strong = " \n ".join([title or "", *_flatten(extra or {})])
-    for industry, pattern in _INDUSTRY_PATTERNS.items():
-        in_description = bool(description) and (
-            len(pattern.findall(description or "")) >= _DESCRIPTION_MIN_HITS
+    folded, folded_strong = fold(description or ""), fold(strong)
+    for industry, alternation in _INDUSTRY_PATTERNS.items():
+        narrowed = alternation.for_text(folded) if description else None
+        in_description = narrowed is not None and (
+            len(list(islice(narrowed.finditer(description or ""), _DESCRIPTION_MIN_HITS)))
+            >= _DESCRIPTION_MIN_HITS
         )
-        if in_description or pattern.search(strong):
+        if in_description or (
+            (narrowed := alternation.for_text(folded_strong)) is not None
+            and narrowed.search(strong)
+        ):
             found.add(industry)
     if company:
-        for pattern, company_industries in _COMPANY_PATTERNS:
-            if pattern.search(company):
+        for gated, company_industries in _COMPANY_PATTERNS:
+            if gated.search(company):
                 found.update(company_industries)
     if found & GOODS_PRODUCING:
         found.add("manufacturing")

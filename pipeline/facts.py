@@ -26,6 +26,8 @@ from typing import Any
 
 import re2
 
+from pipeline.prefilter import Gated
+
 MAX_CHARS = 40_000  # longer descriptions are boilerplate beyond this; the cap bounds the work
 QUOTE_CHARS = 160
 
@@ -73,14 +75,18 @@ _SHIFT_RES = {
         r"|\bnights?\s*(?:/|and|or)\s*weekends\b|\bon\s+(?:the\s+)?weekends?\b"
         r"|\b(?:wochenendarbeit|wochenenddienst)\b"
     ),
-    "on_call": re2.compile(_I + r"\bon[\s-]call\b|\brufbereitschaft\b"),
+    # "support on call volume" is phone calls, not a duty: the noun after it tells them apart
+    "on_call": re2.compile(
+        _I + r"\bon[\s-]call\b(?P<calls>\s+(?:volumes?|centers?|centres?|queues?|handling|"
+        r"metrics|stats|times?|lines?)\b)?|\brufbereitschaft\b"
+    ),
 }
 
 # "hand over to third shift" names the next crew, not the role's own shift
 _HANDOVER_RE = re2.compile(_I + r"\bhand(?:s|ing)?[\s-]?(?:over|off)\b|\bpass[\s-]?down\b")
 
 _STANDARD_RES = {
-    "gmp": re2.compile(r"\bc?GMPs?\b|(?i:\bgood\s+manufacturing\s+practices?\b)"),
+    "gmp": re2.compile(r"\b[cC]?GMPs?\b|(?i:\bgood\s+manufacturing\s+practices?\b)"),
     "fda": re2.compile(r"\bFDA\b|(?i:\bfood\s+and\s+drug\s+administration\b)"),
     "as9100": re2.compile(_I + r"\bAS[\s-]?9100[A-D]?\b"),
     "iatf_16949": re2.compile(_I + r"\b(?:IATF|ISO/TS|TS)[\s-]?16949\b"),
@@ -94,7 +100,7 @@ _STANDARD_RES = {
     "osha_psm": re2.compile(r"\bOSHA\s+PSM\b|\bPSM\b|(?i:\bprocess\s+safety\s+management\b)"),
 }
 _PREFERRED_RE = re2.compile(
-    _I + r"\bpreferred\b|\bnice[\s-]+to[\s-]+have\b|\ba\s+plus\b|\bis\s+a\s+bonus\b|"
+    _I + r"\bpreferred\b|\bnice[\s-]+to[\s-]+have\b|\ba\s+(?:[a-z]+\s+)?plus\b|\bis\s+a\s+bonus\b|"
     r"\bdesir(?:ed|able)\b|\bideally\b|\bbonus\s+points\b|\badvantageous\b|\bpreferably\b"
 )
 # A short line that opens a list: "Preferred Qualifications:", "Requirements", "Nice to have".
@@ -113,8 +119,8 @@ _UNION_YES = re2.compile(
     r"employees|associates|environment)\b|\b(?:UAW|IBEW|USW|IAM|Teamsters)\b|\blabor\s+union\b"
 )
 _RELO_NO = re2.compile(
-    _I + r"\b(?:no|not\s+offering|without)\s+relocation\b|\brelocation\s+(?:is\s+)?(?:not|"
-    r"unavailable)\b|\bnot\s+eligible\s+for\s+relocation\b|\brelocation\s+will\s+not\b"
+    _I + r"\b(?:no|not\s+offering|without)\s+(?:[a-z]+\s+){0,2}?(?:for\s+)?relocation\b|"
+    r"\brelocation\s+(?:[a-z]+\s+)?(?:is\s+|are\s+)?(?:not|unavailable)\b|\bnot\s+eligible\s+for\s+relocation\b|\brelocation\s+will\s+not\b"
 )
 _RELO_YES = re2.compile(
     _I + r"\brelocation\s+(?:assistance|package|support|benefits?|reimbursement|bonus|"
@@ -213,6 +219,15 @@ _NOT_PEOPLE_AFTER = {
 _SPLIT_RE = re.compile(r"[\n\r]+|(?:[.!?](?:[\t\n\f\r ]+|\Z))|(?<=[a-z])[.!?](?=[A-Z][a-z])")
 _WS_RE = re.compile(r"[\t\n\f\r ]+")
 
+# Each rule runs only on sentences that hold the literal words it needs (`pipeline.prefilter`):
+# the same matches for a fraction of the searches, since most sentences state no fact.
+_SHIFT_RES = {kind: Gated(rx) for kind, rx in _SHIFT_RES.items()}
+_STANDARD_RES = {kind: Gated(rx) for kind, rx in _STANDARD_RES.items()}
+_HANDOVER_RE, _PREFERRED_RE, _TEAM_RE = map(Gated, (_HANDOVER_RE, _PREFERRED_RE, _TEAM_RE))
+_UNION_NO, _UNION_YES = Gated(_UNION_NO), Gated(_UNION_YES)
+_RELO_NO, _RELO_YES = Gated(_RELO_NO), Gated(_RELO_YES)
+_TRAVEL_RE, _NO_TRAVEL_RE = Gated(_TRAVEL_RE), Gated(_NO_TRAVEL_RE)
+
 
 def _number(text: str) -> int:
     """'1,200' → 1200; 'four' → 4; '15-20' → 20 (the top of a range); '85+' → 85."""
@@ -274,6 +289,11 @@ def _travel(sentence: str) -> tuple[int, int, int] | None:
     return (0, m.start(), m.end()) if m else None
 
 
+def _duty_call(rx: Any, sentence: str) -> Any:
+    """The first "on call" that is a duty, not a count of phone calls ("on call volume")."""
+    return next((m for m in rx.finditer(sentence) if not m.group("calls")), None)
+
+
 def _yes_no(sentence: str, no: Any, yes: Any) -> tuple[bool, int, int] | None:
     m = no.search(sentence)
     if m:
@@ -294,7 +314,7 @@ def extract_facts(text: str | None) -> dict[str, Any]:
     for sentence, under_preferred in _segments(text):
         clean = _WS_RE.sub(" ", sentence)
         for kind, rx in _SHIFT_RES.items():
-            m = rx.search(clean)
+            m = _duty_call(rx, clean) if kind == "on_call" else rx.search(clean)
             if m and kind not in shifts and not _HANDOVER_RE.search(clean, 0, m.start()):
                 shifts[kind] = _quote(clean, m.start(), m.end())
         preferred = under_preferred or bool(_PREFERRED_RE.search(clean))

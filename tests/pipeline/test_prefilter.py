@@ -1,0 +1,151 @@
+"""The literal gates before regex searches (`pipeline.prefilter`) change no result, only the cost."""
+
+from __future__ import annotations
+
+import random
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import re2
+
+from pipeline import enrich, facts
+from pipeline.prefilter import Gated, GatedAlternation, fold, literal_clauses, widened
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests" / "fixtures" / "facts"))
+from collect import all_descriptions  # noqa: E402
+
+
+def _gates() -> dict[str, Gated]:
+    """Every gated rule of the facts and enrichment modules, by name."""
+    found: dict[str, Gated] = {}
+    for module in (facts, enrich):
+        for name, value in vars(module).items():
+            if isinstance(value, Gated):
+                found[f"{module.__name__}.{name}"] = value
+            elif isinstance(value, dict | list):
+                pairs = value.items() if isinstance(value, dict) else enumerate(value)
+                for key, item in pairs:
+                    item = item[-1] if isinstance(item, tuple) else item
+                    if isinstance(item, Gated):
+                        found[f"{module.__name__}.{name}[{key}]"] = item
+    return found
+
+
+GATES = _gates()
+
+
+@pytest.fixture(scope="module")
+def corpus() -> list[str]:
+    return list(all_descriptions(REPO).values())
+
+
+def test_the_rules_are_gated() -> None:
+    names = " ".join(GATES)
+    for expected in ("_TEAM_RE", "_SHIFT_RES[3rd]", "_STANDARD_RES[gmp]", "_DESC_PATTERNS"):
+        assert expected in names
+    assert all(gate.clauses for gate in GATES.values()), "a rule without literals is not gated"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "flags", "expected"),
+    [
+        (r"\bhaccp\b", 0, [{"haccp"}]),
+        (r"\b(?:1st|first|day)[\s-]+(?:shifts?|crews?)\b", 0, [{"shift", "crew"}, {"1st", "first", "day"}]),
+        (r"c?GMPs?", 0, [{"gmp"}]),
+        (r"\bfood\b|\bsafe\s+quality\s+food\b", re.IGNORECASE, [{"food"}, {"food", "quality"}, {"food", "safe"}]),
+        (r"(?i)\bteam\s+of\s+\d{1,3}", 0, [{"team"}, {"of"}]),
+        (r"lean|\w+", 0, []),  # an alternative needs no literal: nothing is required
+        (r"ge(?:tr)änke", 0, [{"getr"}, {"nke"}]),  # only ASCII literals
+        (r"(?<![\w.])[56]S\b", 0, [{"s"}]),
+    ],
+)  # fmt: skip
+def test_literal_clauses(pattern: str, flags: int, expected: list[set[str]]) -> None:
+    assert [set(c) for c in literal_clauses(pattern, flags)] == expected
+
+
+def test_digits_are_a_clause_only_for_re2() -> None:
+    assert literal_clauses(r"\d+ people") == [frozenset({"people"})]
+    assert frozenset("0123456789") in literal_clauses(r"\d+ people", ascii_digits=True)
+
+
+def test_fold_keeps_what_ignorecase_matches() -> None:
+    # characters that match an ASCII letter case-insensitively fold to it
+    for odd, letter in (("\u212a", "k"), ("\u017f", "s"), ("\u0130", "i"), ("\u0131", "i")):
+        assert fold(f"x{odd}y") == f"x{letter}y"
+        assert re.search(letter, odd, re.IGNORECASE) or letter == "i"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\u212aaizen events",
+        "ISO 9001 and HAC\u212a\u212aP? no: HACCP",
+        "OSHA P\u017fM",
+        "İndustrial equipment",
+    ],
+)
+def test_odd_case_letters_still_match(text: str) -> None:
+    for rx in (
+        re.compile(r"\b(?:kaizen|haccp|psm|industrial)\b", re.I),
+        re2.compile(r"(?i)\b(?:kaizen|psm)\b"),
+    ):
+        gated = Gated(rx)
+        assert (gated.search(text) is None) == (rx.search(text) is None)
+
+
+def test_widened_opens_only_wide_counted_repeats() -> None:
+    assert widened(r"lead[^.!?\n]{0,120}?\b\d{1,5}") == r"lead[^.!?\n]{0,}?\b\d{1,5}"
+    assert widened(r"a{1,3}b") is None
+    assert widened(r"\{0,30}") is None  # an escaped brace is a literal
+    assert widened(r"[{]{0,30}") == r"[{]{0,}"
+    assert widened(r"[]{0,30}]x") is None  # "]" first in a class is a literal: all one class
+
+
+def _mutations(text: str, rng: random.Random) -> list[str]:
+    """The text and variants: case flipped, odd case-folding letters, whitespace changed."""
+    odd = str.maketrans({"k": "\u212a", "s": "\u017f", "i": "\u0131", "I": "\u0130"})
+    variants = [text, text.swapcase(), text.translate(odd), re.sub(r" ", "  \n", text)]
+    words = text.split()
+    if len(words) > 3:
+        rng.shuffle(words)
+        variants.append(" ".join(words))
+    return variants
+
+
+def test_gates_answer_what_the_patterns_answer(corpus: list[str]) -> None:
+    rng = random.Random(7)
+    sentences = [s for text in corpus for s in re.split(r"(?<=[.!?\n])", text) if s.strip()]
+    sample = rng.sample(sentences, min(len(sentences), 1500))
+    texts = [t for s in sample for t in _mutations(s, rng)]
+    for name, gated in GATES.items():
+        for text in texts:
+            want = gated.regex.search(text)
+            got = gated.search(text)
+            assert (got and got.span()) == (want and want.span()), (name, text)
+
+
+def _ungated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Gated, "admits", lambda self, text: True)
+    monkeypatch.setattr(Gated, "admits_folded", lambda self, folded: True)
+    monkeypatch.setattr(GatedAlternation, "for_text", lambda self, folded: self.regex)
+
+
+def test_the_corpus_reads_the_same_without_the_gates(
+    corpus: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def read(text: str) -> Any:
+        return (
+            facts.extract_facts(text),
+            enrich.industries("Plant Manager", "Acme", text, {"department": text[:200]}),
+            enrich.workplace(None, None, [], text),
+            enrich.skills(text),
+        )
+
+    gated = [read(text) for text in corpus]
+    _ungated(monkeypatch)
+    assert [read(text) for text in corpus] == gated
+    assert any(g[0] for g in gated) and any(g[1] for g in gated)  # the corpus has facts to find
