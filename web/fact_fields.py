@@ -14,7 +14,7 @@ from pipeline.facts import SHIFT_LABELS, STANDARD_LABELS
 from search.sql import SearchError, build_filters
 from web.formvalues import FormLike, number, text, values
 
-# The form field, its `build_filters` keyword, and what its messages call it.
+# Each form field and its `build_filters` keyword (also the `Filters` field and `SearchInput` one).
 _FIELDS = (("shift", "shifts"), ("min_team", "min_team"), ("standard", "standards"))
 
 
