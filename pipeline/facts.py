@@ -26,6 +26,8 @@ from typing import Any
 
 import re2
 
+from pipeline.facts_keys import shift_key as shift_key  # re-exported for searches
+from pipeline.facts_keys import standard_key as standard_key
 from pipeline.prefilter import Gated
 
 MAX_CHARS = 40_000  # longer descriptions are boilerplate beyond this; the cap bounds the work
@@ -100,8 +102,9 @@ _STANDARD_RES = {
     "osha_psm": re2.compile(r"\bOSHA\s+PSM\b|\bPSM\b|(?i:\bprocess\s+safety\s+management\b)"),
 }
 _PREFERRED_RE = re2.compile(
-    _I + r"\bpreferred\b|\bnice[\s-]+to[\s-]+have\b|\ba\s+(?:[a-z]+\s+)?plus\b|\bis\s+a\s+bonus\b|"
-    r"\bdesir(?:ed|able)\b|\bideally\b|\bbonus\s+points\b|\badvantageous\b|\bpreferably\b"
+    _I + r"\bpreferred\b|\bnice[\s-]+to[\s-]+have\b|\ba\s+(?:[a-z]+\s+)?plus\b|"
+    r"\bis\s+a\s+bonus\b|\bdesir(?:ed|able)\b|\bideally\b|\bbonus\s+points\b|\badvantageous\b|"
+    r"\bpreferably\b"
 )
 # A short line that opens a list: "Preferred Qualifications:", "Requirements", "Nice to have".
 _HEADING_RE = re2.compile(
@@ -120,7 +123,8 @@ _UNION_YES = re2.compile(
 )
 _RELO_NO = re2.compile(
     _I + r"\b(?:no|not\s+offering|without)\s+(?:[a-z]+\s+){0,2}?(?:for\s+)?relocation\b|"
-    r"\brelocation\s+(?:[a-z]+\s+)?(?:is\s+|are\s+)?(?:not|unavailable)\b|\bnot\s+eligible\s+for\s+relocation\b|\brelocation\s+will\s+not\b"
+    r"\brelocation\s+(?:[a-z]+\s+)?(?:is\s+|are\s+)?(?:not|unavailable)\b|"
+    r"\bnot\s+eligible\s+for\s+relocation\b|\brelocation\s+will\s+not\b"
 )
 _RELO_YES = re2.compile(
     _I + r"\brelocation\s+(?:assistance|package|support|benefits?|reimbursement|bonus|"
@@ -380,33 +384,3 @@ def fact_columns(facts: dict[str, Any]) -> dict[str, Any]:
         "standards": [f["value"] for f in facts.get("standards", ())],
         "team_size": team["value"] if team else None,
     }
-
-
-_SHIFT_WORDS = {
-    "1st": "1st", "first": "1st", "day": "1st", "days": "1st", "2nd": "2nd", "second": "2nd",
-    "swing": "2nd", "afternoon": "2nd", "3rd": "3rd", "third": "3rd", "night": "3rd",
-    "nights": "3rd", "rotating": "rotating", "rotation": "rotating", "12hour": "12_hour",
-    "12hours": "12_hour", "12h": "12_hour", "12hr": "12_hour", "weekend": "weekends",
-    "weekends": "weekends", "oncall": "on_call",
-}  # fmt: skip
-_STANDARD_WORDS = {
-    "cgmp": "gmp", "as9100d": "as9100", "iatf": "iatf_16949", "iatf16949": "iatf_16949",
-    "iso13485": "iso_13485", "iso9001": "iso_9001", "iso14001": "iso_14001", "brc": "brcgs",
-    "fssc": "fssc_22000", "fssc22000": "fssc_22000", "psm": "osha_psm", "oshapsm": "osha_psm",
-}  # fmt: skip
-
-
-def _squash(value: str) -> str:
-    return "".join(ch for ch in value.lower() if ch.isalnum())
-
-
-def shift_key(value: str) -> str:
-    """What a user types for a shift ("night", "2nd shift", "12-hour") → its fact value."""
-    squashed = _squash(value).removesuffix("shifts").removesuffix("shift")
-    return _SHIFT_WORDS.get(squashed, squashed)
-
-
-def standard_key(value: str) -> str:
-    """What a user types for a standard ("ISO 9001", "cGMP", "IATF") → its fact value."""
-    squashed = _squash(value)
-    return _STANDARD_WORDS.get(squashed, squashed)

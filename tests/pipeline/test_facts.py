@@ -18,6 +18,11 @@ from collect import all_descriptions  # noqa: E402
 
 TYPES = ("shift", "team_size", "standard", "union", "relocation", "travel")
 PRECISION_BAR, RECALL_BAR = 0.95, 0.85
+REAL_DESCRIPTIONS = 120  # the floor: real descriptions, not hand-made ones
+# Labelled facts a type needs before its bars mean anything. No real description found so far
+# states a union environment (tests/fixtures/facts/real/README.md): union is held to its rules
+# in `test_rules` only, and reported as unmeasured.
+MIN_LABELLED = {"shift": 10, "team_size": 10, "standard": 10, "relocation": 3, "travel": 5}
 
 
 def _flat(facts: dict) -> list[dict]:
@@ -80,9 +85,9 @@ def score(labels: list[dict], texts: dict) -> dict[str, dict[str, float]]:
 def test_labelled_set_names_real_descriptions_with_their_quotes(texts: dict) -> None:
     labels = _labels()
     assert len({(e["file"], e["id"]) for e in labels}) == len(labels)
-    # every description in the recorded responses is labelled (there are fewer than 120)
+    # every description in the recorded responses and real job pages is labelled
     assert len(labels) == len(set(texts.values()))
-    assert sum(e["origin"] == "recorded" for e in labels) >= 40
+    assert sum(e["origin"] == "recorded" for e in labels) >= REAL_DESCRIPTIONS
     for entry in labels:
         text = texts[(entry["file"], entry["id"])]
         assert entry["origin"] == ("handmade" if "/handmade_" in entry["file"] else "recorded")
@@ -91,15 +96,27 @@ def test_labelled_set_names_real_descriptions_with_their_quotes(texts: dict) -> 
             assert fact["quote"] in text, (entry["file"], entry["id"], fact)
 
 
-def test_precision_and_recall_per_fact_type_on_the_labelled_set(texts: dict) -> None:
-    scores = score(_labels(), texts)
-    for t, s in scores.items():  # shown with `pytest -s`: the figures the report quotes
+def _report(name: str, scores: dict[str, dict[str, float]]) -> None:
+    print(f"\n{name}")  # shown with `pytest -s`: the figures the report quotes
+    for t, s in scores.items():
+        if s["tp"] + s["fn"] + s["fp"] == 0:
+            print(f"{t:<11} no labelled case: unmeasured")
+            continue
         print(f"{t:<11} tp={s['tp']:<3} fp={s['fp']:<3} fn={s['fn']:<3} "
               f"precision={s['precision']:.3f} recall={s['recall']:.3f}")  # fmt: skip
+
+
+def test_precision_and_recall_per_fact_type_on_the_labelled_set(texts: dict) -> None:
+    labels = _labels()
+    real = [e for e in labels if e["origin"] == "recorded"]
+    _report(f"real descriptions ({len(real)})", score(real, texts))
+    scores = score(labels, texts)
+    _report(f"whole set ({len(labels)})", scores)
     for t, s in scores.items():
         assert s["precision"] >= PRECISION_BAR, (t, s)
         assert s["recall"] >= RECALL_BAR, (t, s)
-    assert sum(s["tp"] for s in scores.values()) >= 60  # the bars measure something
+    for t, least in MIN_LABELLED.items():  # the bars measure something
+        assert scores[t]["tp"] + scores[t]["fn"] >= least, (t, scores[t])
 
 
 def test_the_scorer_fails_a_wrong_extraction(texts: dict) -> None:
@@ -167,6 +184,14 @@ def _one(text: str, key: str) -> object:
         ("Travel up to 25% to our other plants.", "travel", 25),
         ("Willing to travel 10-15% domestically.", "travel", 15),
         ("Approximately 20% travel required.", "travel", 20),
+        ("Front-line support on call volume and emails.", "shifts", None),
+        ("Support on call volume; be on call for line outages.", "shifts", [("on_call", False)]),
+        ("Working in an FDA regulated, CGMP environment.", "standards",
+         [("fda", False), ("gmp", False)]),
+        ("GMP/GLP experience a big plus.", "standards", [("gmp", True)]),
+        ("No allocation for relocation expenses.", "relocation", False),
+        ("Relocation expenses are not covered.", "relocation", False),
+        ("Limited relocation may be provided.", "relocation", True),
         ("Salary up to 25% bonus; travel to Mexico occasionally.", "travel", None),
     ],
 )  # fmt: skip
