@@ -18,14 +18,13 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from alerts.digests.due import Due, due_at, match_all, ranked_matches
-from alerts.digests.rows import insert_ignore, set_digest
+from alerts.digests.due import BATCH, Due, count_due, due_page
+from alerts.digests.match import Page, PageMatcher
+from alerts.digests.rows import insert_ignore, insert_ignore_many, set_digest
 from alerts.digests.summary import ProgressFn
-from alerts.liveness import closed_since_sent
 from alerts.models import ClosedNotice, Delivery, Digest, SavedSearch
 from config import Settings
 from db import session_scope, utcnow
-from search.matcher import Match
 
 
 @dataclass(slots=True)
@@ -42,37 +41,35 @@ class _ClaimLost(Exception):
 
 
 def claim_due(
-    settings: Settings, engine: Engine, at: datetime, progress: ProgressFn
+    settings: Settings, engine: Engine, at: datetime, progress: ProgressFn, batch: int = BATCH
 ) -> ClaimCounts:
-    """Claim the digest of every search due at `at`; each claim is its own transaction."""
+    """Claim the digest of every search due at `at`, a page of `batch` searches at a time
+    (memory bounded by the page); each claim is its own transaction."""
+    counts = ClaimCounts()
     with session_scope(engine) as session:
-        due = due_at(session, at)
-        # Detached, so no later session reloads what was read mid-claim.
-        session.expunge_all()
-    counts = ClaimCounts(due=len(due))
-    progress("claim", 0, len(due))
-    if not due:
-        return counts
-    with session_scope(engine) as session:
-        matches, broken = match_all(session, due, at)
-    for n, d in enumerate(due, 1):
-        status = _claim_one(
-            settings, engine, d, matches.get(d.search_id, []), broken.get(d.search_id), at
-        )
-        counts.empty += status == "empty"
-        counts.failed += status == "failed"
-        progress("claim", n, len(due))
-    return counts
+        total = count_due(session, at)
+    progress("claim", 0, total)
+    matcher = PageMatcher(at)
+    after: tuple[int, int] | None = None
+    while True:
+        with session_scope(engine) as session:
+            due = due_page(session, at, after, batch)
+            # Detached, so no later session reloads what was read mid-claim.
+            session.expunge_all()
+            if not due:
+                return counts
+            page = matcher.match(session, due)
+        for d in due:
+            status = claim_one(settings, engine, d, page)
+            counts.due += 1
+            counts.empty += status == "empty"
+            counts.failed += status == "failed"
+            progress("claim", counts.due, max(total, counts.due))
+        after = (due[-1].search.subscriber_id, due[-1].search_id)
+        del page, due  # before the next page's are built
 
 
-def _claim_one(
-    settings: Settings,
-    engine: Engine,
-    d: Due,
-    matches: Sequence[Match],
-    broken: str | None,
-    at: datetime,
-) -> str | None:
+def claim_one(settings: Settings, engine: Engine, d: Due, page: Page) -> str | None:
     """One transaction: the digest row, its deliveries, the search's next window.
 
     Returns the new digest's status, or None when there is no new digest (claimed elsewhere,
@@ -85,10 +82,11 @@ def _claim_one(
             _advance(session, d, digest_id)
             if digest_id is None:
                 return None
+            broken = page.broken.get(d.search_id)
             if broken is not None:
                 set_digest(session, digest_id, status="failed", error=broken)
                 return "failed"
-            return _fill(settings, session, d, digest_id, matches, at)
+            return _fill(settings, session, d, digest_id, page)
     except _ClaimLost:
         return None
 
@@ -147,55 +145,54 @@ def _advance(session: Session, d: Due, digest_id: int | None) -> None:
         raise _ClaimLost
 
 
-def _note_closed(session: Session, d: Due, digest_id: int) -> None:
+def _note_closed(session: Session, d: Due, digest_id: int, posting_ids: Sequence[int]) -> None:
     """List, once, the jobs this search sent before that have closed since (`alerts.liveness`)."""
-    for posting_id in closed_since_sent(session, d.subscriber.id, d.search_id):  # type: ignore[arg-type]
-        insert_ignore(
-            session,
-            ClosedNotice.__table__,  # type: ignore[attr-defined]
-            {
-                "subscriber_id": d.subscriber.id,
-                "posting_id": posting_id,
-                "digest_id": digest_id,
-                "created_at": utcnow(),
-            },
-            ["subscriber_id", "posting_id"],
-        )
+    now = utcnow()
+    rows = [
+        {
+            "subscriber_id": d.subscriber.id,
+            "posting_id": p,
+            "digest_id": digest_id,
+            "created_at": now,
+        }
+        for p in posting_ids
+    ]
+    insert_ignore_many(
+        session,
+        ClosedNotice.__table__,  # type: ignore[attr-defined]
+        rows,
+        ["subscriber_id", "posting_id"],
+    )
 
 
-def _fill(
-    settings: Settings,
-    session: Session,
-    d: Due,
-    digest_id: int,
-    matches: Sequence[Match],
-    at: datetime,
-) -> str:
+def _fill(settings: Settings, session: Session, d: Due, digest_id: int, page: Page) -> str:
     """Insert the digest's deliveries (best first, capped); its status: pending or empty."""
-    ranked = ranked_matches(session, d, matches, at)
+    ranked = page.ranked(d)
     chosen = ranked[: settings.digest_cap]
-    inserted = 0
-    # Insert in posting-id order: two senders filling two searches of one subscriber then
-    # take the (subscriber, posting) keys in the same order and cannot deadlock.
-    for rank, m in sorted(enumerate(chosen, 1), key=lambda rm: rm[1].posting_id):
-        new = insert_ignore(
-            session,
-            Delivery.__table__,  # type: ignore[attr-defined]
-            {
-                "subscriber_id": d.subscriber.id,
-                "posting_id": m.posting_id,
-                "digest_id": digest_id,
-                "rank": rank,
-                "score": m.score,
-                "why": m.why[:500],
-                "created_at": utcnow(),
-            },
-            ["subscriber_id", "posting_id"],
-        )
-        inserted += new is not None
+    subscriber_id = d.subscriber.id
+    assert subscriber_id is not None
+    now = utcnow()
+    rows = [
+        {
+            "subscriber_id": subscriber_id,
+            "posting_id": m.posting_id,
+            "digest_id": digest_id,
+            "rank": rank,
+            "score": m.score,
+            "why": m.why[:500],
+            "created_at": now,
+        }
+        # In posting-id order: two senders filling two searches of one subscriber then take
+        # the (subscriber, posting) keys in the same order and cannot deadlock.
+        for rank, m in sorted(enumerate(chosen, 1), key=lambda rm: rm[1].posting_id)
+    ]
+    table = Delivery.__table__  # type: ignore[attr-defined]
+    inserted = len(insert_ignore_many(session, table, rows, ["subscriber_id", "posting_id"]))
+    # Taken either way: what was not inserted went to them already (another sender).
+    page.take(subscriber_id, (m.posting_id for m in chosen))
     status = "pending" if inserted else "empty"
     if inserted:
-        _note_closed(session, d, digest_id)
+        _note_closed(session, d, digest_id, page.closed.get(d.search_id, []))
     set_digest(
         session,
         digest_id,

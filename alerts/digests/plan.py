@@ -8,36 +8,45 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from alerts.digests.due import Due, due_at, match_all, ranked_matches
+from alerts.digests.due import BATCH, Due, count_due, due_page
+from alerts.digests.match import Page, PageMatcher
 from alerts.digests.summary import DigestSummary, PlannedDigest, ProgressFn
 from alerts.models import Digest, SavedSearch, Subscriber
 from config import Settings
 from pipeline.models import Posting
-from search.matcher import Match
 
 
 def plan(
-    settings: Settings, engine: Engine, at: datetime, summary: DigestSummary, progress: ProgressFn
+    settings: Settings,
+    engine: Engine,
+    at: datetime,
+    summary: DigestSummary,
+    progress: ProgressFn,
+    batch: int = BATCH,
 ) -> None:
     """Fill `summary` with what a run at `at` would do; the transaction is rolled back."""
     with Session(engine) as session:
         try:
             _plan_resumed(session, summary)
-            due = due_at(session, at)
-            summary.due = len(due)
-            progress("claim", 0, len(due))
-            matches, broken = match_all(session, due, at)
-            taken: set[tuple[int, int]] = set()  # (subscriber, posting) this plan already used
-            for n, d in enumerate(due, 1):
-                progress("claim", n, len(due))
-                if d.search_id in broken:
-                    summary.failed += 1
-                    continue
-                planned = _plan_one(settings, session, d, matches.get(d.search_id, []), at, taken)
-                if planned is None:
-                    summary.empty += 1
-                else:
-                    summary.planned.append(planned)
+            total = count_due(session, at)
+            progress("claim", 0, total)
+            matcher = PageMatcher(at)
+            after: tuple[int, int] | None = None
+            while due := due_page(session, at, after, batch):
+                page = matcher.match(session, due)
+                for d in due:
+                    summary.due += 1
+                    progress("claim", summary.due, max(total, summary.due))
+                    if d.search_id in page.broken:
+                        summary.failed += 1
+                        continue
+                    planned = _plan_one(settings, session, d, page)
+                    if planned is None:
+                        summary.empty += 1
+                    else:
+                        summary.planned.append(planned)
+                matcher.done(page, due[-1])
+                after = (due[-1].search.subscriber_id, due[-1].search_id)
         finally:
             session.rollback()
 
@@ -65,24 +74,13 @@ def _plan_resumed(session: Session, summary: DigestSummary) -> None:
         summary.resumed += 1
 
 
-def _plan_one(
-    settings: Settings,
-    session: Session,
-    d: Due,
-    matches: list[Match],
-    at: datetime,
-    taken: set[tuple[int, int]],
-) -> PlannedDigest | None:
-    """The digest a claim of `d` would make (None: empty); marks its postings as taken."""
+def _plan_one(settings: Settings, session: Session, d: Due, page: Page) -> PlannedDigest | None:
+    """The digest a claim of `d` would make (None: empty); its postings are taken."""
     subscriber_id = d.subscriber.id
     assert subscriber_id is not None
-    ranked = [
-        m
-        for m in ranked_matches(session, d, matches, at)
-        if (subscriber_id, m.posting_id) not in taken
-    ]
+    ranked = page.ranked(d)
     chosen = ranked[: settings.digest_cap]
-    taken.update((subscriber_id, m.posting_id) for m in chosen)
+    page.take(subscriber_id, (m.posting_id for m in chosen))
     if not chosen:
         return None
     return PlannedDigest(

@@ -25,6 +25,18 @@ def insert_ignore(session: Session, table: Any, values: dict[str, Any], keys: li
     return session.execute(stmt.returning(table.c.id)).scalar_one_or_none()
 
 
+def insert_ignore_many(
+    session: Session, table: Any, rows: list[dict[str, Any]], keys: list[str]
+) -> list[int]:
+    """`insert_ignore` of many rows in one statement: the ids of the rows inserted."""
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(table).values(rows).on_conflict_do_nothing(index_elements=keys)
+    return list(session.execute(stmt.returning(table.c.id)).scalars())
+
+
 def set_digest(session: Session, digest_id: int, **values: Any) -> None:
     """UPDATE one digest row (in the caller's transaction)."""
     session.execute(update(Digest).where(Digest.id == digest_id).values(**values))  # type: ignore[arg-type]
