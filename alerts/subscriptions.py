@@ -23,6 +23,7 @@ from sqlmodel import Session, col
 from alerts import cadence as cad
 from alerts.models import SavedSearch, Subscriber
 from db import utcnow
+from pipeline.facts import SHIFT_LABELS, STANDARD_LABELS
 from pipeline.sanitize import strip_controls
 from search.filters import Filters, PlaceFilter
 from search.matcher import SavedSearchSpec
@@ -309,11 +310,14 @@ def describe(saved: SavedSearch) -> str:
         ("industry", saved.industries),
         ("skills", saved.skills),
         ("type", saved.employment_types),
-        ("shift", saved.shifts),
-        ("standard", saved.standards),
     ):
         if values:
             parts.append(f"{label}: {', '.join(values)}")
+    # Facts read as the digest shows them ("3rd shift", "ISO 9001"), not as stored keys.
+    if saved.shifts:
+        parts.append(" or ".join(SHIFT_LABELS.get(v, v) for v in saved.shifts))
+    if saved.standards:
+        parts.append("standards: " + ", ".join(STANDARD_LABELS.get(v, v) for v in saved.standards))
     if saved.min_team:
         parts.append(f"leads {saved.min_team}+ people")
     if saved.exclude_companies:

@@ -95,7 +95,7 @@ def test_a_saved_search_keeps_the_fact_filters_and_its_digest_obeys_them(stored)
     )  # fmt: skip
     assert res.returncode == 0, res.stderr
     listed = andon("searches", "pat@example.com", cwd=folder, env=env)
-    assert "shift: 3rd" in listed.stdout and "standard: haccp" in listed.stdout
+    assert "3rd shift" in listed.stdout and "standards: HACCP" in listed.stdout
     assert "leads 20+ people" in listed.stdout
     now = datetime.now(UTC)
     at = now.replace(hour=8, minute=0, second=0, microsecond=0)

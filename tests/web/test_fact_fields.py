@@ -69,8 +69,8 @@ def test_the_manage_page_shows_the_facts_and_the_edit_form_round_trips_them(
         manage = f"/manage/{make_token(SECRET, 'manage', sub.id or 0)}"
         search_id = saved.id
     page = client.get(manage)
-    assert "shift: 3rd, rotating" in page.text and "leads 40+ people" in page.text
-    assert "standard: iso_9001" in page.text
+    assert "3rd shift or rotating shifts" in page.text and "leads 40+ people" in page.text
+    assert "standards: ISO 9001" in page.text
     edit = client.get(f"{manage}/searches/{search_id}").text
     # two shifts from the CLI: a multiple select, so saving the form unchanged keeps both
     assert '<select id="shift" name="shift" multiple>' in edit

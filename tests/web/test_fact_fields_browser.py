@@ -43,7 +43,7 @@ def test_subscribe_with_facts_confirm_see_and_edit_them(live, engine, outbox, db
             card = page.locator("section.search-card")
             card.wait_for()
             summary = card.locator(".meta").inner_text()
-            assert "shift: 3rd" in summary and "standard: haccp" in summary
+            assert "3rd shift" in summary and "standards: HACCP" in summary
             assert "leads 15+ people" in summary
             page.screenshot(path=str(ARTIFACTS / f"facts-manage-{backend}.png"), full_page=True)
 
@@ -60,7 +60,7 @@ def test_subscribe_with_facts_confirm_see_and_edit_them(live, engine, outbox, db
             page.click("button:has-text('Save')")
             page.wait_for_selector("text=Search saved.")
             summary = page.locator("section.search-card .meta").inner_text()
-            assert "shift: 2nd" in summary and "standard: iso_9001, sqf" in summary
+            assert "2nd shift" in summary and "standards: ISO 9001, SQF" in summary
             assert "leads" not in summary
             assert problems == []
 
