@@ -2,7 +2,10 @@
 
 Postings come from `bench.matching`'s realistic generator: the day's new postings are each
 generated, the older ones reuse a pool of generated descriptions (generating a million would
-take minutes) with their own place, dates, status and salary. Subscribers and saved searches
+take minutes) with their own place, dates, status and salary. The schema is production's as migrated: COPY
+goes into the real `postings` table, whose generated search vector PostgreSQL computes row by
+row; only the non-unique indexes are dropped for the load and built after it, and the postings
+go in as two COPY streams at once (one per core). Subscribers and saved searches
 use the matching bench's query and filter mix; every daily search is due at the bench's moment
 `at` (its timezone and local hour are chosen so), weekly ones fall on other weekdays.
 """
@@ -12,7 +15,8 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +34,7 @@ DAY_NEW = 10_000  # postings first seen in the day before `at`
 HISTORY_DAYS = 100  # older postings: DAY_NEW a day before that
 OPEN_DAYS = 35  # a posting stays open about this long
 POOL = 4_000  # generated descriptions the older postings reuse
+STREAMS = 2  # concurrent COPY streams of postings (this machine has two cores)
 SEED = 20261130
 # IANA zones and their share of subscribers; each search's hour is its zone's local hour at `at`
 ZONES = [
@@ -119,7 +124,7 @@ POSTING_COLS = (
     "workplace, employment_type, salary_min, salary_max, salary_currency, salary_period, "
     "annual_min_usd, annual_max_usd, seniority, industries, skills, description_text, "
     "description_html, posted_or_earlier, listed_at, first_seen_at, last_seen_at, status, "
-    "closed_at, company_key, title_key, place_key, search_vector"
+    "closed_at, company_key, title_key, place_key"
 )
 SOURCE_COLS = "posting_id, source, external_id, url, url_key, first_seen_at, last_seen_at, status"
 
@@ -136,9 +141,7 @@ def _static(doc: PostingDoc) -> str:
     return "\t".join(_f(v) for v in fields)
 
 
-def _posting_line(
-    pid: int, static: tuple[str, str], rng: random.Random, seen: datetime, at: datetime
-) -> str:
+def _posting_line(pid: int, static: str, rng: random.Random, seen: datetime, at: datetime) -> str:
     """One COPY line: a pool posting's shared fields with this copy's place, dates and status."""
     city, region, country, lat, lon, _ = _weighted(rng, CITIES)[0]
     coords: list[float | None] = [None, None]
@@ -146,61 +149,39 @@ def _posting_line(
         coords = [lat + rng.uniform(-0.4, 0.4), lon + rng.uniform(-0.4, 0.4)]
     status = "open" if seen > at - timedelta(days=OPEN_DAYS) or rng.random() < 0.1 else "closed"
     last = at - timedelta(hours=rng.randrange(1, 12)) if status == "open" else seen + timedelta(7)
-    title, company, rest = static[0].split("\t", 2)
+    title, company, rest = static.split("\t", 2)
     fields = [
         pid, title, company, f"https://jobs.example.com/{pid}", f"{city}, {region[3:]}",
         city, region, country, *coords, rest, seen, seen, last, status,
         last if status == "closed" else None,
-        f"company{pid % 997}", f"title{pid % 1009}", f"{city}|{region}".lower(), static[1],
+        f"company{pid % 997}", f"title{pid % 1009}", f"{city}|{region}".lower(),
     ]  # fmt: skip
-    # title, company, rest and the vector are escaped already; the others are plain values
-    escaped = (1, 2, 10, len(fields) - 1)
+    # title, company and rest are escaped already; the others are plain values
+    escaped = (1, 2, 10)
     return "\t".join(v if i in escaped else _f(v) for i, v in enumerate(fields)) + "\n"
 
 
-def _vectors(conn: psycopg.Connection[Any], expr: str, docs: list[PostingDoc]) -> list[str]:
-    """Each doc's search vector by the column's own expression, as COPY text."""
-    conn.execute(
-        "CREATE TEMP TABLE scale_docs (n int, title text, company text, description_text text)"
-    )
-    lines = (
-        f"{n}\t{_f(d.title)}\t{_f(d.company)}\t{_f(d.description)}\n" for n, d in enumerate(docs)
-    )
-    _copy(conn, "scale_docs", "n, title, company, description_text", lines)
-    rows = conn.execute(f"SELECT ({expr})::text FROM scale_docs ORDER BY n").fetchall()
-    conn.execute("DROP TABLE scale_docs")
-    return [_f(r[0]) for r in rows]
-
-
-def _posting_lines(
-    conn: psycopg.Connection[Any], expr: str, size: Size, at: datetime, rng: random.Random
-) -> Iterator[str]:
-    """The COPY lines of every posting (vectors computed first: COPY holds the connection)."""
+def _posting_streams(size: Size, at: datetime) -> list[Iterator[str]]:
+    """The COPY lines of every posting, dealt by id into STREAMS interleaved streams."""
     old = size.postings - size.day_new
-    pool_docs = make_postings(random.Random(SEED), min(POOL, max(old, 1)))
+    pool = [_static(d) for d in make_postings(random.Random(SEED), min(POOL, max(old, 1)))]
     fresh = make_postings(random.Random(SEED + 1), size.day_new, first_id=old + 1)
-    vectors = _vectors(conn, expr, pool_docs + fresh)
-    pool = [(_static(d), v) for d, v in zip(pool_docs, vectors, strict=False)]
-    news = [(_static(d), v) for d, v in zip(fresh, vectors[len(pool_docs) :], strict=True)]
-    return _lines(pool, news, [d.id for d in fresh], at, rng)
+    news = [(d.id, _static(d)) for d in fresh]
+    return [_lines(pool, news, old, at, k) for k in range(STREAMS)]
 
 
 def _lines(
-    pool: list[tuple[str, str]],
-    news: list[tuple[str, str]],
-    new_ids: list[int],
-    at: datetime,
-    rng: random.Random,
+    pool: list[str], news: list[tuple[int, str]], old: int, at: datetime, stream: int
 ) -> Iterator[str]:
-    old = new_ids[0] - 1 if new_ids else 0
+    rng = random.Random(SEED + 10 + stream)
     span = timedelta(days=HISTORY_DAYS).total_seconds()
     day_start = at - timedelta(days=1)
-    for pid in range(1, old + 1):
+    for pid in range(1 + stream, old + 1, STREAMS):
         seen = day_start - timedelta(seconds=span * (old - pid) / max(old, 1) + 1)
         yield _posting_line(pid, pool[rng.randrange(len(pool))], rng, seen, at)
-    for n, (static, pid) in enumerate(zip(news, new_ids, strict=True)):
+    for n in range(stream, len(news), STREAMS):
         seen = day_start + timedelta(seconds=86_400 * (n + 1) / (len(news) + 1))
-        yield _posting_line(pid, static, rng, seen, at)
+        yield _posting_line(news[n][0], news[n][1], rng, seen, at)
 
 
 def _source_lines(size: Size) -> Iterator[str]:
@@ -292,46 +273,37 @@ def _postings_indexes(conn: psycopg.Connection[Any]) -> list[tuple[str, str]]:
     return [(name, sql) for name, sql in rows]
 
 
-def _plain_vector_column(conn: psycopg.Connection[Any]) -> str:
-    """Make `search_vector` a plain column that COPY fills; the generation expression it had.
+def _in_parallel(url: str, jobs: list[Callable[[psycopg.Connection[Any]], None]]) -> None:
+    """Each job on a connection of its own, at once; each commits when it is done."""
 
-    The generated column costs ~1.4 ms a row here (`translate()` over ~700 characters of
-    multibyte text): a million rows would take over 20 minutes. The older postings reuse a pool
-    of descriptions, so each distinct text's vector is computed once by that same expression.
-    """
-    expr = conn.execute(
-        "SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a "
-        "ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
-        "WHERE d.adrelid = 'postings'::regclass AND a.attname = 'search_vector'"
-    ).fetchone()
-    assert expr is not None, "postings.search_vector is not a generated column"
-    conn.execute("ALTER TABLE postings DROP COLUMN search_vector")
-    conn.execute("ALTER TABLE postings ADD COLUMN search_vector tsvector")
-    return str(expr[0])
+    def run(job: Callable[[psycopg.Connection[Any]], None]) -> None:
+        with connect(url) as conn:
+            conn.execute("SET maintenance_work_mem = '1GB'")
+            job(conn)
+            conn.commit()
+
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        for future in [pool.submit(run, job) for job in jobs]:
+            future.result()
 
 
-def load(url: str, size: Size, at: datetime) -> dict[str, float]:
-    """Fill the database; seconds per step. Indexes are dropped for COPY and built after."""
-    timings: dict[str, float] = {}
-    rng = random.Random(SEED)
-    with connect(url) as conn:
-        conn.execute("SET maintenance_work_mem = '512MB'")
-        indexes = _postings_indexes(conn)
-        for name, _ in indexes:
-            conn.execute(f'DROP INDEX "{name}"')
-        expr = _plain_vector_column(conn)
-        start = time.perf_counter()
-        lines = _posting_lines(conn, expr, size, at, rng)
-        _copy(conn, "postings", POSTING_COLS, lines)
-        _copy(conn, "posting_sources", SOURCE_COLS, _source_lines(size))
-        conn.commit()
-        timings["copy_postings_s"] = time.perf_counter() - start
-        start = time.perf_counter()
-        for _, sql in indexes:
+def _copier(table: str, cols: str, lines: Iterator[str]) -> Callable[[Any], None]:
+    return lambda conn: _copy(conn, table, cols, lines)
+
+
+def _builder(sqls: list[str]) -> Callable[[Any], None]:
+    def build(conn: psycopg.Connection[Any]) -> None:
+        for sql in sqls:
             conn.execute(sql)
-        conn.commit()
-        timings["index_postings_s"] = time.perf_counter() - start
-        start = time.perf_counter()
+
+    return build
+
+
+def _people(size: Size, at: datetime) -> Callable[[psycopg.Connection[Any]], None]:
+    """Subscribers, their saved searches, the sequences, and the state `reset` restores."""
+
+    def job(conn: psycopg.Connection[Any]) -> None:
+        rng = random.Random(SEED + 2)
         sub_cols = "id, email, name, status, timezone, created_at, confirmed_at, consent_source"
         _copy(conn, "subscribers", sub_cols, _subscriber_lines(size, at, rng))
         _copy(conn, "saved_searches", SEARCH_COLS, _search_lines(size, at, rng))
@@ -340,13 +312,39 @@ def load(url: str, size: Size, at: datetime) -> dict[str, float]:
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"(SELECT coalesce(max(id), 1) FROM {table}))"
             )
-        # what `reset` puts back after each digest run
         conn.execute(
             "CREATE TABLE scale_search_state AS "
             "SELECT id, last_digest_at, next_due_at FROM saved_searches"
         )
+
+    return job
+
+
+def load(url: str, size: Size, at: datetime) -> dict[str, float]:
+    """Fill the database; seconds per step. Indexes are dropped for COPY and built after."""
+    timings: dict[str, float] = {}
+    with connect(url) as conn:
+        indexes = _postings_indexes(conn)
+        for name, _ in indexes:
+            conn.execute(f'DROP INDEX "{name}"')
         conn.commit()
-        timings["copy_subscribers_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    streams = _posting_streams(size, at)
+    _in_parallel(url, [_copier("postings", POSTING_COLS, lines) for lines in streams])
+    timings["copy_postings_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    # The full-text index takes as long as all the others: one connection builds it, the other
+    # loads the sources, builds the rest and loads the subscribers meanwhile.
+    gin = [sql for name, sql in indexes if name == "ix_postings_search_vector"]
+    rest = [sql for name, sql in indexes if name != "ix_postings_search_vector"]
+
+    def others(conn: psycopg.Connection[Any]) -> None:
+        _copy(conn, "posting_sources", SOURCE_COLS, _source_lines(size))
+        _builder(rest)(conn)
+        _people(size, at)(conn)
+
+    _in_parallel(url, [_builder(gin), others])
+    timings["index_and_people_s"] = time.perf_counter() - start
     with connect(url, autocommit=True) as conn:
         start = time.perf_counter()
         conn.execute("VACUUM ANALYZE")
