@@ -5,7 +5,9 @@ what later stages write on it), salted with the role profile's TOML text and `PI
 so a new profile or a new pipeline re-processes everything. It is stored with the item's sighting (`posting_sources`).
 `SkipUnchangedPipeline` loads a source's known fingerprints with one query on the source's first
 item, then checks each item in memory: an unchanged one becomes an `Unchanged` marker that the
-later stages pass along and the store turns into a batched `last_seen_at` update.
+later stages pass along and the store turns into a batched `last_seen_at` update. An item the
+relevance stage dropped before with the same fingerprint (`pipeline.dropped`) is dropped again
+for the same reason without being judged.
 """
 
 from __future__ import annotations
@@ -22,11 +24,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col
 
 from db import session_scope
+from pipeline.dropped import Drop, Dropped, dropped_fingerprints
 from pipeline.models import Posting, PostingSource
+from pipeline.relevance import Irrelevant
 from spiders.items import JobItem
 
-# Raise this whenever a change to normalisation, enrichment or dedup should re-process items
-# that did not change at their source (their stored values would differ now).
+# Raise this whenever a change to relevance, normalisation, enrichment or dedup should
+# re-process items that did not change at their source (their stored values or their verdict
+# would differ now).
 PIPELINE_VERSION = "2026-11-30.1"
 
 # Not what the source said: when it was crawled, and what the relevance stage wrote on the item
@@ -97,11 +102,14 @@ class FingerprintBook:
     """One crawl's fingerprints: those computed for items on their way, by (source, external id).
 
     Shared by the skip stage (which writes) and the normalize stage (which hands each one to its
-    `CleanPosting`); entries of dropped items are forgotten on Scrapy's `item_dropped` signal.
+    `CleanPosting`); entries of dropped items are forgotten on Scrapy's `item_dropped` signal,
+    those the relevance stage dropped noted in `drops` for the store stage to remember.
     """
 
     def __init__(self) -> None:
         self.pending: dict[tuple[str, str], str] = {}
+        self.drops: list[Drop] = []  # judged irrelevant in this crawl
+        self.redropped: list[int] = []  # remembered drops seen again unchanged (row ids)
 
     @classmethod
     def of(cls, crawler: Any) -> FingerprintBook:
@@ -114,9 +122,11 @@ class FingerprintBook:
     def take(self, source: str, external_id: str) -> str | None:
         return self.pending.pop((source, external_id), None)
 
-    def forget(self, item: Any, **_kwargs: Any) -> None:
+    def forget(self, item: Any, exception: Any = None, **_kwargs: Any) -> None:
         if isinstance(item, JobItem):
-            self.pending.pop((item.source, item.external_id), None)
+            digest = self.pending.pop((item.source, item.external_id), None)
+            if digest is not None and isinstance(exception, Irrelevant):
+                self.drops.append(Drop(item.source, item.external_id, digest, exception.reason))
 
 
 class SkipUnchangedPipeline:
@@ -128,6 +138,7 @@ class SkipUnchangedPipeline:
         self.salt = salt
         self.book = FingerprintBook.of(crawler)
         self.known: dict[str, dict[str, Known]] = {}  # per source, loaded on its first item
+        self.dropped: dict[str, dict[str, Dropped]] = {}  # likewise
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> SkipUnchangedPipeline:
@@ -144,11 +155,19 @@ class SkipUnchangedPipeline:
         known = self.known.get(item.source)
         if known is None:
             known = self.known[item.source] = known_fingerprints(self.engine, item.source)
+            self.dropped[item.source] = dropped_fingerprints(self.engine, item.source)
         digest = fingerprint(item, self.salt)
         hit = known.get(item.external_id)
         if hit is not None and hit.fingerprint == digest:
             self.crawler.stats.inc_value("andon/fingerprint/unchanged")
             return Unchanged(item.source, item.external_id, hit.sighting_id, hit.posting_id)
+        drop = self.dropped[item.source].get(item.external_id)
+        if drop is not None and drop.fingerprint == digest:
+            # counted as the relevance stage counts its drops, which it would repeat
+            self.crawler.stats.inc_value("andon/fingerprint/dropped_unchanged")
+            self.crawler.stats.inc_value(f"andon/relevance/dropped/{drop.reason}")
+            self.book.redropped.append(drop.row_id)
+            raise Irrelevant(drop.reason)
         self.crawler.stats.inc_value(
             "andon/fingerprint/changed" if hit else "andon/fingerprint/new"
         )
@@ -157,4 +176,5 @@ class SkipUnchangedPipeline:
 
     def close_spider(self) -> None:
         self.known.clear()
+        self.dropped.clear()
         self.engine.dispose()

@@ -118,3 +118,20 @@ class CrawlRun(SQLModel, table=True):
     errors: int = 0
     message: str | None = None  # the first error line, or why nothing was closed
     stats: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+
+
+class DroppedItem(SQLModel, table=True):
+    """A raw item the relevance stage dropped, kept by its fingerprint (`pipeline.fingerprint`):
+    seen again unchanged, it is dropped again for the same reason without being judged."""
+
+    __tablename__ = "dropped_items"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", name="uq_dropped_items_source_external"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str
+    external_id: str
+    fingerprint: str  # salted with the role profile and PIPELINE_VERSION: a new one re-judges
+    reason: str  # the relevance stage's reason, counted again on each drop
+    seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -16,8 +16,8 @@ from pipeline.relevance_rules import RuleSet, compile_rule, expand
 from pipeline.relevance_text import MAX_TITLE_CHARS, fold, fold_title, html_to_text
 
 __all__ = [
-    "MAX_DESCRIPTION_CHARS", "MAX_TITLE_CHARS", "FilterRelevantPipeline", "RoleProfile", "Verdict",
-    "classify", "fold", "fold_title", "html_to_text", "load_profile",
+    "MAX_DESCRIPTION_CHARS", "MAX_TITLE_CHARS", "FilterRelevantPipeline", "Irrelevant",
+    "RoleProfile", "Verdict", "classify", "fold", "fold_title", "html_to_text", "load_profile",
 ]  # fmt: skip
 
 if TYPE_CHECKING:
@@ -313,6 +313,16 @@ def _company(item: JobItem) -> str:
     return " | ".join(p for p in parts if p)
 
 
+class Irrelevant(DropItem):
+    """An item the relevance stage dropped, with the reason it is counted under."""
+
+    def __init__(self, reason: str) -> None:
+        # Most items of a broad search are dropped here and every drop is counted in the stats;
+        # a warning per drop would bury the warnings that matter.
+        super().__init__(f"irrelevant: {reason}", log_level="DEBUG")
+        self.reason = reason
+
+
 class FilterRelevantPipeline:
     """Drop items that are not production-management jobs, counting kept and dropped by reason."""
 
@@ -341,9 +351,7 @@ class FilterRelevantPipeline:
             item.relevance_rule = (verdict.matched or verdict.reason)[:200]
             return item
         self._inc(f"andon/relevance/dropped/{verdict.reason}")
-        # Most items of a broad search are dropped here and every drop is counted in the stats;
-        # a warning per drop would bury the warnings that matter.
-        raise DropItem(f"irrelevant: {verdict.reason}", log_level="DEBUG")
+        raise Irrelevant(verdict.reason)
 
     def _inc(self, key: str) -> None:
         if self.stats is not None:

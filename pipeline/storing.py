@@ -15,8 +15,9 @@ from typing import Any
 from scrapy import signals
 
 from db import session_scope, utcnow
+from pipeline.dropped import forget_unseen_drops, remember_drops, touch_drops
 from pipeline.expiry import CrawlOutcome, close_unseen, closing_verdict
-from pipeline.fingerprint import Unchanged
+from pipeline.fingerprint import FingerprintBook, Unchanged
 from pipeline.models import CrawlRun
 from pipeline.record import CleanPosting
 from pipeline.storable import storable_text
@@ -48,6 +49,7 @@ class StorePostingPipeline:
         self.failed_batches = 0
         self.failed_items: list[str] = []
         self._timer: Any = None
+        self.book: FingerprintBook | None = None  # the drops to remember are noted there
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StorePostingPipeline:
@@ -62,6 +64,7 @@ class StorePostingPipeline:
             crawler.settings.getfloat("ANDON_STORE_MAX_DELAY", 2.0),
         )
         crawler.signals.connect(pipe.spider_closed, signal=signals.spider_closed)
+        pipe.book = FingerprintBook.of(crawler)
         return pipe
 
     # -- Scrapy hooks ---------------------------------------------------------------------
@@ -115,6 +118,7 @@ class StorePostingPipeline:
                 closed = close_unseen(
                     session, self.source_name, since=self.started_at, now=utcnow()
                 )
+                forget_unseen_drops(session, self.source_name, since=self.started_at)
             else:
                 log.warning("%s: %s", self.source_name, verdict)
             run = session.get_one(CrawlRun, self.run_id)
@@ -161,6 +165,8 @@ class StorePostingPipeline:
     def flush(self) -> None:
         if self.touches:
             self._touch()
+        if self.book is not None and (self.book.drops or self.book.redropped):
+            self._remember_drops(self.book)
         if not self.buffer:
             self.buffer_since = None
             return
@@ -209,6 +215,20 @@ class StorePostingPipeline:
             return
         self.totals.unchanged += len(touches)
         self.crawler.stats.inc_value("andon/store/unchanged", len(touches))
+
+    def _remember_drops(self, book: FingerprintBook) -> None:
+        """Remember the items judged irrelevant, and mark those dropped again unchanged seen."""
+        drops, book.drops = book.drops, []
+        redropped, book.redropped = book.redropped, []
+        try:
+            with session_scope(self.engine, write=True) as session:
+                remember_drops(session, drops, now=utcnow())
+                touch_drops(session, redropped, now=utcnow())
+        except Exception as exc:
+            # not fatal: those items are judged again next time, as they were before
+            log.warning("%s: %d dropped items not remembered (%s)",
+                        self.source_name, len(drops) + len(redropped), _why(exc))  # fmt: skip
+            self.crawler.stats.inc_value("andon/store/failed_drops")
 
     def _write(self, batch: list[CleanPosting]) -> None:
         with session_scope(self.engine, write=True) as session:

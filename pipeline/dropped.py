@@ -1,0 +1,100 @@
+"""Items the relevance stage dropped, remembered by fingerprint so a re-crawl need not judge them.
+
+Most items of a broad search are not relevant. `dropped_items` keeps each one's raw-item
+fingerprint (`pipeline.fingerprint`) and the reason it was dropped: `SkipUnchangedPipeline`
+drops an item seen again with the same fingerprint for the same reason, before relevance. The
+fingerprint is salted with the role profile and `PIPELINE_VERSION`, so a new profile or a new
+pipeline judges every item again. Rows of items that a complete crawl no longer lists go.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col
+
+from db import session_scope
+from pipeline.models import DroppedItem
+
+_CHUNK = 500  # rows per statement: well under SQLite's 32,766 parameters
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """A remembered drop: the fingerprint it was judged with and the reason."""
+
+    row_id: int
+    fingerprint: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Drop:
+    """An item the relevance stage dropped in this crawl, to be remembered."""
+
+    source: str
+    external_id: str
+    fingerprint: str
+    reason: str
+
+
+def dropped_fingerprints(engine: Engine, source: str) -> dict[str, Dropped]:
+    """The source's remembered drops by external id, in one query."""
+    query = select(
+        col(DroppedItem.external_id),
+        col(DroppedItem.id),
+        col(DroppedItem.fingerprint),
+        col(DroppedItem.reason),
+    ).where(col(DroppedItem.source) == source)
+    with session_scope(engine) as session:
+        return {ext: Dropped(rid, fp, reason) for ext, rid, fp, reason in session.execute(query)}
+
+
+def remember_drops(session: Session, drops: Sequence[Drop], *, now: datetime) -> None:
+    """Insert the drops, or replace the fingerprint and reason of an item dropped before."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    latest = {(d.source, d.external_id): d for d in drops}  # one row per item in a statement
+    rows = [
+        {"source": d.source, "external_id": d.external_id, "fingerprint": d.fingerprint,
+         "reason": d.reason, "seen_at": now}
+        for d in latest.values()
+    ]  # fmt: skip
+    for start in range(0, len(rows), _CHUNK):
+        stmt = insert(DroppedItem).values(rows[start : start + _CHUNK])
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["source", "external_id"],
+                set_={
+                    "fingerprint": stmt.excluded.fingerprint,
+                    "reason": stmt.excluded.reason,
+                    "seen_at": stmt.excluded.seen_at,
+                },
+            )
+        )
+
+
+def touch_drops(session: Session, row_ids: Sequence[int], *, now: datetime) -> None:
+    """Mark remembered drops seen again (dropped again unchanged) in this crawl."""
+    ids = sorted(set(row_ids))
+    for start in range(0, len(ids), _CHUNK):
+        session.execute(
+            update(DroppedItem)
+            .where(col(DroppedItem.id).in_(ids[start : start + _CHUNK]))
+            .values(seen_at=now)
+        )
+
+
+def forget_unseen_drops(session: Session, source: str, *, since: datetime) -> int:
+    """After a complete crawl: forget the source's drops it did not list (not seen since)."""
+    result = session.execute(
+        delete(DroppedItem).where(
+            col(DroppedItem.source) == source, col(DroppedItem.seen_at) < since
+        )
+    )
+    return result.rowcount or 0  # type: ignore[attr-defined]  # DML returns a CursorResult
