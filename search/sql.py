@@ -59,16 +59,30 @@ def count_postings(session: Session, query: str | Node | None, filters: Filters)
     return int(session.execute(stmt).scalar_one())
 
 
+_PG_SEARCH_SETTINGS = [
+    f"set_config('{name}', '{value}', true)"
+    for name, value in (
+        ("plan_cache_mode", "force_custom_plan"),
+        ("work_mem", "64MB"),
+        ("jit", "off"),
+    )
+]
+
+
 def _plan_with_values(session: Session) -> str:
     """The session's dialect; on PostgreSQL, this transaction's plans see the values searched.
 
     psycopg prepares a statement on its fifth run, and PostgreSQL then may switch to a generic
     plan, made without the values: `status = $1` cannot use the open postings' partial indexes
     nor `$1` a selectivity, and at a million postings a search took 5-14 s instead of 15 ms.
+    A search that ANDs several indexes' bitmaps needs more than the default 4 MB of memory to
+    keep them exact (else every row of a lossy page is checked again, its search vector read
+    from TOAST); and compiling a plan (JIT) costs more than a page of results takes to find.
     """
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        # set_config(..., true) is SET LOCAL: until this transaction ends; one round trip
+        session.execute(text(f"SELECT {', '.join(_PG_SEARCH_SETTINGS)}"))
     return dialect
 
 
