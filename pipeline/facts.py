@@ -114,16 +114,23 @@ _HEADING_RE = re2.compile(
     r"summary|about\s+(?:you|us|the\s+\w+)|what\s+you(?:'ll|’ll|\s+will)?\s+\w+))$"
 )
 
-_UNION_NO = re2.compile(_I + r"\bnon[\s-]?union(?:ized)?\b|\bunion[\s-]free\b")
+# Government postings state it as a status: "Bargaining Unit status: Non Bargaining Unit"
+_UNION_NO = re2.compile(
+    _I + r"\bnon[\s-]?union(?:ized)?\b|\bunion[\s-]free\b|\bnon[\s-]?bargaining[\s-]unit\b|"
+    r"\bnot\s+(?:in\s+|part\s+of\s+|covered\s+by\s+)?(?:a|the|any)\s+(?:collective\s+)?bargaining\b|"
+    r"\bbargaining[\s-]unit\s+(?:positions?|roles?|status)\s*:\s*no\b"
+)
 _UNION_YES = re2.compile(
     _I + r"\bunion(?:ized)?\s+(?:environment|facility|plant|workforce|setting|shop|"
     r"employees|represented|site|location|operation)s?\b|\bunionized\b|"
     r"\bcollective\s+bargaining\b|\b(?:represented|bargaining[\s-]unit)\s+(?:workforce|"
-    r"employees|associates|environment)\b|\b(?:UAW|IBEW|USW|IAM|Teamsters)\b|\blabor\s+union\b"
+    r"employees|associates|environment)\b|\b(?:UAW|IBEW|USW|IAM|Teamsters)\b|\blabor\s+union\b|"
+    r"\bbargaining[\s-]unit\s+(?:positions?|roles?|status)\s*:\s*(?:yes|bargaining)\b|"
+    r"\b(?:a|is)\s+bargaining[\s-]unit\s+(?:positions?|roles?)\b"
 )
 _RELO_NO = re2.compile(
     _I + r"\b(?:no|not\s+offering|without)\s+(?:[a-z]+\s+){0,2}?(?:for\s+)?relocation\b|"
-    r"\brelocation\s+(?:[a-z]+\s+)?(?:is\s+|are\s+)?(?:not|unavailable)\b|"
+    r"\brelocation(?:-related)?\s+(?:[a-z]+\s+)?(?:is\s+|are\s+)?(?:not|unavailable)\b|"
     r"\bnot\s+eligible\s+for\s+relocation\b|\brelocation\s+will\s+not\b"
 )
 _RELO_YES = re2.compile(
