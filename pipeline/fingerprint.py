@@ -5,7 +5,8 @@ what later stages write on it), salted with the role profile's TOML text and `PI
 so a new profile or a new pipeline re-processes everything. It is stored with the item's sighting (`posting_sources`).
 `SkipUnchangedPipeline` loads a source's known fingerprints with one query on the source's first
 item, then checks each item in memory: an unchanged one becomes an `Unchanged` marker that the
-later stages pass along and the store turns into a batched `last_seen_at` update. An item the
+later stages pass along and the store turns into a batched `last_seen_at` update
+(`touch_unchanged`). An item the
 relevance stage dropped before with the same fingerprint (`pipeline.dropped`) is dropped again
 for the same reason without being judged.
 """
@@ -14,14 +15,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from scrapy import signals
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from db import session_scope
 from pipeline.dropped import Drop, Dropped, dropped_fingerprints
@@ -178,3 +181,40 @@ class SkipUnchangedPipeline:
         self.known.clear()
         self.dropped.clear()
         self.engine.dispose()
+
+
+# ids per UPDATE: a store batch (200 by default) fits in one; SQLite allows 32,766 parameters
+_TOUCH_CHUNK = 5_000
+
+
+def touch_unchanged(
+    session: Session, sighting_ids: Sequence[int], posting_ids: Sequence[int], *, now: datetime
+) -> int:
+    """Mark unchanged re-crawled items seen: one UPDATE of their sightings, one of their postings.
+
+    Only open rows move: a posting closed since the crawl loaded its fingerprints stays closed,
+    and its sighting's old `last_seen_at` lets the next crawl process (and reopen) it in full.
+    Returns how many sightings moved.
+    """
+    moved = 0
+    for start in range(0, len(sighting_ids), _TOUCH_CHUNK):
+        res = session.execute(
+            update(PostingSource)
+            .where(
+                PostingSource.id.in_(sighting_ids[start : start + _TOUCH_CHUNK]),  # type: ignore[union-attr]
+                col(PostingSource.status) == "open",
+            )
+            .values(last_seen_at=now)
+        )
+        moved += res.rowcount or 0  # type: ignore[attr-defined]  # DML returns a CursorResult
+    ids = sorted(set(posting_ids))
+    for start in range(0, len(ids), _TOUCH_CHUNK):
+        session.execute(
+            update(Posting)
+            .where(
+                col(Posting.id).in_(ids[start : start + _TOUCH_CHUNK]),
+                col(Posting.status) == "open",
+            )
+            .values(last_seen_at=now)
+        )
+    return moved

@@ -81,7 +81,8 @@ def shingles(text: str | None, size: int = 3) -> frozenset[int]:
     words = tokenize(text)
     if len(words) < size:
         return frozenset({hash(tuple(words))}) if words else frozenset()
-    return frozenset(hash(tuple(words[i : i + size])) for i in range(len(words) - size + 1))
+    # zip of shifted lists (the shorter ones end it): the same n-gram tuples, built in C
+    return frozenset(map(hash, zip(*(words[i:] for i in range(size)), strict=False)))
 
 
 def similarity(a: frozenset[int], b: frozenset[int]) -> float:

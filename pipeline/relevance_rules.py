@@ -66,9 +66,12 @@ class Rule:
     pattern: str  # the RE2 pattern, edges included; group 1 is the rule's own match
     regex: re2._Regexp = field(repr=False, compare=False)
 
-    def search(self, text: str) -> tuple[int, int] | None:
-        """The span of the first match in `text`, or None."""
-        found = self.regex.search(text)
+    def search(self, text: str, data: bytes | None = None) -> tuple[int, int] | None:
+        """The span of the first match in `text` (whose UTF-8 bytes `data` may be), or None."""
+        # ASCII text (most is, once folded): search its bytes, whose offsets are the text's.
+        # The str path encodes the whole text again and maps the offsets back, on every call.
+        subject: str | bytes = data if data is not None and len(data) == len(text) else text
+        found = self.regex.search(subject)
         return (found.start(1), found.end(1)) if found else None
 
 
@@ -111,8 +114,9 @@ class RuleSet:
 
     def first(self, text: str, data: bytes | None = None) -> tuple[Rule, tuple[int, int]] | None:
         """The first rule (in profile order) that matches `text`, and the span it matched."""
-        for index in self.indices(text.encode() if data is None else data):
-            span = self.rules[index].search(text)
+        data = text.encode() if data is None else data
+        for index in self.indices(data):
+            span = self.rules[index].search(text, data)
             if span is not None:  # always, unless RE2 set and regex disagree; then try the next
                 return self.rules[index], span
         return None
@@ -120,8 +124,9 @@ class RuleSet:
     def found(self, text: str, data: bytes | None = None) -> list[str]:
         """The words of `text` that the rules match, one per matching rule, in profile order."""
         words: list[str] = []
-        for index in self.indices(text.encode() if data is None else data):
-            span = self.rules[index].search(text)
+        data = text.encode() if data is None else data
+        for index in self.indices(data):
+            span = self.rules[index].search(text, data)
             if span is not None:
                 words.append(text[span[0] : span[1]])
         return words

@@ -61,6 +61,14 @@ def storable_text(value: str) -> str:
 
 def one_line(value: str, limit: int) -> str:
     """A storable single line: no breaks or bidi controls, spaces collapsed, at most `limit` chars."""
+    if (
+        len(value) <= limit
+        and value.isprintable()  # no control, format, surrogate, unassigned or break character
+        and "  " not in value  # and the only space character is " ", single and inside
+        and not value.startswith(" ")
+        and not value.endswith(" ")
+    ):
+        return value  # already a storable line (most are): nothing below would change it
     text = _BIDI.sub("", _LINE_BREAKS.sub(" ", storable_text(value)))
     text = " ".join(text.split())
     return cut(text, limit)

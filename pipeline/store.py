@@ -25,9 +25,9 @@ from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import func, insert, select, text, tuple_, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col
+from sqlmodel import Session, SQLModel, col
 
 from db import utcnow
 from pipeline.keys import company_key, place_key, shingles, similarity, title_key
@@ -52,6 +52,9 @@ _POSTING_FIELDS = (
 # the facts and their columns come from one description: a second source fills them as a group
 _FACT_FIELDS = ("facts", "shifts", "standards", "team_size")
 _GAP_FIELDS = tuple(f for f in _POSTING_FIELDS if f not in _FACT_FIELDS)
+# The table, not the model: the ORM's bulk INSERT groups rows by which columns are None and
+# sends each small group alone; Core sends every row's every column in one executemany.
+_POSTINGS = SQLModel.metadata.tables["postings"]
 
 
 @dataclass
@@ -189,16 +192,9 @@ def _store(session: Session, items: list[CleanPosting], now: datetime) -> BatchR
             found.by_url[ukey] = target
 
     if new_rows:
-        ids = (
-            session.execute(
-                insert(Posting).returning(col(Posting.id), sort_by_parameter_order=True),
-                [vars(row) for row in new_rows],
-            )
-            .scalars()
-            .all()
-        )
-        for row, pid in zip(new_rows, ids, strict=True):
+        for row, pid in zip(new_rows, _new_ids(session, len(new_rows)), strict=True):
             row.id = pid
+        session.execute(insert(_POSTINGS), [vars(row) for row in new_rows])
     if sightings:
         session.execute(
             insert(PostingSource),
@@ -219,6 +215,20 @@ def _store(session: Session, items: list[CleanPosting], now: datetime) -> BatchR
 
 
 Target = Any  # a loaded Posting, or a SimpleNamespace row about to be inserted
+
+
+def _new_ids(session: Session, count: int) -> list[int]:
+    """Ids for new postings, so one INSERT without RETURNING writes them all (RETURNING in
+    parameter order costs SQLite one statement per row): PostgreSQL's sequence, or SQLite's next
+    rowids. A concurrent SQLite writer without the write lock taking the same ids makes the
+    INSERT fail, and the batch is read and written again (`_store_retrying`)."""
+    if session.get_bind().dialect.name == "postgresql":
+        query = text(
+            "SELECT nextval(pg_get_serial_sequence('postings', 'id')) FROM generate_series(1, :n)"
+        )
+        return list(session.execute(query, {"n": count}).scalars())
+    top = session.execute(select(func.max(col(Posting.id)))).scalar() or 0
+    return list(range(top + 1, top + count + 1))
 
 
 @dataclass
@@ -243,9 +253,9 @@ def _candidates(session: Session, items: list[CleanPosting]) -> _Candidates:
     reqs = {(i.source, i.req_id) for i in items if i.req_id}
     if reqs:
         rows = session.execute(
-            select(col(PostingSource.source), col(PostingSource.req_id), col(PostingSource.posting_id)).where(
-                tuple_(PostingSource.source, PostingSource.req_id).in_(list(reqs))
-            )
+            select(
+                col(PostingSource.source), col(PostingSource.req_id), col(PostingSource.posting_id)
+            ).where(tuple_(PostingSource.source, PostingSource.req_id).in_(list(reqs)))
         ).all()
         for source, req, pid in rows:
             found.by_req[(source, req)] = pid
@@ -264,7 +274,12 @@ def _candidates(session: Session, items: list[CleanPosting]) -> _Candidates:
     # thousands of postings with one title in other places (loading those was most of a batch)
     triples = {_dedup_key(i) for i in items}
     rows = session.execute(
-        select(col(Posting.id), col(Posting.company_key), col(Posting.title_key), col(Posting.place_key)).where(
+        select(
+            col(Posting.id),
+            col(Posting.company_key),
+            col(Posting.title_key),
+            col(Posting.place_key),
+        ).where(
             tuple_(Posting.company_key, Posting.title_key, Posting.place_key).in_(list(triples))
         )
     ).all()
@@ -334,40 +349,6 @@ def _fill_gaps(posting: Target, item: CleanPosting) -> None:
 def _reopen(posting: Target) -> None:
     posting.status = "open"
     posting.closed_at = None
-
-
-def touch_unchanged(
-    session: Session, sighting_ids: Sequence[int], posting_ids: Sequence[int], *, now: datetime
-) -> int:
-    """Mark unchanged re-crawled items seen: one UPDATE of their sightings, one of their postings.
-
-    Only open rows move: a posting closed since the crawl loaded its fingerprints stays closed,
-    and its sighting's old `last_seen_at` lets the next crawl process (and reopen) it in full.
-    Returns how many sightings moved.
-    """
-    moved = 0
-    for start in range(0, len(sighting_ids), _TOUCH_CHUNK):
-        res = session.execute(
-            update(PostingSource)
-            .where(
-                PostingSource.id.in_(sighting_ids[start : start + _TOUCH_CHUNK]),  # type: ignore[union-attr]
-                col(PostingSource.status) == "open",
-            )
-            .values(last_seen_at=now)
-        )
-        moved += res.rowcount or 0  # type: ignore[attr-defined]  # DML returns a CursorResult
-    ids = sorted(set(posting_ids))
-    for start in range(0, len(ids), _TOUCH_CHUNK):
-        session.execute(
-            update(Posting)
-            .where(col(Posting.id).in_(ids[start : start + _TOUCH_CHUNK]), col(Posting.status) == "open")
-            .values(last_seen_at=now)
-        )
-    return moved
-
-
-# ids per UPDATE: a store batch (200 by default) fits in one; SQLite allows 32,766 parameters
-_TOUCH_CHUNK = 5_000
 
 
 def close_postings(session: Session, posting_ids: Iterable[int], *, now: datetime) -> int:

@@ -17,11 +17,11 @@ from scrapy import signals
 from db import session_scope, utcnow
 from pipeline.dropped import forget_unseen_drops, remember_drops, touch_drops
 from pipeline.expiry import CrawlOutcome, close_unseen, closing_verdict
-from pipeline.fingerprint import FingerprintBook, Unchanged
+from pipeline.fingerprint import FingerprintBook, Unchanged, touch_unchanged
 from pipeline.models import CrawlRun
 from pipeline.record import CleanPosting
 from pipeline.storable import storable_text
-from pipeline.store import BatchResult, store_batch, touch_unchanged
+from pipeline.store import BatchResult, store_batch
 
 log = logging.getLogger(__name__)
 
