@@ -18,7 +18,7 @@ from alerts.models import FEEDBACK_ACTIONS, Delivery, Digest, SavedSearch, Subsc
 from alerts.render import DigestContext, DigestJob, render_digest
 from config import Settings
 from db import utcnow
-from pipeline.board_status import board_health
+from pipeline.board_status import BoardHealth, board_health
 from pipeline.models import Posting
 from search.sql import listings
 
@@ -30,9 +30,14 @@ def render_stored(
     subscriber: Subscriber,
     search: SavedSearch,
     at: datetime | None,
+    health: dict[datetime | None, BoardHealth] | None = None,
 ) -> tuple[RenderedEmail | None, int]:
     """The digest email from its Delivery rows and its job count; postings closed or expired
-    at `at` left out (None when none is left)."""
+    at `at` left out (None when none is left).
+
+    `health` keeps the board-health lines a run computed, per window start: the digests of a
+    send hour share a few windows, and the line is the same for all of them.
+    """
     rows = session.execute(
         select(Delivery, Posting)
         .join(Posting, Posting.id == Delivery.posting_id)  # type: ignore[arg-type]
@@ -59,10 +64,23 @@ def render_stored(
     ctx = _context(settings, digest, subscriber, search, jobs, total)
     assert digest.id is not None
     ctx.closed = closed_jobs(session, digest.id, search.timezone)
-    health = board_health(session, since=digest.window_start, at=at or utcnow())
-    ctx.boards, ctx.boards_failing = health.boards, health.failing
+    boards = _board_health(session, digest.window_start, at, health)
+    ctx.boards, ctx.boards_failing = boards.boards, boards.failing
     ctx.status_url = f"{settings.base_url}/status"
     return render_digest(ctx), len(jobs)
+
+
+def _board_health(
+    session: Session,
+    since: datetime | None,
+    at: datetime | None,
+    cache: dict[datetime | None, BoardHealth] | None,
+) -> BoardHealth:
+    if cache is None or at is None:
+        return board_health(session, since=since, at=at or utcnow())
+    if since not in cache:
+        cache[since] = board_health(session, since=since, at=at)
+    return cache[since]
 
 
 def _context(

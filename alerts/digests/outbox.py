@@ -15,7 +15,7 @@ than `resend_sending_after` — at most one duplicate per sender, with the same 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
@@ -37,6 +37,7 @@ from alerts.message import OutgoingMessage
 from alerts.models import Digest, SavedSearch, Subscriber
 from config import Settings
 from db import session_scope, utcnow
+from pipeline.board_status import BoardHealth
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,8 @@ class SendRun:
     at: datetime  # what counts as expired
     cutoff: datetime  # `sending` rows older than this are resent
     run_started: datetime  # digests created before it were claimed by an earlier run
+    # the board-health line per window start, computed once per run (`render_stored`)
+    health: dict[datetime | None, BoardHealth] = field(default_factory=dict)
 
 
 def claimable(cutoff: datetime) -> ColumnElement[bool]:
@@ -207,7 +210,7 @@ def _compose(
     assert digest.id is not None
     try:
         rendered, job_count = render_stored(
-            session, run.settings, digest, subscriber, search, run.at
+            session, run.settings, digest, subscriber, search, run.at, run.health
         )
     except Exception as exc:
         # A bug in rendering one digest must not hold every later digest hostage.
