@@ -32,6 +32,7 @@ Clause = frozenset[str]  # every match contains at least one of these (folded) l
 _REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT)
 _DIGITS: Clause = frozenset("0123456789")
 MAX_CLAUSES = 3  # the most selective ones; more would cost more than they save
+MAX_LITERALS = 6  # in the clauses after the first
 
 
 def fold(text: str) -> str:
@@ -114,7 +115,12 @@ def literal_clauses(pattern: str, flags: int = 0, *, ascii_digits: bool = False)
         parsed = sre_parse.parse(pattern, flags)
     except (re.error, OverflowError, RecursionError):
         return []  # an RE2-only construct: no gate, the pattern runs on every text
-    return _best(_sequence(parsed, ascii_digits))[:MAX_CLAUSES]
+    chosen: list[Clause] = []
+    for clause in _best(_sequence(parsed, ascii_digits))[:MAX_CLAUSES]:
+        # each literal is a scan of the text: past a few, the checks cost what a search does
+        if not chosen or sum(map(len, chosen)) + len(clause) <= MAX_LITERALS:
+            chosen.append(clause)
+    return chosen
 
 
 def admits(clauses: list[Clause], folded: str) -> bool:

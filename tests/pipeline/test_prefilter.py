@@ -69,7 +69,15 @@ def test_literal_clauses(pattern: str, flags: int, expected: list[set[str]]) -> 
 
 def test_digits_are_a_clause_only_for_re2() -> None:
     assert literal_clauses(r"\d+ people") == [frozenset({"people"})]
-    assert frozenset("0123456789") in literal_clauses(r"\d+ people", ascii_digits=True)
+    assert literal_clauses(r"\d{2,}") == []
+    assert literal_clauses(r"\d{2,}", ascii_digits=True) == [frozenset("0123456789")]
+
+
+def test_clauses_after_the_first_stay_within_a_few_literals() -> None:
+    assert literal_clauses(r"\bteam\s+of\s+(?:two|three|four|five|six|seven)") == [
+        frozenset({"team"}),
+        frozenset({"of"}),
+    ]
 
 
 def test_fold_keeps_what_ignorecase_matches() -> None:
