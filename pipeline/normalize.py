@@ -12,6 +12,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -118,10 +119,12 @@ def _salary(item: JobItem, place: Place, report: Report) -> Salary | None:
     )
     if not has_input:
         return None
+    hint = currency_for_country(place.country)
     try:
-        salary = read_salary(
-            item.salary, item.salary_text, currency_hint=currency_for_country(place.country)
-        )
+        if item.salary is None and item.salary_text is not None and len(item.salary_text) <= 200:
+            salary = _read_salary_text(item.salary_text, hint)
+        else:
+            salary = read_salary(item.salary, item.salary_text, currency_hint=hint)
     except Exception:  # one odd value must not lose the item
         logger.exception("salary parser failed for %s %s", item.source, item.external_id)
         report.count("salary/error")
@@ -134,6 +137,12 @@ def _salary(item: JobItem, place: Place, report: Report) -> Salary | None:
         return None
     report.count("salary/parsed")
     return salary
+
+
+@lru_cache(maxsize=4096)
+def _read_salary_text(text: str, currency_hint: str | None) -> Salary | None:
+    """`read_salary` of a short salary field alone, remembered: a source repeats its pay ranges."""
+    return read_salary(None, text, currency_hint=currency_hint)
 
 
 # Pay stated in a description (US pay-transparency laws put the range there when the source has

@@ -215,7 +215,18 @@ class Gated:
         return not self.clauses or admits(self.clauses, folded)
 
     def search(self, text: str, *args: Any) -> Any:
-        return self.regex.search(text, *args) if self.admits(text) else None
+        # `admits`, inlined: this runs for every rule on every sentence
+        last = _last_fold.last
+        folded = last[1] if last[0] is text else _last_fold(text)
+        for clause in self.clauses:
+            for literal in clause:
+                if literal in folded:
+                    break
+            else:
+                return None
+        if self.wide is not None and self.wide.search(text) is None:
+            return None
+        return self.regex.search(text, *args)
 
     def finditer(self, text: str, *args: Any) -> Iterator[Any]:
         return self.regex.finditer(text, *args) if self.admits(text) else iter(())
