@@ -21,6 +21,7 @@ from search.query import And, Node, Not, Or, Phrase, QueryError, Term, parse_que
 
 # Callers import these from here: the listing search is what they use them for.
 __all__ = [
+    "PG_SEARCH_SETTINGS",
     "SearchError",
     "build_filters",
     "count_postings",
@@ -59,7 +60,8 @@ def count_postings(session: Session, query: str | Node | None, filters: Filters)
     return int(session.execute(stmt).scalar_one())
 
 
-_PG_SEARCH_SETTINGS = [
+# What `_plan_with_values` sets for a search's transaction on PostgreSQL (`bench scale` too).
+PG_SEARCH_SETTINGS = [
     f"set_config('{name}', '{value}', true)"
     for name, value in (
         ("plan_cache_mode", "force_custom_plan"),
@@ -82,7 +84,7 @@ def _plan_with_values(session: Session) -> str:
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         # set_config(..., true) is SET LOCAL: until this transaction ends; one round trip
-        session.execute(text(f"SELECT {', '.join(_PG_SEARCH_SETTINGS)}"))
+        session.execute(text(f"SELECT {', '.join(PG_SEARCH_SETTINGS)}"))
     return dialect
 
 

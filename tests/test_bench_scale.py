@@ -55,9 +55,11 @@ def test_scale_bench_runs_end_to_end_on_a_tiny_size(postgres_admin_url, capsys, 
     for line in by_bench["scale-listing"]:
         assert any(row.startswith("Execution Time") for row in line["explain"])
         assert line["requests"] == 3
-    # the newest-first page of open postings is read from migration 0011's index
+    # the newest-first page of open postings is read in order from an index (at 800 postings
+    # the planner takes 0011's partial one or the (status, listed_at) one: the load's two COPY
+    # streams interleave the rows a little differently each time)
     newest = by_bench["scale-listing"][0]["explain"]
-    assert any("ix_postings_open_listed" in row for row in newest)
+    assert any("Index Scan" in row and "_listed on postings" in row for row in newest)
     assert len(created) == 1
     assert make_url(created[0]).database not in _scale_databases(postgres_admin_url)  # dropped
 
