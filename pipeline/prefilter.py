@@ -111,6 +111,8 @@ def literal_clauses(pattern: str, flags: int = 0, *, ascii_digits: bool = False)
 
     `ascii_digits` says `\\d` means [0-9] (RE2), not every script's digits (Python's `re`).
     """
+    if "[:" in pattern:
+        return []  # an RE2 POSIX class ([[:digit:]]) reads as other characters to Python
     try:
         parsed = sre_parse.parse(pattern, flags)
     except (re.error, OverflowError, RecursionError):

@@ -59,6 +59,7 @@ def test_the_rules_are_gated() -> None:
         (r"\bfood\b|\bsafe\s+quality\s+food\b", re.IGNORECASE, [{"food"}, {"food", "quality"}, {"food", "safe"}]),
         (r"(?i)\bteam\s+of\s+\d{1,3}", 0, [{"team"}, {"of"}]),
         (r"lean|\w+", 0, []),  # an alternative needs no literal: nothing is required
+        (r"[[:digit:]]x", 0, []),  # RE2's POSIX class: Python would read "]x" as required
         (r"ge(?:tr)änke", 0, [{"getr"}, {"nke"}]),  # only ASCII literals
         (r"(?<![\w.])[56]S\b", 0, [{"s"}]),
     ],
