@@ -114,8 +114,24 @@ _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b\u202f\u2009]+")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
 
 
+# Whitespace but " " and "\n" (and the zero-width space, which _SPACES also replaces): in a
+# text without any, normalize_text could only change two spaces, a space next to a line break,
+# three line breaks or the ends.
+_ODD_SPACE = re.compile(r"[^\S \n]")
+
+
 def normalize_text(text: str) -> str:
     """Collapse runs of spaces per line and keep at most one blank line between paragraphs."""
+    if (
+        text == text.strip()
+        and "  " not in text
+        and " \n" not in text
+        and "\n " not in text
+        and "\n\n\n" not in text
+        and "\u200b" not in text
+        and _ODD_SPACE.search(text) is None
+    ):
+        return text  # normalized already (the enrichment rules get text that mostly is)
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     return _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip()
 
