@@ -65,18 +65,20 @@ def remember_drops(session: Session, drops: Sequence[Drop], *, now: datetime) ->
          "reason": d.reason, "seen_at": now}
         for d in latest.values()
     ]  # fmt: skip
-    for start in range(0, len(rows), _CHUNK):
-        stmt = insert(DroppedItem).values(rows[start : start + _CHUNK])
-        session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["source", "external_id"],
-                set_={
-                    "fingerprint": stmt.excluded.fingerprint,
-                    "reason": stmt.excluded.reason,
-                    "seen_at": stmt.excluded.seen_at,
-                },
-            )
-        )
+    if not rows:
+        return
+    stmt = insert(DroppedItem)
+    upsert = stmt.on_conflict_do_update(
+        index_elements=["source", "external_id"],
+        set_={
+            "fingerprint": stmt.excluded.fingerprint,
+            "reason": stmt.excluded.reason,
+            "seen_at": stmt.excluded.seen_at,
+        },
+    )
+    # one cached statement, executemany: a multi-row VALUES is compiled anew for every batch
+    # (2,500 bound parameters per 500 rows cost more than the database's work)
+    session.execute(upsert, rows)
 
 
 def touch_drops(session: Session, row_ids: Sequence[int], *, now: datetime) -> None:

@@ -91,4 +91,5 @@ def similarity(a: frozenset[int], b: frozenset[int]) -> float:
         return 1.0
     if not a or not b:
         return 0.0
-    return len(a & b) / len(a | b)
+    common = len(a & b)
+    return common / (len(a) + len(b) - common)  # the union's size, without building it

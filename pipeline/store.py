@@ -8,7 +8,8 @@ Dedup order for each item (first hit wins):
 2. the same requisition id at the same source, or the same canonical job URL anywhere → a
    re-post or another listing of that posting ("merged");
 3. the same company, title and place with a near-identical description (shingle Jaccard ≥
-   `NEAR_DUPLICATE`), open or closed → the same job seen elsewhere or re-posted ("merged");
+   `pipeline.candidates.NEAR_DUPLICATE`), open or closed → the same job seen elsewhere or
+   re-posted ("merged");
 4. otherwise a new posting ("new").
 The same title at the same company in two cities has two place keys, so it stays two postings.
 Uniqueness of (source, external id) is a database constraint: a concurrent writer that inserted
@@ -21,7 +22,6 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -30,15 +30,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col
 
 from db import utcnow
-from pipeline.keys import company_key, place_key, shingles, similarity, title_key
-from pipeline.keys import url_key as full_url_key
+from pipeline.candidates import (
+    Light,
+    dedup_key,
+    find_candidates,
+    find_duplicate,
+    load_light,
+    url_key,
+)
 from pipeline.models import Posting, PostingSource
 from pipeline.record import CleanPosting
-from pipeline.storable import make_storable, storable_id
+from pipeline.storable import make_storable
 
 log = logging.getLogger(__name__)
-
-NEAR_DUPLICATE = 0.6
 
 # Fields copied from a CleanPosting onto the posting row on insert and on update.
 _POSTING_FIELDS = (
@@ -118,13 +122,6 @@ def _store_retrying(session: Session, items: list[CleanPosting], now: datetime) 
     return _store(session, items, now)
 
 
-@lru_cache(maxsize=4096)  # a batch asks for each item's key four times
-def url_key(url: str | None) -> str | None:
-    """`pipeline.keys.url_key`, hashed when too long for its index (equal URLs, equal keys)."""
-    key = full_url_key(url)
-    return storable_id(key, 1000) if key is not None else None
-
-
 def _store(session: Session, items: list[CleanPosting], now: datetime) -> BatchResult:
     result = BatchResult()
     if not items:
@@ -139,9 +136,9 @@ def _store(session: Session, items: list[CleanPosting], now: datetime) -> BatchR
         ).scalars()
     }
     fresh = [i for i in items if (i.source, i.external_id) not in existing]
-    found = _candidates(session, fresh)
-    loaded = _load_postings(session, {s.posting_id for s in existing.values()} | found.posting_ids)
-    found.resolve(loaded)
+    found = find_candidates(session, fresh)
+    loaded = _load_postings(session, {s.posting_id for s in existing.values()})
+    found.resolve(loaded, load_light(session, found.posting_ids - loaded.keys()))
     # New postings are plain rows until one INSERT … RETURNING gives them ids: building ORM
     # objects and flushing them one by one cost more than all the dedup logic together.
     new_rows: list[SimpleNamespace] = []
@@ -167,14 +164,19 @@ def _store(session: Session, items: list[CleanPosting], now: datetime) -> BatchR
             result.posting_ids[key] = posting.id  # type: ignore[assignment]
             continue
 
-        dkey = _dedup_key(item)
-        target = _find_duplicate(item, dkey, found, texts)
+        dkey = dedup_key(item)
+        target = find_duplicate(item, dkey, found, texts)
+        if isinstance(target, Light):
+            # the whole row only for a merge target (the identity map keeps it one object)
+            target = session.get_one(Posting, target.id)
         if target is None:
             target = SimpleNamespace(
                 first_seen_at=now, last_seen_at=now, listed_at=now, status="open", closed_at=None
             )
             _apply(target, item, now)
             new_rows.append(target)
+            if (own := texts.pop(id(item), None)) is not None:
+                texts[id(target)] = own  # its shingles, if a later item asks
             # later items of this batch can be duplicates of this one too
             found.by_key.setdefault(dkey, []).append(target)
             result.new += 1
@@ -231,64 +233,6 @@ def _new_ids(session: Session, count: int) -> list[int]:
     return list(range(top + 1, top + count + 1))
 
 
-@dataclass
-class _Candidates:
-    posting_ids: set[int] = field(default_factory=set)
-    by_req: dict[tuple[str, str], Any] = field(default_factory=dict)
-    by_url: dict[str, Any] = field(default_factory=dict)
-    by_key: dict[tuple[str, str, str], list[Any]] = field(default_factory=dict)
-
-    def resolve(self, loaded: dict[int, Posting]) -> None:
-        """Replace the posting ids read from the database by the loaded postings."""
-        self.by_req = {k: loaded[v] for k, v in self.by_req.items()}
-        self.by_url = {k: loaded[v] for k, v in self.by_url.items()}
-        self.by_key = {k: [loaded[v] for v in vs] for k, vs in self.by_key.items()}
-
-
-def _candidates(session: Session, items: list[CleanPosting]) -> _Candidates:
-    """Existing postings that items not yet seen could be duplicates of, in three queries."""
-    found = _Candidates()
-    if not items:
-        return found
-    reqs = {(i.source, i.req_id) for i in items if i.req_id}
-    if reqs:
-        rows = session.execute(
-            select(
-                col(PostingSource.source), col(PostingSource.req_id), col(PostingSource.posting_id)
-            ).where(tuple_(PostingSource.source, PostingSource.req_id).in_(list(reqs)))
-        ).all()
-        for source, req, pid in rows:
-            found.by_req[(source, req)] = pid
-            found.posting_ids.add(pid)
-    urls = {u for i in items if (u := url_key(i.url))}
-    if urls:
-        rows = session.execute(
-            select(col(PostingSource.url_key), col(PostingSource.posting_id)).where(
-                PostingSource.url_key.in_(list(urls))  # type: ignore[union-attr]
-            )
-        ).all()
-        for ukey, pid in rows:
-            found.by_url[ukey] = pid
-            found.posting_ids.add(pid)
-    # the whole key, place included: a near-duplicate must share it, and a big employer has
-    # thousands of postings with one title in other places (loading those was most of a batch)
-    triples = {_dedup_key(i) for i in items}
-    rows = session.execute(
-        select(
-            col(Posting.id),
-            col(Posting.company_key),
-            col(Posting.title_key),
-            col(Posting.place_key),
-        ).where(
-            tuple_(Posting.company_key, Posting.title_key, Posting.place_key).in_(list(triples))
-        )
-    ).all()
-    for pid, ck, tk, pk in rows:
-        found.by_key.setdefault((ck, tk, pk), []).append(pid)
-        found.posting_ids.add(pid)
-    return found
-
-
 def _load_postings(session: Session, ids: Iterable[int]) -> dict[int, Posting]:
     ids = list(ids)
     if not ids:
@@ -296,40 +240,10 @@ def _load_postings(session: Session, ids: Iterable[int]) -> dict[int, Posting]:
     return {p.id: p for p in session.execute(select(Posting).where(Posting.id.in_(ids))).scalars()}  # type: ignore[union-attr]
 
 
-def _find_duplicate(
-    item: CleanPosting,
-    dkey: tuple[str, str, str],
-    found: _Candidates,
-    texts: dict[int, frozenset[int]],
-) -> Target | None:
-    if item.req_id and (hit := found.by_req.get((item.source, item.req_id))) is not None:
-        return hit
-    if (ukey := url_key(item.url)) and (hit := found.by_url.get(ukey)) is not None:
-        return hit
-    text: frozenset[int] | None = None  # shingled only when a posting shares the key (rare)
-    for candidate in found.by_key.get(dkey, []):
-        if text is None:
-            text = shingles(item.description_text)
-        other = texts.get(id(candidate))
-        if other is None:
-            other = texts[id(candidate)] = shingles(candidate.description_text)
-        if similarity(text, other) >= NEAR_DUPLICATE:
-            return candidate
-    return None
-
-
-def _dedup_key(item: CleanPosting) -> tuple[str, str, str]:
-    return (
-        company_key(item.company),
-        title_key(item.title),
-        place_key(item.city, item.region, item.country, item.workplace, item.location_text),
-    )
-
-
 def _apply(posting: Target, item: CleanPosting, now: datetime) -> None:
     for name in _POSTING_FIELDS:
         setattr(posting, name, getattr(item, name))
-    posting.company_key, posting.title_key, posting.place_key = _dedup_key(item)
+    posting.company_key, posting.title_key, posting.place_key = dedup_key(item)
     posting.last_seen_at = now
     posting.listed_at = item.posted_at or posting.first_seen_at or now
 

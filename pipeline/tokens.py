@@ -18,5 +18,9 @@ def tokenize(text: str | None) -> list[str]:
 
 @lru_cache(maxsize=65536)
 def fold(text: str) -> str:
+    if text.isascii():  # most text: NFKD changes nothing and there is no combining mark
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
+    if decomposed.isascii():
+        return decomposed
     return "".join(c for c in decomposed if not unicodedata.combining(c))
