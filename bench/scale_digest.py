@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from alerts.digests.claim import claim_one
+from alerts.digests.claim import CHUNK, claim_chunk
 from alerts.digests.compose import digest_message, render_stored
 from alerts.digests.due import due_page
 from alerts.digests.match import PageMatcher
@@ -151,8 +151,8 @@ def _match_and_claim(cycle: Cycle, settings: Settings, engine: Any) -> dict[str,
         if page is None:
             break
         start = time.perf_counter()
-        for d in due:
-            claim_one(settings, engine, d, page)
+        for i in range(0, len(due), CHUNK):
+            claim_chunk(settings, engine, due[i : i + CHUNK], page)
         claim_s += time.perf_counter() - start
         due_n += len(due)
         after = (due[-1].search.subscriber_id, due[-1].search_id)

@@ -1,10 +1,14 @@
-"""Phase 1 of a run: claim each due search's digest once, one short transaction per search.
+"""Phase 1 of a run: claim each due search's digest once, in short transactions of `CHUNK`
+searches.
 
 A claim inserts the `Digest` outbox row for (search, period) — the unique constraint makes a
 repeated or concurrent claim a no-op — picks the matching postings, inserts their `Delivery`
 rows (unique per subscriber and posting, so a posting goes to a person once, ever, whichever
-search matched it), and advances the search's `last_digest_at` / `next_due_at` with a
-conditional UPDATE that only the first claimer wins. Nothing matched → the digest is `empty`.
+search matched it), and advances the search's `last_digest_at` / `next_due_at`. A chunk's
+transaction first locks its searches' rows (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so senders
+share the work without waiting on each other; SQLite: the database's write lock) and claims only
+those still at the occurrence it read: only the first claimer wins. Each step is one statement
+for the whole chunk. Nothing matched → the digest is `empty`.
 """
 
 from __future__ import annotations
@@ -14,17 +18,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from alerts.digests.due import BATCH, Due, count_due, due_page
 from alerts.digests.match import Page, PageMatcher
-from alerts.digests.rows import insert_ignore, insert_ignore_many, set_digest
+from alerts.digests.rows import insert_ignore_many
 from alerts.digests.summary import ProgressFn
 from alerts.models import ClosedNotice, Delivery, Digest, SavedSearch
 from config import Settings
 from db import session_scope, utcnow
+
+CHUNK = 100  # due searches claimed in one transaction
+# Core tables: an UPDATE with one parameter set per row is an executemany (ORM would not take it)
+_SEARCHES: Any = SavedSearch.__table__  # type: ignore[attr-defined]
+_DIGESTS: Any = Digest.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(slots=True)
@@ -36,15 +45,11 @@ class ClaimCounts:
     failed: int = 0
 
 
-class _ClaimLost(Exception):
-    """Another sender claimed this search since we read it: its claim stands, ours goes."""
-
-
 def claim_due(
-    settings: Settings, engine: Engine, at: datetime, progress: ProgressFn, batch: int = BATCH
+    settings: Settings, engine: Engine, at: datetime, progress: ProgressFn, batch: int | None = None
 ) -> ClaimCounts:
     """Claim the digest of every search due at `at`, a page of `batch` searches at a time
-    (memory bounded by the page); each claim is its own transaction."""
+    (memory bounded by the page), `CHUNK` searches per transaction."""
     counts = ClaimCounts()
     with session_scope(engine) as session:
         total = count_due(session, at)
@@ -53,151 +58,211 @@ def claim_due(
     after: tuple[int, int] | None = None
     while True:
         with session_scope(engine) as session:
-            due = due_page(session, at, after, batch)
+            due = due_page(session, at, after, batch or BATCH)
             # Detached, so no later session reloads what was read mid-claim.
             session.expunge_all()
             if not due:
                 return counts
             page = matcher.match(session, due)
-        for d in due:
-            status = claim_one(settings, engine, d, page)
-            counts.due += 1
-            counts.empty += status == "empty"
-            counts.failed += status == "failed"
+        for i in range(0, len(due), CHUNK):
+            statuses = claim_chunk(settings, engine, due[i : i + CHUNK], page)
+            counts.due += len(statuses)
+            counts.empty += statuses.count("empty")
+            counts.failed += statuses.count("failed")
             progress("claim", counts.due, max(total, counts.due))
         after = (due[-1].search.subscriber_id, due[-1].search_id)
         del page, due  # before the next page's are built
 
 
-def claim_one(settings: Settings, engine: Engine, d: Due, page: Page) -> str | None:
-    """One transaction: the digest row, its deliveries, the search's next window.
+@dataclass(slots=True)
+class _Claim:
+    """A search this transaction won, and the digest it makes."""
 
-    Returns the new digest's status, or None when there is no new digest (claimed elsewhere,
-    or this period was served already).
+    due: Due
+    chosen: list[Any]  # the matches it delivers, best first (capped)
+    ranked: int  # how many it could have delivered
+    status: str  # pending, empty or failed
+    error: str | None
+    digest_id: int | None = None
+
+
+def claim_chunk(
+    settings: Settings, engine: Engine, chunk: Sequence[Due], page: Page
+) -> list[str | None]:
+    """One transaction: claim these searches (each new digest's status, in order; None for
+    a search another sender claimed first or whose period was served already)."""
+    with session_scope(engine) as session:
+        won = _lock(session, chunk)
+        claims = [_plan(settings, d, page) for d in chunk if d.search_id in won]
+        _advance(session, [c.due for c in claims])
+        _insert_digests(session, claims)
+        made = [c for c in claims if c.digest_id is not None]
+        _move_windows(session, made)
+        _deliver(session, made)
+        _note_closed(session, made, page)
+    by_search = {c.due.search_id: c.status for c in made}
+    return [by_search.get(d.search_id) for d in chunk]
+
+
+def _lock(session: Session, chunk: Sequence[Due]) -> set[int]:
+    """Lock the chunk's search rows; the ids still at the occurrence we read (ours to claim).
+
+    PostgreSQL skips rows another sender has locked: senders that start together walk the due
+    searches in the same order, and without SKIP LOCKED each would wait on the first one's
+    claims and then lose them. SQLite has one writer at a time: a first write takes the lock,
+    and what we read after it stays so until we commit.
     """
-    try:
-        with session_scope(engine) as session:
-            _take(session, d)
-            digest_id = _insert_digest(session, d)
-            _advance(session, d, digest_id)
-            if digest_id is None:
-                return None
-            broken = page.broken.get(d.search_id)
-            if broken is not None:
-                set_digest(session, digest_id, status="failed", error=broken)
-                return "failed"
-            return _fill(settings, session, d, digest_id, page)
-    except _ClaimLost:
-        return None
-
-
-def _take(session: Session, d: Due) -> None:
-    """Lock the search's row for this claim, or raise `_ClaimLost` if another sender holds it
-    or has moved it on. Senders that start together walk the due searches in the same order:
-    without SKIP LOCKED each would wait on every claim the first one makes, and lose it."""
-    stmt = select(col(SavedSearch.next_due_at)).where(col(SavedSearch.id) == d.search_id)
+    ids = [d.search_id for d in chunk]
+    if not ids:
+        return set()
+    stmt = select(col(SavedSearch.id), col(SavedSearch.next_due_at)).where(
+        col(SavedSearch.id).in_(ids)
+    )
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
-    row = session.execute(stmt).first()
-    if row is None or row[0] != d.seen_due_at:
-        raise _ClaimLost
-
-
-def _insert_digest(session: Session, d: Due) -> int | None:
-    """The new digest's id, or None when this (search, period) has one already."""
-    digest_id: int | None = insert_ignore(
-        session,
-        Digest.__table__,  # type: ignore[attr-defined]
-        {
-            "saved_search_id": d.search_id,
-            "subscriber_id": d.subscriber.id,
-            "period_key": d.period_key,
-            "due_at": d.occurrence,
-            "window_start": d.window_start,
-            "window_end": d.occurrence,
-            "status": "pending",
-            "job_count": 0,
-            "total_matches": 0,
-            "attempts": 0,
-            "created_at": utcnow(),
-        },
-        ["saved_search_id", "period_key"],
-    )
-    return digest_id
-
-
-def _advance(session: Session, d: Due, digest_id: int | None) -> None:
-    """Move the search to its next occurrence, or raise `_ClaimLost` if another sender did."""
-    advance: dict[str, Any] = {"next_due_at": d.next_due_at}
-    if digest_id is not None:
-        # Only a digest that exists moves the window: a period already served (say the
-        # hour was changed after today's digest) must not swallow its postings.
-        advance["last_digest_at"] = max(d.occurrence, d.window_start)
-    moved = session.execute(  # type: ignore[attr-defined]  # DML returns a CursorResult
-        update(SavedSearch)
-        .where(
-            SavedSearch.id == d.search_id,  # type: ignore[arg-type]
-            SavedSearch.next_due_at == d.seen_due_at,  # type: ignore[arg-type]
+    else:
+        session.execute(
+            update(SavedSearch)
+            .where(col(SavedSearch.id) == ids[0])
+            .values(next_due_at=SavedSearch.next_due_at)
         )
-        .values(**advance)
-    ).rowcount
-    if not moved:
-        raise _ClaimLost
+    seen = {d.search_id: d.seen_due_at for d in chunk}
+    return {i for i, due_at in session.execute(stmt) if due_at == seen[i]}
 
 
-def _note_closed(session: Session, d: Due, digest_id: int, posting_ids: Sequence[int]) -> None:
-    """List, once, the jobs this search sent before that have closed since (`alerts.liveness`)."""
-    now = utcnow()
-    rows = [
-        {
-            "subscriber_id": d.subscriber.id,
-            "posting_id": p,
-            "digest_id": digest_id,
-            "created_at": now,
-        }
-        for p in posting_ids
-    ]
-    insert_ignore_many(
-        session,
-        ClosedNotice.__table__,  # type: ignore[attr-defined]
-        rows,
-        ["subscriber_id", "posting_id"],
-    )
-
-
-def _fill(settings: Settings, session: Session, d: Due, digest_id: int, page: Page) -> str:
-    """Insert the digest's deliveries (best first, capped); its status: pending or empty."""
+def _plan(settings: Settings, d: Due, page: Page) -> _Claim:
+    """What the search's digest will hold; its postings are taken at once, so the subscriber's
+    next search (maybe in this chunk) picks others."""
+    broken = page.broken.get(d.search_id)
+    if broken is not None:
+        return _Claim(d, [], 0, "failed", broken)
     ranked = page.ranked(d)
     chosen = ranked[: settings.digest_cap]
-    subscriber_id = d.subscriber.id
-    assert subscriber_id is not None
+    assert d.subscriber.id is not None
+    # Taken even if another sender delivers some first: then they went to this person already.
+    page.take(d.subscriber.id, (m.posting_id for m in chosen))
+    return _Claim(d, chosen, len(ranked), "pending" if chosen else "empty", None)
+
+
+def _advance(session: Session, due: Sequence[Due]) -> None:
+    """Move each search to its next occurrence (the rows are ours: locked above)."""
+    if due:
+        session.execute(
+            update(_SEARCHES)
+            .where(_SEARCHES.c.id == bindparam("sid"))
+            .values(next_due_at=bindparam("nxt")),
+            [{"sid": d.search_id, "nxt": d.next_due_at} for d in due],
+        )
+
+
+def _insert_digests(session: Session, claims: Sequence[_Claim]) -> None:
+    """The new digests, with what they will hold; a (search, period) served already gets none."""
     now = utcnow()
     rows = [
         {
-            "subscriber_id": subscriber_id,
+            "saved_search_id": c.due.search_id,
+            "subscriber_id": c.due.subscriber.id,
+            "period_key": c.due.period_key,
+            "due_at": c.due.occurrence,
+            "window_start": c.due.window_start,
+            "window_end": c.due.occurrence,
+            "status": c.status,
+            "error": c.error,
+            "job_count": len(c.chosen),
+            "total_matches": c.ranked,
+            "attempts": 0,
+            "created_at": now,
+        }
+        for c in claims
+    ]
+    table = Digest.__table__  # type: ignore[attr-defined]
+    made = dict(insert_ignore_many(session, table, rows, ["saved_search_id", "period_key"],
+                                   returning=[table.c.saved_search_id, table.c.id]))  # fmt: skip
+    for c in claims:
+        c.digest_id = made.get(c.due.search_id)
+
+
+def _move_windows(session: Session, made: Sequence[_Claim]) -> None:
+    """Only a digest that exists moves the window: a period already served (say the hour was
+    changed after today's digest) must not swallow its postings."""
+    if made:
+        session.execute(
+            update(_SEARCHES)
+            .where(_SEARCHES.c.id == bindparam("sid"))
+            .values(last_digest_at=bindparam("last")),
+            [
+                {"sid": c.due.search_id, "last": max(c.due.occurrence, c.due.window_start)}
+                for c in made
+            ],
+        )
+
+
+def _deliver(session: Session, made: Sequence[_Claim]) -> None:
+    """Insert the deliveries; a digest some of whose postings another sender delivered first
+    holds fewer (or is empty)."""
+    now = utcnow()
+    rows = [
+        {
+            "subscriber_id": c.due.subscriber.id,
             "posting_id": m.posting_id,
-            "digest_id": digest_id,
+            "digest_id": c.digest_id,
             "rank": rank,
             "score": m.score,
             "why": m.why[:500],
             "created_at": now,
         }
-        # In posting-id order: two senders filling two searches of one subscriber then take
-        # the (subscriber, posting) keys in the same order and cannot deadlock.
-        for rank, m in sorted(enumerate(chosen, 1), key=lambda rm: rm[1].posting_id)
+        for c in made
+        for rank, m in enumerate(c.chosen, 1)
     ]
+    # In (subscriber, posting) order: two senders filling two searches of one subscriber then
+    # take the keys in the same order and cannot deadlock.
+    rows.sort(key=lambda r: (r["subscriber_id"], r["posting_id"]))
     table = Delivery.__table__  # type: ignore[attr-defined]
-    inserted = len(insert_ignore_many(session, table, rows, ["subscriber_id", "posting_id"]))
-    # Taken either way: what was not inserted went to them already (another sender).
-    page.take(subscriber_id, (m.posting_id for m in chosen))
-    status = "pending" if inserted else "empty"
-    if inserted:
-        _note_closed(session, d, digest_id, page.closed.get(d.search_id, []))
-    set_digest(
-        session,
-        digest_id,
-        status=status,
-        job_count=inserted,
-        total_matches=max(len(ranked), inserted),
-    )
-    return status
+    insert_ignore_many(session, table, rows, ["subscriber_id", "posting_id"])
+    got: dict[int, int] = {}
+    ids = [c.digest_id for c in made if c.chosen]
+    if ids:
+        got = dict(
+            session.execute(
+                select(col(Delivery.digest_id), func.count())
+                .where(col(Delivery.digest_id).in_(ids))
+                .group_by(col(Delivery.digest_id))
+            ).all()
+        )
+    short = [c for c in made if c.status == "pending" and _got(got, c) < len(c.chosen)]
+    for c in short:
+        c.status = "pending" if _got(got, c) else "empty"
+    if short:
+        session.execute(
+            update(_DIGESTS)
+            .where(_DIGESTS.c.id == bindparam("did"))
+            .values(status=bindparam("st"), job_count=bindparam("n"), total_matches=bindparam("t")),
+            [
+                {
+                    "did": c.digest_id,
+                    "st": c.status,
+                    "n": _got(got, c),
+                    "t": max(c.ranked, _got(got, c)),
+                }
+                for c in short
+            ],
+        )
+
+
+def _got(got: dict[int, int], c: _Claim) -> int:
+    return got.get(c.digest_id or 0, 0)
+
+
+def _note_closed(session: Session, made: Sequence[_Claim], page: Page) -> None:
+    """List, once, the jobs each search sent before that have closed since (`alerts.liveness`),
+    on its new digest when it has jobs."""
+    now = utcnow()
+    rows = [
+        {"subscriber_id": c.due.subscriber.id, "posting_id": p, "digest_id": c.digest_id,
+         "created_at": now}
+        for c in made
+        if c.status == "pending"
+        for p in page.closed.get(c.due.search_id, ())
+    ]  # fmt: skip
+    table = ClosedNotice.__table__  # type: ignore[attr-defined]
+    insert_ignore_many(session, table, rows, ["subscriber_id", "posting_id"])

@@ -214,7 +214,7 @@ def _excluded(
             )
         )
         for query in (delivered, applied):
-            out.update((s, p) for s, p in session.execute(query).tuples())
+            out.update((s, p) for s, p in session.execute(query))
     return out
 
 
@@ -241,7 +241,7 @@ def _closed_since_sent(session: Session, search_ids: Sequence[int]) -> dict[int,
                 ~noticed,
             )
             .order_by(col(Digest.saved_search_id), col(Posting.closed_at), col(Posting.id))
-        ).tuples()
+        )
         for search_id, posting_id in rows:
             out.setdefault(search_id, []).append(posting_id)
     return out

@@ -22,7 +22,7 @@ def plan(
     at: datetime,
     summary: DigestSummary,
     progress: ProgressFn,
-    batch: int = BATCH,
+    batch: int | None = None,
 ) -> None:
     """Fill `summary` with what a run at `at` would do; the transaction is rolled back."""
     with Session(engine) as session:
@@ -32,7 +32,7 @@ def plan(
             progress("claim", 0, total)
             matcher = PageMatcher(at)
             after: tuple[int, int] | None = None
-            while due := due_page(session, at, after, batch):
+            while due := due_page(session, at, after, batch or BATCH):
                 page = matcher.match(session, due)
                 for d in due:
                     summary.due += 1

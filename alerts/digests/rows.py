@@ -26,15 +26,25 @@ def insert_ignore(session: Session, table: Any, values: dict[str, Any], keys: li
 
 
 def insert_ignore_many(
-    session: Session, table: Any, rows: list[dict[str, Any]], keys: list[str]
-) -> list[int]:
-    """`insert_ignore` of many rows in one statement: the ids of the rows inserted."""
+    session: Session,
+    table: Any,
+    rows: list[dict[str, Any]],
+    keys: list[str],
+    returning: list[Any] | None = None,
+) -> list[tuple[Any, ...]]:
+    """`insert_ignore` of many rows: of each row inserted, its `returning` columns."""
     if not rows:
         return []
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(table).values(rows).on_conflict_do_nothing(index_elements=keys)
-    return list(session.execute(stmt.returning(table.c.id)).scalars())
+    # An executemany from one cached compilation (`.values(rows)` would compile a statement
+    # each time). Without RETURNING, psycopg pipelines it; with it, SQLAlchemy batches the
+    # rows into multi-row INSERTs ("insertmanyvalues"), whose long text costs more to send.
+    stmt = insert(table).on_conflict_do_nothing(index_elements=keys)
+    if returning is None:
+        session.execute(stmt, rows)
+        return []
+    return [tuple(r) for r in session.execute(stmt.returning(*returning), rows)]
 
 
 def set_digest(session: Session, digest_id: int, **values: Any) -> None:

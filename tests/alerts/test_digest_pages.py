@@ -1,0 +1,69 @@
+"""A run reads the due searches page by page and claims them in chunks: any page and chunk size
+gives the same digests, and a subscriber whose searches straddle two pages still gets each job
+once, the later search picking the next-best ones (the dry run too)."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from alerts.digests import run_digests
+from tests.alerts.test_digests import (
+    RUN1,
+    Recording,
+    add_search,
+    delivered,
+    digests,
+    job,
+    store,
+)
+from tests.alerts.test_digests import settings as settings_fixture  # noqa: F401  (pytest finds it)
+
+# the modules (`alerts.digests.plan` the attribute is the function of that name)
+claim_module = importlib.import_module("alerts.digests.claim")
+plan_module = importlib.import_module("alerts.digests.plan")
+
+
+@pytest.mark.parametrize(("page", "chunk"), [(1, 1), (2, 1), (2, 2), (2000, 100)])
+def test_pages_and_chunks_of_any_size_give_the_same_digests(
+    engine, settings, monkeypatch, page, chunk
+):
+    monkeypatch.setattr(claim_module, "BATCH", page)
+    monkeypatch.setattr(claim_module, "CHUNK", chunk)
+    monkeypatch.setattr(plan_module, "BATCH", page)
+    settings.digest_cap = 2
+    pat_manager = add_search(engine, "pat@example.com", query="manager", name="Manager")
+    pat_plant = add_search(engine, "pat@example.com", query="plant", name="Plant")
+    sam, sam_search = add_search(engine, "sam@example.com", query="manager", name="Sam's")
+    ids = store(
+        engine,
+        job(1, "Plant Manager"),
+        job(2, "Production Manager"),
+        job(3, "Plant Supervisor"),
+        job(4, "Manager"),
+    )
+    p1, p2, p3 = (ids[f"greenhouse:acme:{n}"] for n in (1, 2, 3))
+
+    dry = run_digests(settings, engine, at=RUN1, dry_run=True)
+    planned = {p.search_name: (p.job_count, p.total_matches) for p in dry.planned}
+    # "manager" takes the best two of its three; "plant" then gets the one left of its two
+    assert planned == {"Manager": (2, 3), "Plant": (1, 1), "Sam's": (2, 3)}
+    assert digests(engine) == []
+
+    mailer = Recording()
+    summary = run_digests(settings, engine, at=RUN1, mailer=mailer)
+    assert (summary.due, summary.sent, summary.empty) == (3, 3, 0)
+    pat = pat_manager[0]
+    by_search = {d.saved_search_id: (d.job_count, d.total_matches) for d in digests(engine)}
+    assert by_search == {pat_manager[1]: (2, 3), pat_plant[1]: (1, 1), sam_search: (2, 3)}
+    assert sorted((s, p) for s, p, _d in delivered(engine)) == sorted(
+        [(pat, p1), (pat, p2), (pat, p3), (sam, p1), (sam, p2)]
+    )
+    assert sorted(m.to for m in mailer.sent) == [
+        "pat@example.com",
+        "pat@example.com",
+        "sam@example.com",
+    ]
+    again = run_digests(settings, engine, at=RUN1, mailer=mailer)
+    assert (again.due, again.sent) == (0, 0)
