@@ -28,25 +28,16 @@ import re2
 
 from pipeline.facts_keys import shift_key as shift_key  # re-exported for searches
 from pipeline.facts_keys import standard_key as standard_key
-from pipeline.prefilter import Gated
+from pipeline.facts_labels import SHIFT_LABELS as SHIFT_LABELS  # re-exported: the vocabulary
+from pipeline.facts_labels import SHIFTS, STANDARDS
+from pipeline.facts_labels import STANDARD_LABELS as STANDARD_LABELS
+from pipeline.facts_labels import fact_columns as fact_columns
+from pipeline.facts_labels import fact_labels as fact_labels
+from pipeline.prefilter import Gated, fold
 
 MAX_CHARS = 40_000  # longer descriptions are boilerplate beyond this; the cap bounds the work
 QUOTE_CHARS = 160
 
-SHIFTS = ("1st", "2nd", "3rd", "rotating", "12_hour", "weekends", "on_call")
-STANDARDS = (
-    "gmp", "fda", "as9100", "iatf_16949", "iso_13485", "iso_9001", "iso_14001", "sqf", "brcgs",
-    "fssc_22000", "haccp", "osha_psm",
-)  # fmt: skip
-STANDARD_LABELS = {
-    "gmp": "GMP", "fda": "FDA", "as9100": "AS9100", "iatf_16949": "IATF 16949",
-    "iso_13485": "ISO 13485", "iso_9001": "ISO 9001", "iso_14001": "ISO 14001", "sqf": "SQF",
-    "brcgs": "BRCGS", "fssc_22000": "FSSC 22000", "haccp": "HACCP", "osha_psm": "OSHA PSM",
-}  # fmt: skip
-SHIFT_LABELS = {
-    "1st": "1st shift", "2nd": "2nd shift", "3rd": "3rd shift", "rotating": "rotating shifts",
-    "12_hour": "12-hour shifts", "weekends": "weekends", "on_call": "on call",
-}  # fmt: skip
 
 _I = "(?i)"
 _SHIFT_NOUN = r"[\s-]+(?:shifts?|crews?)\b"
@@ -313,6 +304,33 @@ def _yes_no(sentence: str, no: Any, yes: Any) -> tuple[bool, int, int] | None:
     return (True, m.start(), m.end()) if m else None
 
 
+_FINDERS: tuple[tuple[str, Any, tuple[Gated, ...]], ...] = (
+    ("union", lambda s: _yes_no(s, _UNION_NO, _UNION_YES), (_UNION_NO, _UNION_YES)),
+    ("relocation", lambda s: _yes_no(s, _RELO_NO, _RELO_YES), (_RELO_NO, _RELO_YES)),
+    ("travel", _travel, (_TRAVEL_RE, _NO_TRAVEL_RE)),
+)
+
+
+def _rules_for(
+    text: str,
+) -> tuple[list[tuple[str, Gated]], list[tuple[str, Gated]], bool, list[Any]]:
+    """The rules that may match in some sentence of `text`, checked once on the whole text.
+
+    A rule lacking a literal it needs anywhere in the text cannot match any of its sentences
+    (a sentence's literals are in the text: they hold no whitespace, which is all that a
+    sentence's clean-up changes), so it is not searched sentence by sentence.
+    """
+    folded = fold(text)
+    shift_res = [(k, rx) for k, rx in _SHIFT_RES.items() if rx.admits_folded(folded)]
+    standard_res = [(k, rx) for k, rx in _STANDARD_RES.items() if rx.admits_folded(folded)]
+    finders = [
+        (key, finder)
+        for key, finder, gates in _FINDERS
+        if any(gate.admits_folded(folded) for gate in gates)
+    ]
+    return shift_res, standard_res, _TEAM_RE.admits_folded(folded), finders
+
+
 def extract_facts(text: str | None) -> dict[str, Any]:
     """The facts a plain-text description states; {} when it states none (see module doc)."""
     if not text:
@@ -322,29 +340,28 @@ def extract_facts(text: str | None) -> dict[str, Any]:
     standards: dict[str, dict[str, Any]] = {}
     out: dict[str, Any] = {}
     team: tuple[int, str] | None = None
+    shift_res, standard_res, team_re, finders = _rules_for(text)
     for sentence, under_preferred in _segments(text):
         clean = _WS_RE.sub(" ", sentence)
-        for kind, rx in _SHIFT_RES.items():
+        for kind, rx in shift_res:
             m = _duty_call(rx, clean) if kind == "on_call" else rx.search(clean)
             if m and kind not in shifts and not _HANDOVER_RE.search(clean, 0, m.start()):
                 shifts[kind] = _quote(clean, m.start(), m.end())
-        preferred = under_preferred or bool(_PREFERRED_RE.search(clean))
-        for kind, rx in _STANDARD_RES.items():
+        preferred: bool | None = None  # looked for once a standard matches
+        for kind, rx in standard_res:
             m = rx.search(clean)
             if m is None:
                 continue
+            if preferred is None:
+                preferred = under_preferred or bool(_PREFERRED_RE.search(clean))
             seen = standards.get(kind)
             if seen is None or (seen["preferred"] and not preferred):
                 quote = _quote(clean, m.start(), m.end())
                 standards[kind] = {"value": kind, "quote": quote, "preferred": preferred}
-        found = _team(clean)
+        found = _team(clean) if team_re else None
         if found and (team is None or found[0] > team[0]):
             team = (found[0], _quote(clean, found[1], found[2]))
-        for key, finder in (
-            ("union", lambda s: _yes_no(s, _UNION_NO, _UNION_YES)),
-            ("relocation", lambda s: _yes_no(s, _RELO_NO, _RELO_YES)),
-            ("travel", _travel),
-        ):
+        for key, finder in finders:
             hit = finder(clean)
             if hit and key not in out:
                 value: Any = hit[0]
@@ -358,36 +375,3 @@ def extract_facts(text: str | None) -> dict[str, Any]:
     if standards:
         out["standards"] = [standards[k] for k in STANDARDS if k in standards]
     return {k: out[k] for k in sorted(out)}
-
-
-def fact_labels(facts: dict[str, Any] | None) -> list[tuple[str, str]]:
-    """(short label, quote) per fact, in a fixed order: what digests and pages show."""
-    if not facts:
-        return []
-    out: list[tuple[str, str]] = []
-    for f in facts.get("shifts", ()):
-        out.append((SHIFT_LABELS.get(f["value"], f["value"]), f["quote"]))
-    if team := facts.get("team_size"):
-        out.append((f"leads {team['value']}", team["quote"]))
-    for f in facts.get("standards", ()):
-        label = STANDARD_LABELS.get(f["value"], f["value"])
-        out.append((f"{label} (preferred)" if f.get("preferred") else label, f["quote"]))
-    if union := facts.get("union"):
-        out.append(("union" if union["value"] == "union" else "non-union", union["quote"]))
-    if relo := facts.get("relocation"):
-        out.append(("relocation" if relo["value"] else "no relocation", relo["quote"]))
-    if travel := facts.get("travel"):
-        share = travel["value"]
-        out.append((f"travel {share}%" if share else "no travel", travel["quote"]))
-    return out
-
-
-def fact_columns(facts: dict[str, Any]) -> dict[str, Any]:
-    """The posting columns searches filter on, derived from the facts (all mentions count)."""
-    team = facts.get("team_size")
-    return {
-        "facts": facts,
-        "shifts": [f["value"] for f in facts.get("shifts", ())],
-        "standards": [f["value"] for f in facts.get("standards", ())],
-        "team_size": team["value"] if team else None,
-    }
