@@ -41,6 +41,8 @@ from pipeline.board_status import BoardHealth
 
 log = logging.getLogger(__name__)
 
+_WINDOW = 500  # claimable digest ids a sender reads at a time, then takes one by one
+
 
 class Outcome(Enum):
     """What became of one digest this run took from the queue."""
@@ -93,17 +95,31 @@ def claimable(cutoff: datetime) -> ColumnElement[bool]:
     )
 
 
-def next_digest(session: Session, after_id: int, cutoff: datetime) -> Digest | None:
-    """The oldest claimable digest after `after_id`; locked and skipped by others on PostgreSQL."""
+def claimable_ids(session: Session, after_id: int, cutoff: datetime, limit: int) -> list[int]:
+    """The next `limit` claimable digest ids after `after_id`, oldest first (not locked).
+
+    Read a window at a time: `ORDER BY id LIMIT 1` with the lock made PostgreSQL sort every
+    claimable row for each digest sent (90,000 pending digests: a quadratic send phase).
+    """
+    return list(
+        session.execute(
+            select(col(Digest.id))
+            .where(col(Digest.id) > after_id, claimable(cutoff))
+            .order_by(col(Digest.id))
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def take_digest(session: Session, digest_id: int, cutoff: datetime) -> Digest | None:
+    """The digest, locked, if it is still claimable and no other sender holds it (PostgreSQL
+    skips a row another sender has locked: each takes one the others have not)."""
     stmt = (
         select(Digest)
-        .where(col(Digest.id) > after_id, claimable(cutoff))
-        .order_by(Digest.id)  # type: ignore[arg-type]
-        .limit(1)
+        .where(col(Digest.id) == digest_id, claimable(cutoff))
         .execution_options(populate_existing=True)
     )
     if session.get_bind().dialect.name == "postgresql":
-        # Two senders share the queue: each takes a row the other has not locked.
         stmt = stmt.with_for_update(skip_locked=True)
     return session.execute(stmt).scalar_one_or_none()
 
@@ -116,18 +132,24 @@ def send_claimed(run: SendRun, summary: DigestSummary, progress: ProgressFn) -> 
     last_id, done, transient_run = 0, 0, 0
     while summary.stopped is None:
         with session_scope(run.engine) as session:
-            digest = next_digest(session, last_id, run.cutoff)
-            if digest is None:
+            window = claimable_ids(session, last_id, run.cutoff, _WINDOW)
+        if not window:
+            break
+        for digest_id in window:
+            last_id = digest_id
+            with session_scope(run.engine) as session:
+                digest = take_digest(session, digest_id, run.cutoff)
+                if digest is None:
+                    continue  # another sender took it, or it was sent meanwhile
+                prepared = _prepare(run, session, digest)
+            step = prepared if isinstance(prepared, Step) else _deliver(run, prepared)
+            done += 1
+            progress("send", done, max(total, done))
+            if digest.created_at < run.run_started and step.outcome is not Outcome.GONE:
+                summary.resumed += 1  # claimed by an earlier run that did not send it
+            transient_run = _tally(summary, step, transient_run)
+            if summary.stopped is not None:
                 break
-            assert digest.id is not None
-            last_id = digest.id
-            prepared = _prepare(run, session, digest)
-        step = prepared if isinstance(prepared, Step) else _deliver(run, prepared)
-        done += 1
-        progress("send", done, max(total, done))
-        if digest.created_at < run.run_started and step.outcome is not Outcome.GONE:
-            summary.resumed += 1  # claimed by an earlier run that did not send it
-        transient_run = _tally(summary, step, transient_run)
 
 
 def _queue_sizes(engine: Engine, cutoff: datetime, summary: DigestSummary) -> int:

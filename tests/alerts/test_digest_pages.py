@@ -1,6 +1,7 @@
 """A run reads the due searches page by page and claims them in chunks: any page and chunk size
 gives the same digests, and a subscriber whose searches straddle two pages still gets each job
-once, the later search picking the next-best ones (the dry run too)."""
+once, the later search picking the next-best ones (the dry run too). A sender reads the queue a
+window of ids at a time and sends every digest in it."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from tests.alerts.test_digests import settings as settings_fixture  # noqa: F401
 # the modules (`alerts.digests.plan` the attribute is the function of that name)
 claim_module = importlib.import_module("alerts.digests.claim")
 plan_module = importlib.import_module("alerts.digests.plan")
+outbox_module = importlib.import_module("alerts.digests.outbox")
 
 
 @pytest.mark.parametrize(("page", "chunk"), [(1, 1), (2, 1), (2, 2), (2000, 100)])
@@ -67,3 +69,16 @@ def test_pages_and_chunks_of_any_size_give_the_same_digests(
     ]
     again = run_digests(settings, engine, at=RUN1, mailer=mailer)
     assert (again.due, again.sent) == (0, 0)
+
+
+def test_a_sender_walks_the_queue_window_by_window(engine, settings, monkeypatch):
+    monkeypatch.setattr(outbox_module, "_WINDOW", 2)
+    addresses = [f"p{n}@example.com" for n in range(5)]
+    for address in addresses:
+        add_search(engine, address, query="manager")
+    store(engine, job(1, "Plant Manager"))
+    mailer = Recording()
+    summary = run_digests(settings, engine, at=RUN1, mailer=mailer)
+    assert (summary.due, summary.sent) == (5, 5)
+    assert sorted(m.to for m in mailer.sent) == addresses
+    assert {d.status for d in digests(engine)} == {"sent"}
