@@ -112,6 +112,7 @@ def _join_bullets(text: str) -> str:
 
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b\u202f\u2009]+")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
+_OTHER_SPACES = re.compile(r"[\t\r\f\v\u00a0\u200b\u202f\u2009]")  # _SPACES's class but " "
 
 
 # Whitespace but " " and "\n" (and the zero-width space, which _SPACES also replaces): in a
@@ -132,7 +133,12 @@ def normalize_text(text: str) -> str:
         and _ODD_SPACE.search(text) is None
     ):
         return text  # normalized already (the enrichment rules get text that mostly is)
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    # a line with no two spaces and no other space character is left as it is by _SPACES (a
+    # sub that matches every single space costs ~40 us on a description)
+    lines = [
+        (_SPACES.sub(" ", line) if "  " in line or _OTHER_SPACES.search(line) else line).strip()
+        for line in text.split("\n")
+    ]
     return _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip()
 
 
@@ -140,10 +146,40 @@ def html_to_text(fragment: str | None) -> str:
     """Readable plain text from HTML: blocks on their own lines, entities decoded."""
     if not fragment:
         return ""
+    fragment = unescape_if_escaped(fragment)
     parser = _TextExtractor()
-    parser.feed(unescape_if_escaped(fragment))
-    parser.close()
+    if not _feed_simple(parser, fragment):
+        parser = _TextExtractor()
+        parser.feed(fragment)
+        parser.close()
     return _join_bullets(normalize_text("".join(parser.parts)))
+
+
+# Markup as nh3 writes it (`clean_html`, what the pipeline turns into text): lower-case tags
+# with double-quoted attributes, text without "<". HTMLParser reads it as these tokens do.
+_SIMPLE_TOKEN = re.compile(r'<(/?)([a-z][a-z0-9]*)((?: [a-z][a-z-]*="[^"<>]*")*)>|([^<]+)')
+# no script/style (HTMLParser reads their content as raw text) nor any other odd element
+_SIMPLE_TAGS = ALLOWED_TAGS | _BLOCK_TAGS
+
+
+def _feed_simple(parser: _TextExtractor, markup: str) -> bool:
+    """Drive the extractor's handlers as HTMLParser would, without its per-token Python work;
+    False, having done part of it, when the markup is not that simple shape."""
+    pos = 0
+    for m in _SIMPLE_TOKEN.finditer(markup):
+        if m.start() != pos:
+            return False  # a "<" that starts no simple tag
+        pos = m.end()
+        closing, tag, attrs, data = m.groups()
+        if data is not None:
+            parser.handle_data(html.unescape(data))
+        elif tag not in _SIMPLE_TAGS or (closing and attrs):
+            return False
+        elif closing:
+            parser.handle_endtag(tag)
+        else:
+            parser.handle_starttag(tag, [])
+    return pos == len(markup)
 
 
 # C0 controls (ESC starts every terminal escape sequence), DEL, C1 controls (U+009B is a
