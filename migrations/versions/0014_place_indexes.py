@@ -1,4 +1,4 @@
-"""The listing search's place and seniority filters, indexed and estimated (PostgreSQL).
+"""The listing search's place filter, indexed and estimated (PostgreSQL).
 
 A radius search asks for postings near a place, or remote in its country, or without
 coordinates in its city. Each part now has an index over open postings: the one-degree cells
@@ -32,9 +32,6 @@ INDEXES = {
     "ix_postings_open_nocoords": (
         "(lower(city)) WHERE status = 'open' AND (latitude IS NULL OR longitude IS NULL)"
     ),
-    # the seniority bitmap a combined search ANDs with the place's: a third of the rows of
-    # ix_postings_seniority's (closed postings are most of the table)
-    "ix_postings_open_seniority": "(seniority) WHERE status = 'open'",
 }
 STATISTICS = {
     "st_postings_cell": f"({CELL})",
