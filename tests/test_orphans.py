@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,7 +21,8 @@ from runtime.local import LocalLauncher
 from runtime.orphans import end_orphans
 from spiders.sources import load_sources
 from tests.spiders.test_crawl_stop import Board, _setup
-from tests.test_scheduler import Proc, make_settings
+from tests.test_scheduler import make_settings
+from tests.waiting import Proc, process_exit, read_fifo
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -46,36 +46,28 @@ def _alive(pid: int) -> bool:
     return not (status.exists() and "State:\tZ" in status.read_text())
 
 
-def _wait_gone(pid: int, timeout: float = 60) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not _alive(pid):
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def test_the_next_leader_ends_a_dead_leaders_crawl_and_records_it_failed(engine, tmp_path, db_url):
     path = tmp_path / "sources.toml"
     path.write_text('[[sources]]\nname = "stuck"\nkind = "greenhouse"\nboard = "acme"\n')
     settings = make_settings(db_url, tmp_path, path)
     (source,) = load_sources(path)
     pid_file = tmp_path / "grandchild.pid"
+    os.mkfifo(pid_file)  # the crawl writes its grandchild's pid here; the test waits on the pipe
     old = LocalLauncher(
         settings, engine, sources_path=path, leader="elsewhere:999999:dead",
         command=[sys.executable, "-c", STUBBORN, str(pid_file)],
     )  # fmt: skip
     handle = old.launch(source, timeout_s=3600)
     child = handle.ref.pid
-    deadline = time.monotonic() + 60
-    while (not pid_file.exists() or not pid_file.read_text()) and time.monotonic() < deadline:
-        time.sleep(0.05)  # polls a file another process writes; no event crosses the process
-    assert pid_file.exists() and pid_file.read_text(), "the crawl's grandchild never started"
-    grandchild = int(pid_file.read_text())
+    written = read_fifo(pid_file, 60)
+    assert written, "the crawl's grandchild never started"
+    grandchild = int(written)
     with session_scope(engine) as session:  # what the crawl had recorded before it got stuck
         session.add(CrawlRun(source="stuck", kind="greenhouse", started_at=utcnow()))
     # an unrelated process whose pid a stale slot names, with another token: never touched
-    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+    bystander = subprocess.Popen(
+        [sys.executable, "-c", "import threading; threading.Event().wait(300)"]
+    )
     slots.claim(
         engine,
         slots.Slot("other", "elsewhere:999999:dead", utcnow().isoformat(), host=slots.HOST,
@@ -85,8 +77,8 @@ def test_the_next_leader_ends_a_dead_leaders_crawl_and_records_it_failed(engine,
     try:
         ended = end_orphans(engine, "the-new-leader", grace_s=1.0)
         assert sorted(ended) == ["other", "stuck"]
-        assert _wait_gone(child, 10)
-        assert _wait_gone(grandchild, 10)
+        assert process_exit(child, 10)
+        assert process_exit(grandchild, 10)
         assert _alive(bystander.pid)
         assert slots.all_slots(engine) == []
         with session_scope(engine) as session:
@@ -131,7 +123,7 @@ def test_a_sigkilled_leaders_crawl_child_dies_and_the_next_leader_records_it(
             first.popen.send_signal(signal.SIGKILL)
             first.popen.wait(30)
             # the child notices its parent died: it stores what it has and ends
-            assert _wait_gone(slot.pgid, 90)
+            assert process_exit(slot.pgid, 90)
             second = Proc(cmd, env, tmp_path)
             second.wait_for("leading the schedule")
             second.wait_for("scheduler started")

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import itertools
 import os
-import queue
 import signal
 import socket
-import subprocess
 import sys
 import threading
 from datetime import UTC, datetime, timedelta
@@ -40,6 +38,7 @@ from runtime.leader import LeaseLeadership, leadership_for, wait_for_leadership
 from runtime.plan import plan
 from scheduler import Scheduler, StopRequested
 from spiders.sources import load_sources
+from tests.waiting import Proc
 
 PROJECT = Path(__file__).resolve().parents[1]
 T0 = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
@@ -585,35 +584,6 @@ def test_next_runs_for_andon_status(engine, tmp_path, sources_file, db_url):
 
 
 # -- `andon run` as a user runs it ------------------------------------------------------------------
-
-
-class Proc:
-    """A child process whose stderr lines arrive on a queue, so tests wait for a line."""
-
-    def __init__(self, args: list[str], env: dict[str, str], cwd: Path) -> None:
-        self.popen = subprocess.Popen(
-            args, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.popen.stderr is not None
-        for line in self.popen.stderr:
-            self.lines.put(line)
-
-    def wait_for(self, needle: str, timeout: float = 30) -> str:
-        deadline = datetime.now(UTC) + timedelta(seconds=timeout)
-        while (left := (deadline - datetime.now(UTC)).total_seconds()) > 0:
-            try:
-                line = self.lines.get(timeout=left)
-            except queue.Empty:
-                break
-            self.seen.append(line)
-            if needle in line:
-                return line
-        raise AssertionError(f"{needle!r} not in:\n{''.join(self.seen)}")
 
 
 def test_two_andon_run_processes_one_leads_then_the_other_takes_over(

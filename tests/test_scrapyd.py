@@ -9,11 +9,8 @@ import json
 import os
 import signal
 import socket
-import subprocess
 import sys
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,6 +29,7 @@ from runtime import plan as planning
 from runtime import scrapyd as scrapyd_mod
 from runtime import slots
 from scheduler import Scheduler
+from tests.waiting import JobsDone, Proc
 
 PROJECT = Path(__file__).resolve().parents[1]
 BOARD = (
@@ -92,27 +90,16 @@ class Node:
             "max_proc = 4\nlogs_dir = logs\neggs_dir = eggs\ndbs_dir = dbs\n"
         )
         (root / "scrapy.cfg").write_text((PROJECT / "scrapy.cfg").read_text())
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "scrapyd"], cwd=root, env=env, start_new_session=True,
-            stdout=subprocess.DEVNULL, stderr=(root / "scrapyd.err").open("w"),
-        )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.url}/daemonstatus.json", timeout=2) as r:
-                    if json.loads(r.read())["status"] == "ok":
-                        return
-            except OSError:
-                pass
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise AssertionError((root / "scrapyd.err").read_text())
-            time.sleep(0.2)
+        self.proc = Proc(
+            [sys.executable, "-m", "scrapyd"], env, root, merge=True, start_new_session=True
+        )
+        self.proc.wait_for(f"Site starting on {self.port}", timeout=60)  # twistd is listening
 
     def kill(self) -> None:
         """The machine goes away: Scrapyd and its crawl processes, at once."""
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(30)
+            os.killpg(self.proc.popen.pid, signal.SIGKILL)
+        self.proc.popen.wait(30)
 
 
 @pytest.fixture
@@ -125,15 +112,6 @@ def boards() -> Iterator[Boards]:
 def _runs(engine: Any) -> list[CrawlRun]:
     with session_scope(engine) as session:
         return list(session.execute(select(CrawlRun).order_by(col(CrawlRun.id))).scalars())
-
-
-def _wait_until(check: Any, what: str, timeout: float = 240) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_crawls_on_two_scrapyd_nodes(engine, tmp_path, boards, db_url, monkeypatch):
@@ -184,10 +162,11 @@ def _scenario(engine, tmp_path, boards, db_url, sources, nodes, monkeypatch) -> 
         return handle
 
     sched.launcher.launch = recording_launch  # type: ignore[method-assign]
+    crawls = JobsDone(sched.aps)  # each crawl job ends after its run is on record
     sched.start()
     try:
         # every fast source finishes once; the slow one is in flight on some node
-        _wait_until(
+        crawls.until(
             lambda: sorted(r.source for r in _runs(engine) if r.status == "finished") == FAST,
             "the fast sources' crawls",
         )
@@ -205,7 +184,7 @@ def _scenario(engine, tmp_path, boards, db_url, sources, nodes, monkeypatch) -> 
         dead = next(n for n in nodes if n.url == slow_node)
         live = next(n for n in nodes if n.url != slow_node)
         dead.kill()
-        run = _wait_until(
+        run = crawls.until(
             lambda: next(
                 (r for r in _runs(engine) if r.source == "slow" and r.status == "failed"), None
             ),
@@ -227,7 +206,7 @@ def _scenario(engine, tmp_path, boards, db_url, sources, nodes, monkeypatch) -> 
         # at its next due time `slow` goes to the live node and finishes there
         boards.release.set()
         sched.aps.modify_job("crawl:slow", next_run_time=datetime.now(UTC))
-        _wait_until(
+        crawls.until(
             lambda: any(r.source == "slow" and r.status == "finished" for r in _runs(engine)),
             "the re-dispatched crawl",
         )

@@ -7,7 +7,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -15,6 +14,7 @@ import pytest
 
 from alerts.logredact import REDACTED, RedactingFilter, redact, with_redaction
 from alerts.tokens import make_token
+from tests.waiting import Proc
 
 PROJECT = Path(__file__).resolve().parents[2]
 SECRET = "log-redaction-test-secret-key-for-andon"
@@ -62,19 +62,6 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_for(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60  # a wait for start-up, not an assertion about speed
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"andon serve exited: {log.read_text()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"andon serve did not listen: {log.read_text()}")
-
-
 def test_andon_serve_access_log_has_no_tokens(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANDON_")}
     env.update(
@@ -86,13 +73,9 @@ def test_andon_serve_access_log_has_no_tokens(tmp_path: Path) -> None:
     cli = [sys.executable, "-m", "cli"]
     subprocess.run([*cli, "init"], cwd=tmp_path, env=env, check=True, capture_output=True)
     port = _free_port()
-    log = tmp_path / "serve.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [*cli, "serve", "--port", str(port)], cwd=tmp_path, env=env, stdout=out, stderr=out
-        )
+    proc = Proc([*cli, "serve", "--port", str(port)], env, tmp_path, merge=True)
     try:
-        _wait_for(port, proc, log)
+        proc.wait_for(f"running on http://127.0.0.1:{port}", timeout=60)
         manage = make_token(SECRET, "manage", 1)
         feed = make_token(SECRET, "feed", 1)
         base = f"http://127.0.0.1:{port}"
@@ -103,9 +86,8 @@ def test_andon_serve_access_log_has_no_tokens(tmp_path: Path) -> None:
         ):
             httpx.get(base + path, timeout=10)
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-    text = log.read_text()
+        proc.popen.terminate()
+    text = proc.output(timeout=30)
     assert f'"GET /manage/{REDACTED} HTTP/1.1"' in text
     assert f'"GET /feeds/{REDACTED}.xml HTTP/1.1"' in text
     assert f'"GET /ops?token={REDACTED} HTTP/1.1"' in text

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -19,6 +18,7 @@ from sqlalchemy import select
 from db import session_scope
 from pipeline.models import CrawlRun, Posting
 from spiders.guard import interruptible
+from tests.waiting import process_exit
 
 PROJECT = Path(__file__).resolve().parents[2]
 FIXTURES = PROJECT / "tests" / "fixtures" / "jsonld"
@@ -171,10 +171,7 @@ def test_a_crawl_child_stops_when_its_parent_dies(engine, tmp_path, board, db_ur
         child = int(pid_file.read_text())
         parent.kill()
         parent.wait()
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and _alive(child):
-            time.sleep(0.2)
-        assert not _alive(child)
+        assert process_exit(child, 90)
     finally:
         if parent.poll() is None:
             parent.kill()
@@ -182,15 +179,6 @@ def test_a_crawl_child_stops_when_its_parent_dies(engine, tmp_path, board, db_ur
         (run,) = session.execute(select(CrawlRun)).scalars()
     assert run.finish_reason == "orphaned"
     assert run.status == "partial"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    status = Path(f"/proc/{pid}/status")
-    return not (status.exists() and "State:\tZ" in status.read_text())
 
 
 def test_only_our_crawl_steps_are_interrupted() -> None:
