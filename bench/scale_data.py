@@ -12,21 +12,24 @@ use the matching bench's query and filter mix; every daily search is due at the 
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import time
+from bisect import bisect
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from itertools import accumulate
+from typing import Any, cast
 from uuid import uuid4
 
 import psycopg
 from sqlalchemy.engine import make_url
 
 from alerts import cadence as cad
-from bench.matching import CITIES, _filters, _query_text, _weighted, make_postings
+from bench.matching import CITIES, _filters, _query_text, make_postings
 from db import make_engine, migrate
 from search.posting import PostingDoc
 
@@ -93,7 +96,33 @@ _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def _f(value: object) -> str:
-    """One field in COPY's text format."""
+    """One field in COPY's text format.
+
+    The common types are told apart by their exact type and text is escaped only when it holds
+    a character to escape (`_f_general` is the same without the shortcuts; a test compares them).
+    """
+    kind = type(value)
+    if kind is str:
+        text = cast(str, value)
+    elif value is None:
+        return "\\N"
+    elif kind is int or kind is float:
+        return str(value)  # digits, sign, '.', 'e', 'inf', 'nan': nothing to escape
+    elif (kind is list or kind is tuple) and all(type(v) is str for v in cast(list[Any], value)):
+        text = _json_strings(tuple(cast(list[str], value)))  # only str: (1,) == (True,)
+    else:
+        return _f_general(value)
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return text.translate(_ESCAPES)
+    return text
+
+
+@functools.lru_cache(maxsize=4096)
+def _json_strings(items: tuple[str, ...]) -> str:
+    return json.dumps(list(items))
+
+
+def _f_general(value: object) -> str:
     if value is None:
         return "\\N"
     if isinstance(value, datetime):
@@ -129,36 +158,58 @@ POSTING_COLS = (
 SOURCE_COLS = "posting_id, source, external_id, url, url_key, first_seen_at, last_seen_at, status"
 
 
-def _static(doc: PostingDoc) -> str:
-    """The fields of a pool posting that its copies share, already escaped."""
+def _static(doc: PostingDoc) -> tuple[str, str, str]:
+    """The fields of a pool posting that its copies share, already escaped: title, company and
+    the run from workplace to posted_or_earlier."""
     has_pay = doc.annual_min_usd is not None
     fields = [
-        doc.title, doc.company, doc.workplace, doc.employment_type,
+        doc.workplace, doc.employment_type,
         doc.annual_min_usd, doc.annual_max_usd, "USD" if has_pay else None,
         "year" if has_pay else None, doc.annual_min_usd, doc.annual_max_usd, doc.seniority,
         list(doc.industries), list(doc.skills), doc.description, "", False,
     ]  # fmt: skip
-    return "\t".join(_f(v) for v in fields)
+    return _f(doc.title), _f(doc.company), "\t".join(_f(v) for v in fields)
 
 
-def _posting_line(pid: int, static: str, rng: random.Random, seen: datetime, at: datetime) -> str:
-    """One COPY line: a pool posting's shared fields with this copy's place, dates and status."""
-    city, region, country, lat, lon, _ = _weighted(rng, CITIES)[0]
-    coords: list[float | None] = [None, None]
+# Each town's fields as COPY text (location text to country), its centre and its place key.
+_TOWNS = [
+    (
+        "\t".join(_f(v) for v in (f"{city}, {region[3:]}", city, region, country)),
+        lat,
+        lon,
+        _f(f"{city}|{region}".lower()),
+    )
+    for city, region, country, lat, lon, _ in CITIES
+]
+_TOWN_CUM = list(accumulate(town[-1] for town in CITIES))
+_TOWN_TOTAL = _TOWN_CUM[-1] + 0.0  # as random.choices weighs them
+
+
+def _posting_line(
+    pid: int, static: tuple[str, str, str], rng: random.Random, seen: datetime, at: datetime
+) -> str:
+    """One COPY line: a pool posting's shared fields with this copy's place, dates and status.
+
+    The draws are `_weighted(rng, CITIES)`'s and `_f`'s text, without their per-row overhead
+    (tests/search/test_listing_bench_data.py checks the lines against `_f` field by field).
+    """
+    town, lat, lon, place_key = _TOWNS[bisect(_TOWN_CUM, rng.random() * _TOWN_TOTAL)]
     if rng.random() < 0.9:  # a plant somewhere around the town, not all on one point
-        coords = [lat + rng.uniform(-0.4, 0.4), lon + rng.uniform(-0.4, 0.4)]
-    status = "open" if seen > at - timedelta(days=OPEN_DAYS) or rng.random() < 0.1 else "closed"
-    last = at - timedelta(hours=rng.randrange(1, 12)) if status == "open" else seen + timedelta(7)
-    title, company, rest = static.split("\t", 2)
-    fields = [
-        pid, title, company, f"https://jobs.example.com/{pid}", f"{city}, {region[3:]}",
-        city, region, country, *coords, rest, seen, seen, last, status,
-        last if status == "closed" else None,
-        f"company{pid % 997}", f"title{pid % 1009}", f"{city}|{region}".lower(),
-    ]  # fmt: skip
-    # title, company and rest are escaped already; the others are plain values
-    escaped = (1, 2, 10)
-    return "\t".join(v if i in escaped else _f(v) for i, v in enumerate(fields)) + "\n"
+        coords = f"{lat + rng.uniform(-0.4, 0.4)}\t{lon + rng.uniform(-0.4, 0.4)}"
+    else:
+        coords = "\\N\t\\N"
+    seen_s = seen.isoformat()
+    if seen > at - timedelta(days=OPEN_DAYS) or rng.random() < 0.1:
+        last, closed = (at - timedelta(hours=rng.randrange(1, 12))).isoformat(), "open\t\\N"
+    else:
+        last = (seen + timedelta(7)).isoformat()
+        closed = f"closed\t{last}"
+    title, company, rest = static
+    return (
+        f"{pid}\t{title}\t{company}\thttps://jobs.example.com/{pid}\t{town}\t{coords}\t{rest}\t"
+        f"{seen_s}\t{seen_s}\t{last}\t{closed}\tcompany{pid % 997}\ttitle{pid % 1009}\t"
+        f"{place_key}\n"
+    )
 
 
 def _posting_streams(size: Size, at: datetime) -> list[Iterator[str]]:
@@ -171,7 +222,11 @@ def _posting_streams(size: Size, at: datetime) -> list[Iterator[str]]:
 
 
 def _lines(
-    pool: list[str], news: list[tuple[int, str]], old: int, at: datetime, stream: int
+    pool: list[tuple[str, str, str]],
+    news: list[tuple[int, tuple[str, str, str]]],
+    old: int,
+    at: datetime,
+    stream: int,
 ) -> Iterator[str]:
     rng = random.Random(SEED + 10 + stream)
     span = timedelta(days=HISTORY_DAYS).total_seconds()
@@ -265,12 +320,13 @@ def _search_lines(size: Size, at: datetime, rng: random.Random) -> Iterator[str]
 # --- loading --------------------------------------------------------------------------------------
 
 
-def _postings_indexes(conn: psycopg.Connection[Any]) -> list[tuple[str, str]]:
+def _postings_indexes(conn: psycopg.Connection[Any]) -> list[tuple[str, str, str]]:
+    """(name, definition, table) of the indexes COPY goes faster without."""
     rows = conn.execute(
-        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN "
+        "SELECT indexname, indexdef, tablename FROM pg_indexes WHERE tablename IN "
         "('postings', 'posting_sources') AND indexdef NOT LIKE 'CREATE UNIQUE%'"
     ).fetchall()  # the unique ones back constraints and stay
-    return [(name, sql) for name, sql in rows]
+    return [(name, sql, table) for name, sql, table in rows]
 
 
 def _in_parallel(url: str, jobs: list[Callable[[psycopg.Connection[Any]], None]]) -> None:
@@ -278,7 +334,9 @@ def _in_parallel(url: str, jobs: list[Callable[[psycopg.Connection[Any]], None]]
 
     def run(job: Callable[[psycopg.Connection[Any]], None]) -> None:
         with connect(url) as conn:
+            # memory to sort in, and two workers a B-tree build may share its heap scan with
             conn.execute("SET maintenance_work_mem = '1GB'")
+            conn.execute("SET max_parallel_maintenance_workers = 2")
             job(conn)
             conn.commit()
 
@@ -325,7 +383,7 @@ def load(url: str, size: Size, at: datetime) -> dict[str, float]:
     timings: dict[str, float] = {}
     with connect(url) as conn:
         indexes = _postings_indexes(conn)
-        for name, _ in indexes:
+        for name, _, _ in indexes:
             conn.execute(f'DROP INDEX "{name}"')
         conn.commit()
     start = time.perf_counter()
@@ -333,17 +391,19 @@ def load(url: str, size: Size, at: datetime) -> dict[str, float]:
     _in_parallel(url, [_copier("postings", POSTING_COLS, lines) for lines in streams])
     timings["copy_postings_s"] = time.perf_counter() - start
     start = time.perf_counter()
-    # The full-text index takes as long as all the others: one connection builds it, the other
-    # loads the sources, builds the rest and loads the subscribers meanwhile.
-    gin = [sql for name, sql in indexes if name == "ix_postings_search_vector"]
-    rest = [sql for name, sql in indexes if name != "ix_postings_search_vector"]
+    # The full-text index takes about as long as all the others: one connection builds it, one
+    # the other indexes of postings, and one loads the sources (then builds their indexes) and
+    # the subscribers meanwhile (Python makes their lines while the server builds).
+    gin = [sql for name, sql, _ in indexes if name == "ix_postings_search_vector"]
+    rest = [sql for name, sql, table in indexes if table == "postings" and sql not in gin]
+    sources = [sql for _, sql, table in indexes if table == "posting_sources"]
 
     def others(conn: psycopg.Connection[Any]) -> None:
         _copy(conn, "posting_sources", SOURCE_COLS, _source_lines(size))
-        _builder(rest)(conn)
+        _builder(sources)(conn)
         _people(size, at)(conn)
 
-    _in_parallel(url, [_builder(gin), others])
+    _in_parallel(url, [_builder(gin), _builder(rest), others])
     timings["index_and_people_s"] = time.perf_counter() - start
     with connect(url, autocommit=True) as conn:
         start = time.perf_counter()
