@@ -5,22 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from alerts import cadence as cad
 from alerts import links
-from alerts.digests.rows import is_live
+from alerts.digests.send_rows import stored_jobs
 from alerts.feedback import LABELS
 from alerts.liveness import closed_jobs
 from alerts.message import OutgoingMessage, RenderedEmail, build_message, sanitize_header
-from alerts.models import FEEDBACK_ACTIONS, Delivery, Digest, SavedSearch, Subscriber
+from alerts.models import FEEDBACK_ACTIONS, Digest, SavedSearch, Subscriber
 from alerts.render import DigestContext, DigestJob, render_digest
 from config import Settings
 from db import utcnow
 from pipeline.board_status import BoardHealth, board_health
-from pipeline.models import Posting
-from search.sql import listings
 
 
 def render_stored(
@@ -38,32 +35,27 @@ def render_stored(
     `health` keeps the board-health lines a run computed, per window start: the digests of a
     send hour share a few windows, and the line is the same for all of them.
     """
-    rows = session.execute(
-        select(Delivery, Posting)
-        .join(Posting, Posting.id == Delivery.posting_id)  # type: ignore[arg-type]
-        .where(col(Delivery.digest_id) == digest.id)
-        .order_by(Delivery.rank, Delivery.id)  # type: ignore[arg-type]
-    ).all()
-    kept = [(d, p) for d, p in rows if is_live(p, at)]
+    assert digest.id is not None
+    stored, any_closed = stored_jobs(session, digest.id)
+    kept = [job for job in stored if job.is_live(at)]
     if not kept:
         return None, 0
-    shaped = listings(session, [p for _, p in kept])
     jobs = [
         DigestJob.from_listing(
-            item,
-            why=d.why,
-            attribution=p.attribution,
-            source_url=_credited_url(item, p.attribution),
+            job.listing,
+            why=job.why,
+            attribution=job.attribution,
+            source_url=_credited_url(job.listing, job.attribution),
             market_table=settings.market_pay,
         )
-        for (d, p), item in zip(kept, shaped, strict=True)
+        for job in kept
     ]
     for job in jobs:
         job.feedback = _feedback_links(settings, digest, job.posting_id)
-    total = max(digest.total_matches - (len(rows) - len(kept)), len(jobs))
+    total = max(digest.total_matches - (len(stored) - len(kept)), len(jobs))
     ctx = _context(settings, digest, subscriber, search, jobs, total)
-    assert digest.id is not None
-    ctx.closed = closed_jobs(session, digest.id, search.timezone)
+    if any_closed:  # most digests list none: no query for them
+        ctx.closed = closed_jobs(session, digest.id, search.timezone)
     boards = _board_health(session, digest.window_start, at, health)
     ctx.boards, ctx.boards_failing = boards.boards, boards.failing
     ctx.status_url = f"{settings.base_url}/status"

@@ -26,6 +26,7 @@ from sqlmodel import Session, col
 
 from alerts.digests.compose import digest_message, render_stored
 from alerts.digests.rows import set_digest
+from alerts.digests.send_rows import take_with_people
 from alerts.digests.summary import (
     MAX_ATTEMPTS,
     MAX_CONSECUTIVE_TRANSIENT,
@@ -111,19 +112,6 @@ def claimable_ids(session: Session, after_id: int, cutoff: datetime, limit: int)
     )
 
 
-def take_digest(session: Session, digest_id: int, cutoff: datetime) -> Digest | None:
-    """The digest, locked, if it is still claimable and no other sender holds it (PostgreSQL
-    skips a row another sender has locked: each takes one the others have not)."""
-    stmt = (
-        select(Digest)
-        .where(col(Digest.id) == digest_id, claimable(cutoff))
-        .execution_options(populate_existing=True)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    return session.execute(stmt).scalar_one_or_none()
-
-
 def send_claimed(run: SendRun, summary: DigestSummary, progress: ProgressFn) -> None:
     """Send every claimable digest once, tallying into `summary`; stops early on an auth error
     or `MAX_CONSECUTIVE_TRANSIENT` transient errors in a row (`summary.stopped` says why)."""
@@ -138,10 +126,11 @@ def send_claimed(run: SendRun, summary: DigestSummary, progress: ProgressFn) -> 
         for digest_id in window:
             last_id = digest_id
             with session_scope(run.engine) as session:
-                digest = take_digest(session, digest_id, run.cutoff)
-                if digest is None:
+                taken = take_with_people(session, digest_id, claimable(run.cutoff))
+                if taken is None:
                     continue  # another sender took it, or it was sent meanwhile
-                prepared = _prepare(run, session, digest)
+                digest = taken[0]
+                prepared = _prepare(run, session, *taken)
             step = prepared if isinstance(prepared, Step) else _deliver(run, prepared)
             done += 1
             progress("send", done, max(total, done))
@@ -193,18 +182,22 @@ def _tally(summary: DigestSummary, step: Step, transient_run: int) -> int:
     return transient_run
 
 
-def _prepare(run: SendRun, session: Session, digest: Digest) -> Step | _Ready:
-    """In the transaction that took the digest: a final outcome, or the digest marked
-    `sending` with its message (committed when the caller's transaction ends)."""
+def _prepare(
+    run: SendRun,
+    session: Session,
+    digest: Digest,
+    subscriber: Subscriber | None,
+    search: SavedSearch | None,
+) -> Step | _Ready:
+    """In the transaction that took the digest (and read its subscriber and search fresh, not
+    from the session's cache: they may have left a moment ago): a final outcome, or the digest
+    marked `sending` with its message (committed when the caller's transaction ends)."""
     assert digest.id is not None
     if digest.status == "sending" and digest.attempts >= MAX_ATTEMPTS:
         why = f"gave up after {digest.attempts} attempts (the last one's outcome is unknown)"
         set_digest(session, digest.id, status="failed", error=why)
         return Step(Outcome.FAILED)
     attempts = digest.attempts + 1  # read now: the UPDATE below also refreshes `digest`
-    # Read fresh, not from the session's cache: they may have left a moment ago.
-    subscriber = session.get(Subscriber, digest.subscriber_id, populate_existing=True)
-    search = session.get(SavedSearch, digest.saved_search_id, populate_existing=True)
     if subscriber is None or search is None:
         return Step(Outcome.GONE)
     if subscriber.status != "active" or not search.active:

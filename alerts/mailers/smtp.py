@@ -18,6 +18,7 @@ from alerts.mailers.base import (
     TransientSendError,
     envelope_address,
 )
+from alerts.mailers.wire import wire_bytes
 from alerts.message import OutgoingMessage, to_email_message
 
 STARTTLS_MODES = ("required", "auto", "off")
@@ -144,9 +145,14 @@ class SmtpMailer(BaseMailer):
         if self._smtp is None:
             self._smtp = self._connect()
         smtp = self._smtp
-        em = to_email_message(msg)
+        sender = envelope_address(msg.from_)
         try:
-            smtp.send_message(em, from_addr=envelope_address(msg.from_), to_addrs=[msg.to])
+            if sender.isascii() and msg.to.isascii():
+                # The bytes send_message would flatten, built in a fraction of its time.
+                smtp.sendmail(sender, [msg.to], wire_bytes(msg))
+            else:
+                # An SMTPUTF8 address: send_message asks the server for SMTPUTF8 and 8BITMIME.
+                smtp.send_message(to_email_message(msg), from_addr=sender, to_addrs=[msg.to])
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = next(iter(exc.recipients.values()))
             raise self._refused(code, reply, "recipient") from None

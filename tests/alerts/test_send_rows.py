@@ -1,0 +1,138 @@
+"""The send phase's one-statement reads against the general path: `stored_jobs` gives the jobs
+`select(Delivery, Posting)` + `listings()` gave; `take_with_people` locks like a take."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+from sqlmodel import col
+
+import db
+from alerts.digests import run_digests
+from alerts.digests.outbox import claimable
+from alerts.digests.rows import is_live
+from alerts.digests.send_rows import stored_jobs, take_with_people
+from alerts.liveness import closed_jobs
+from alerts.mailers import TransientSendError
+from alerts.models import ClosedNotice, Delivery, Digest, Subscriber
+from alerts.render import DigestJob
+from config import Settings
+from pipeline.models import Posting
+from pipeline.store import close_postings
+from search.sql import listings
+from tests.alerts.test_digests import RUN1, Recording, add_search, digests, job, store
+from tests.alerts.test_digests import settings as settings  # the fixture
+
+FACTS = {
+    "shifts": [{"value": "night", "quote": "nights, 3 on 4 off"}],
+    "union": {"value": "union", "quote": "UAW plant"},
+}
+MARKET = {"manager": {"US": 130000}}
+
+
+def _pending_digest(engine, settings: Settings) -> int:
+    """One claimed, unsent digest of six varied postings; one of them closed after the claim."""
+    add_search(engine, "pat@example.com", query="manager")
+    ids = store(
+        engine,
+        job(1, "Plant Manager", salary_min=90000.5, salary_max=120000, salary_currency="USD",
+            salary_period="year", annual_min_usd=90000.5, annual_max_usd=120000, facts=FACTS,
+            seniority="manager", country="US"),
+        job(2, "Production Manager", source="himalayas", attribution="Himalayas",
+            posted_or_earlier=True, workplace="remote", location_text=None),
+        job(3, "Operations Manager", url=None, apply_url="https://apply.example/3"),
+        job(4, "Shift Manager", valid_through=RUN1 + timedelta(days=30), salary_min=25,
+            salary_max=None, salary_currency="EUR", salary_period="hour", annual_min_usd=None),
+        job(5, "Quality Manager", source="acme-lever", attribution="Lever jobs"),
+        job(6, "Maintenance Manager", posted_at=None),
+    )  # fmt: skip
+    # job 5 seen again under another source: a posting with two sources
+    store(engine, job(5, "Quality Manager", source="acme-greenhouse", external_id="gh:5"))
+    failing = Recording(fail=[TransientSendError("451 later")])
+    run_digests(settings, engine, at=RUN1, mailer=failing)
+    with db.session_scope(engine) as s:
+        close_postings(s, [ids["greenhouse:acme:3"]], now=RUN1)
+    [digest] = digests(engine)
+    assert digest.status == "pending" and digest.id is not None
+    return digest.id
+
+
+def test_stored_jobs_are_the_listing_path_jobs(engine, settings: Settings) -> None:
+    digest_id = _pending_digest(engine, settings)
+    with db.session_scope(engine) as s:
+        general = s.execute(
+            select(Delivery, Posting)
+            .join(Posting, col(Posting.id) == col(Delivery.posting_id))
+            .where(col(Delivery.digest_id) == digest_id)
+            .order_by(col(Delivery.rank), col(Delivery.id))
+        ).all()
+        shaped = listings(s, [p for _, p in general])
+        fast, any_closed = stored_jobs(s, digest_id)
+    assert len(fast) == len(general) == 6
+    assert not any_closed
+    assert any(len(item["sources"]) == 2 for item in shaped)
+    for ours, (delivery, p), theirs in zip(fast, general, shaped, strict=True):
+        assert ours.why == delivery.why and ours.attribution == p.attribution
+        for key in ours.listing:
+            if key == "location":
+                assert ours.listing[key] == {k: theirs[key][k] for k in ("text", "country")}
+            else:
+                assert ours.listing[key] == theirs[key], key
+        for at in (None, RUN1, RUN1 + timedelta(days=31)):
+            assert ours.is_live(at) == is_live(p, at)
+        as_job = {"why": delivery.why, "attribution": p.attribution, "market_table": MARKET}
+        assert DigestJob.from_listing(ours.listing, **as_job) == DigestJob.from_listing(
+            theirs, **as_job
+        )
+    assert [j.is_live(RUN1) for j in fast].count(False) == 1  # the one closed after the claim
+
+
+def test_stored_jobs_says_when_the_digest_lists_closed_jobs(engine, settings: Settings) -> None:
+    digest_id = _pending_digest(engine, settings)
+    with db.session_scope(engine) as s:
+        assert stored_jobs(s, digest_id)[1] is False
+        assert closed_jobs(s, digest_id, "UTC") == []
+        digest = s.get(Digest, digest_id)
+        assert digest is not None
+        closed = s.execute(select(col(Posting.id)).where(col(Posting.status) == "closed"))
+        s.add(ClosedNotice(subscriber_id=digest.subscriber_id, posting_id=closed.scalar_one(),
+                           digest_id=digest_id))  # fmt: skip
+    with db.session_scope(engine) as s:
+        assert stored_jobs(s, digest_id)[1] is True
+        assert [c.title for c in closed_jobs(s, digest_id, "UTC")] == ["Operations Manager"]
+
+
+def test_take_with_people_reads_them_fresh(engine, settings: Settings) -> None:
+    digest_id = _pending_digest(engine, settings)
+    cutoff = RUN1
+    with db.session_scope(engine) as s:
+        taken = take_with_people(s, digest_id, claimable(cutoff))
+        assert taken is not None
+        digest, subscriber, search = taken
+        assert subscriber is not None and search is not None
+        assert (digest.id, subscriber.id, search.id) == (
+            digest_id, digest.subscriber_id, digest.saved_search_id,
+        )  # fmt: skip
+        assert subscriber.status == "active"
+        with db.session_scope(engine) as other:
+            other.execute(update(Subscriber).values(status="unsubscribed"))
+        s.commit()
+        again = take_with_people(s, digest_id, claimable(cutoff))
+        assert again is not None and again[1] is not None
+        assert again[1].status == "unsubscribed"  # not the session's cached row
+        s.execute(update(Digest).values(status="sent"))
+        assert take_with_people(s, digest_id, claimable(cutoff)) is None
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_take_with_people_skips_a_digest_another_sender_holds(engine, settings: Settings) -> None:
+    digest_id = _pending_digest(engine, settings)
+    with db.session_scope(engine) as first, db.session_scope(engine) as second:
+        assert take_with_people(first, digest_id, claimable(RUN1)) is not None
+        assert take_with_people(second, digest_id, claimable(RUN1)) is None
+        # the lock is on the digest alone: the other sender may still read its subscriber
+        assert second.get(Subscriber, 1) is not None
+    with db.session_scope(engine) as third:
+        assert take_with_people(third, digest_id, claimable(RUN1)) is not None

@@ -1,0 +1,99 @@
+"""`wire_bytes` (the SMTP mailer's fast MIME) against `to_email_message`, the general path."""
+
+from __future__ import annotations
+
+import email
+from email.message import EmailMessage
+from email.policy import default
+
+import pytest
+
+from alerts.mailers.wire import wire_bytes
+from alerts.message import WIRE_POLICY, OutgoingMessage, to_email_message
+
+LONG = "x" * 120
+CASES = {
+    "ascii, short lines": ("Hello\nA job\n", "<p>Hello</p>\n"),
+    "utf-8, short lines": ("Plant – manager\nÜber\n", "<p>Hé</p>"),
+    "long ascii lines": (f"{LONG}\n", f"<div style='a:b'>{LONG} = {LONG}</div>\n" * 40),
+    "long utf-8 lines": (f"é{LONG}ü\n", f"<p>“{LONG}” – {LONG}</p>\n" * 30),
+    "mostly non-latin (base64)": ("Работа " * 30 + "\n", "<p>" + "工場長" * 60 + "</p>"),
+    "trailing spaces, dots, From": (
+        f"line with trailing space \n.\n.dot\nFrom here\n{LONG} \t\n",
+        f"<p>{LONG}   \n.\n..\nFrom x\n=3D=\n</p>  ",
+    ),
+    "CRLF, CR and no final newline": ("a\r\nb\rc", f"{LONG}\r\n{LONG}\r{LONG}"),
+    "empty": ("", ""),
+}
+
+
+def _message(text: str, html: str | None) -> OutgoingMessage:
+    return OutgoingMessage(
+        to="someone@example.com",
+        from_="andon <digest@andon.example>",
+        subject="12 new production jobs for “Plant manager – Midwest” " + "long " * 20,
+        text=text,
+        html=html,
+        headers={
+            "Date": "Mon, 30 Nov 2026 12:00:00 +0000",
+            "Auto-Submitted": "auto-generated",
+            "List-Id": "andon <digests.andon.example>",
+            "List-Unsubscribe": "<https://andon.example/unsubscribe/" + "a" * 120 + ">",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+        message_id="<andon.digest.1.2026-11-30@andon.example>",
+    )
+
+
+def _parse(raw: bytes) -> EmailMessage:
+    parsed = email.message_from_bytes(raw, policy=default)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+def _shape(msg: EmailMessage) -> list[tuple[str, str, str | None, str]]:
+    """Each leaf part: content type, transfer encoding, charset, decoded content."""
+    return [
+        (
+            part.get_content_type(),
+            str(part.get("Content-Transfer-Encoding", "")),
+            part.get_content_charset(),
+            part.get_content(),
+        )
+        for part in msg.walk()
+        if not part.is_multipart()
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("with_html", [True, False])
+def test_wire_bytes_parse_as_the_email_package_message(name: str, with_html: bool) -> None:
+    text, html = CASES[name]
+    msg = _message(text, html if with_html else None)
+    fast = wire_bytes(msg)
+    general = to_email_message(msg).as_bytes(policy=WIRE_POLICY)
+    ours, theirs = _parse(fast), _parse(general)
+    skip = {"content-type", "mime-version"}
+    assert [(k, str(v)) for k, v in ours.items() if k.lower() not in skip] == [
+        (k, str(v)) for k, v in theirs.items() if k.lower() not in skip
+    ]
+    assert ours.get_content_type() == theirs.get_content_type()
+    assert ours["MIME-Version"] == "1.0"
+    assert _shape(ours) == _shape(theirs)
+    # the same raw header lines (folding, encoded words) before the MIME headers
+    assert fast.split(b"\r\nMIME-Version")[0] in general
+    assert all(len(line) <= 998 for line in fast.split(b"\r\n"))
+    assert b"\n" not in fast.replace(b"\r\n", b"")
+
+
+def test_wire_bytes_lines_stay_short_when_encoded() -> None:
+    fast = wire_bytes(_message(f"é{LONG}\n", f"<p>{LONG * 5}</p>"))
+    body = fast.split(b"\r\n\r\n", 1)[1]
+    assert max(len(line) for line in body.split(b"\r\n")) <= 78
+
+
+def test_wire_boundary_avoids_the_parts() -> None:
+    raw = wire_bytes(_message("a\n", "<p>b</p>"))
+    boundary = _parse(raw).get_boundary()
+    assert boundary is not None and boundary.startswith("=" * 15)
+    assert raw.count(b"--" + boundary.encode()) == 3
