@@ -28,10 +28,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from itertools import islice
 from typing import Any
 
-from pipeline.prefilter import Gated, GatedAlternation, fold
+from pipeline.prefilter import Gated, GatedAlternation, LiteralIndex, fold
 from pipeline.sanitize import normalize_text
 
 IGNORE = re.IGNORECASE
@@ -348,6 +349,21 @@ _COMPANY_PATTERNS = [(Gated(re.compile(p, IGNORE)), inds) for p, inds in COMPANY
 _DESCRIPTION_MIN_HITS = 2
 
 
+_INDUSTRY_LITERALS = LiteralIndex(
+    literal for alternation in _INDUSTRY_PATTERNS.values() for literal in alternation.literals
+)
+
+
+@lru_cache(maxsize=4096)
+def company_industries(company: str) -> frozenset[str]:
+    """The industries of a well-known manufacturer's name (remembered: names repeat)."""
+    found: set[str] = set()
+    for gated, industries_of in _COMPANY_PATTERNS:
+        if gated.search(company):
+            found.update(industries_of)
+    return frozenset(found)
+
+
 def _flatten(value: Any) -> Iterable[str]:
     if isinstance(value, str):
         yield value
@@ -368,22 +384,22 @@ def industries(
     """Industry ids, in vocabulary order (see the module docstring for the `manufacturing` rule)."""
     found: set[str] = set()
     strong = " \n ".join([title or "", *_flatten(extra or {})])
-    folded, folded_strong = fold(description or ""), fold(strong)
+    # the words each alternation may hold, from one pass over each text (`LiteralIndex`)
+    present = _INDUSTRY_LITERALS.present(fold(description or ""))
+    present_strong = _INDUSTRY_LITERALS.present(fold(strong))
     for industry, alternation in _INDUSTRY_PATTERNS.items():
-        narrowed = alternation.for_text(folded) if description else None
+        narrowed = alternation.for_present(present) if description else None
         in_description = narrowed is not None and (
             len(list(islice(narrowed.finditer(description or ""), _DESCRIPTION_MIN_HITS)))
             >= _DESCRIPTION_MIN_HITS
         )
         if in_description or (
-            (narrowed := alternation.for_text(folded_strong)) is not None
+            (narrowed := alternation.for_present(present_strong)) is not None
             and narrowed.search(strong)
         ):
             found.add(industry)
     if company:
-        for gated, company_industries in _COMPANY_PATTERNS:
-            if gated.search(company):
-                found.update(company_industries)
+        found.update(company_industries(company))
     if found & GOODS_PRODUCING:
         found.add("manufacturing")
     return [industry for industry in INDUSTRY_KEYWORDS if industry in found]
@@ -448,9 +464,12 @@ def skills(text: str | None) -> list[str]:
     text = normalize_text(text)
     # casefold, not lower: it folds what re.IGNORECASE also matches (ſ → s, K → k, and
     # re's dotless ı → i)
-    folded = text.casefold().replace("ı", "i")
+    present = _SKILL_INDEX.present(text.casefold().replace("ı", "i"))
     return [
         skill
         for skill, pattern in _SKILLS.items()
-        if any(lit in folded for lit in _SKILL_LITERALS[skill]) and pattern.search(text)
+        if not present.isdisjoint(_SKILL_LITERALS[skill]) and pattern.search(text)
     ]
+
+
+_SKILL_INDEX = LiteralIndex(literal for both in _SKILL_LITERALS.values() for literal in both)

@@ -33,7 +33,7 @@ from pipeline.facts_labels import SHIFTS, STANDARDS
 from pipeline.facts_labels import STANDARD_LABELS as STANDARD_LABELS
 from pipeline.facts_labels import fact_columns as fact_columns
 from pipeline.facts_labels import fact_labels as fact_labels
-from pipeline.prefilter import Gated, fold
+from pipeline.prefilter import Gated, LiteralIndex, fold
 
 MAX_CHARS = 40_000  # longer descriptions are boilerplate beyond this; the cap bounds the work
 QUOTE_CHARS = 160
@@ -249,9 +249,22 @@ def _segments(text: str) -> Iterator[tuple[str, bool]]:
             continue
         if len(stripped) <= 70 and _HEADING_RE.search(stripped):
             under_preferred = bool(_PREFERRED_RE.search(stripped))
-        for sentence in _SPLIT_RE.split(stripped):
+        # every split needs one of ".!?" (a line holds no line break): most list lines have none
+        pieces = _SPLIT_RE.split(stripped) if _has_any(stripped, ".!?") else (stripped,)
+        for sentence in pieces:
             if sentence.strip():
                 yield sentence.strip(), under_preferred
+
+
+def _has_any(text: str, chars: str) -> bool:  # a few C scans: cheaper than a regex pass
+    return any(char in text for char in chars)
+
+
+def _squeeze(sentence: str) -> str:
+    """`_WS_RE.sub(" ", sentence)`, without the pass when it would change nothing."""
+    if "  " in sentence or _has_any(sentence, "\t\n\f\r"):
+        return _WS_RE.sub(" ", sentence)
+    return sentence
 
 
 def _quote(sentence: str, start: int, end: int) -> str:
@@ -320,15 +333,24 @@ def _rules_for(
     (a sentence's literals are in the text: they hold no whitespace, which is all that a
     sentence's clean-up changes), so it is not searched sentence by sentence.
     """
-    folded = fold(text)
-    shift_res = [(k, rx) for k, rx in _SHIFT_RES.items() if rx.admits_folded(folded)]
-    standard_res = [(k, rx) for k, rx in _STANDARD_RES.items() if rx.admits_folded(folded)]
+    present = _LITERALS.present(fold(text))  # one pass for every rule's literals
+    shift_res = [(k, rx) for k, rx in _SHIFT_RES.items() if rx.admits_present(present)]
+    standard_res = [(k, rx) for k, rx in _STANDARD_RES.items() if rx.admits_present(present)]
     finders = [
         (key, finder)
         for key, finder, gates in _FINDERS
-        if any(gate.admits_folded(folded) for gate in gates)
+        if any(gate.admits_present(present) for gate in gates)
     ]
-    return shift_res, standard_res, _TEAM_RE.admits_folded(folded), finders
+    return shift_res, standard_res, _TEAM_RE.admits_present(present), finders
+
+
+_GATES = (
+    *_SHIFT_RES.values(),
+    *_STANDARD_RES.values(),
+    _TEAM_RE,
+    *(gate for _key, _finder, gates in _FINDERS for gate in gates),
+)
+_LITERALS = LiteralIndex(literal for gate in _GATES for literal in gate.literals)
 
 
 def extract_facts(text: str | None) -> dict[str, Any]:
@@ -342,7 +364,7 @@ def extract_facts(text: str | None) -> dict[str, Any]:
     team: tuple[int, str] | None = None
     shift_res, standard_res, team_re, finders = _rules_for(text)
     for sentence, under_preferred in _segments(text):
-        clean = _WS_RE.sub(" ", sentence)
+        clean = _squeeze(sentence)
         for kind, rx in shift_res:
             m = _duty_call(rx, clean) if kind == "on_call" else rx.search(clean)
             if m and kind not in shifts and not _HANDOVER_RE.search(clean, 0, m.start()):

@@ -5,14 +5,14 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 from scrapy.exceptions import DropItem
 
 from pipeline.relevance_model import ModelVerdict, TitleModel
-from pipeline.relevance_rules import RuleSet, compile_rule, expand
+from pipeline.relevance_rules import Joined, RuleSet, compile_rule, expand
 from pipeline.relevance_text import MAX_TITLE_CHARS, fold, fold_title, html_to_text
 
 __all__ = [
@@ -140,14 +140,25 @@ class RoleProfile:
             source=source,
         )
 
+    @cached_property
+    def context(self) -> Joined:
+        """The evidence sets and the [description_veto] sets, matched in one pass (`Joined`)."""
+        return Joined([self.strong, self.weak, self.against, *(rules for _, rules in self.veto)])
+
+    def scan(self, folded: str) -> tuple[Evidence, bytes, list[list[int]]]:
+        """The plant evidence in folded text, its bytes, and each veto set's matching rules."""
+        data = folded.encode()
+        strong, weak, against, *vetoes = self.context.indices(data)
+        evidence = Evidence(
+            tuple(self.strong.found(folded, data, strong)),
+            tuple(self.weak.found(folded, data, weak)),
+            tuple(self.against.found(folded, data, against)),
+        )
+        return evidence, data, vetoes
+
     def evidence(self, folded: str) -> Evidence:
         """The plant evidence in folded text: strong and weak terms for, workplaces against."""
-        data = folded.encode()
-        return Evidence(
-            tuple(self.strong.found(folded, data)),
-            tuple(self.weak.found(folded, data)),
-            tuple(self.against.found(folded, data)),
-        )
+        return self.scan(folded)[0]
 
     def plant_score(self, folded: str) -> int:
         """Weigh the plant evidence in folded text (see `evidence`)."""
@@ -205,10 +216,9 @@ class _Title:
 
 def _vetoed(profile: RoleProfile, text: str, verdict: Verdict) -> Verdict:
     # A title match is dropped when its description speaks more of another domain than of a plant.
-    evidence = profile.evidence(text)
-    data = text.encode()
-    for reason, rules in profile.veto:
-        found = rules.found(text, data)
+    evidence, data, vetoes = profile.scan(text)
+    for (reason, rules), indices in zip(profile.veto, vetoes, strict=True):
+        found = rules.found(text, data, indices)
         if VETO_WEIGHT * len(found) > evidence.score:
             return Verdict(False, reason, verdict.matched, tuple(found) + evidence.words())
     return Verdict(True, verdict.reason, verdict.matched, verdict.words + evidence.words())

@@ -121,15 +121,52 @@ class RuleSet:
                 return self.rules[index], span
         return None
 
-    def found(self, text: str, data: bytes | None = None) -> list[str]:
-        """The words of `text` that the rules match, one per matching rule, in profile order."""
+    def found(
+        self, text: str, data: bytes | None = None, indices: list[int] | None = None
+    ) -> list[str]:
+        """The words of `text` that the rules match, one per matching rule, in profile order.
+
+        `indices` are the rules' own `indices(data)` when a caller already has them (`Joined`).
+        """
         words: list[str] = []
         data = text.encode() if data is None else data
-        for index in self.indices(data):
+        for index in self.indices(data) if indices is None else indices:
             span = self.rules[index].search(text, data)
             if span is not None:
                 words.append(text[span[0] : span[1]])
         return words
+
+
+class Joined:
+    """Several rule sets matched in one RE2 pass over a text, answering what each set would.
+
+    Every set's patterns go into one automaton, so a text is read once, not once per set. RE2
+    answers "no match" when an automaton outgrows its memory: the empty pattern, which matches
+    every text, is added last, and a match without it is done again set by set.
+    """
+
+    def __init__(self, sets: Sequence[RuleSet]) -> None:
+        self.sets = tuple(sets)
+        self._owner: list[tuple[int, int]] = []  # joined index -> (set, rule index in that set)
+        self._set = re2.Set.SearchSet(_OPTIONS)
+        for number, rules in enumerate(self.sets):
+            for index, rule in enumerate(rules.rules):
+                self._set.Add(rule.pattern)
+                self._owner.append((number, index))
+        self._always = self._set.Add("")
+        self._set.Compile()
+
+    def indices(self, data: bytes) -> list[list[int]]:
+        """For each set, `RuleSet.indices(data)`."""
+        hits = self._set.Match(data)
+        if not hits or self._always not in hits:
+            return [rules.indices(data) for rules in self.sets]
+        out: list[list[int]] = [[] for _ in self.sets]
+        for hit in sorted(hits):
+            if hit != self._always:
+                number, index = self._owner[hit]
+                out[number].append(index)
+        return out
 
 
 def expand(pattern: str, words: Mapping[str, str]) -> str:
