@@ -19,14 +19,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from alerts.digests.compose import digest_message, render_stored
 from alerts.digests.rows import set_digest
-from alerts.digests.send_rows import take_with_people
+from alerts.digests.send_rows import claimable, mark_sending, take_with_people
 from alerts.digests.summary import (
     MAX_ATTEMPTS,
     MAX_CONSECUTIVE_TRANSIENT,
@@ -88,14 +87,6 @@ class SendRun:
     health: dict[datetime | None, BoardHealth] = field(default_factory=dict)
 
 
-def claimable(cutoff: datetime) -> ColumnElement[bool]:
-    """Pending, or left `sending` before `cutoff` (its sender presumably died)."""
-    return or_(
-        col(Digest.status) == "pending",
-        and_(col(Digest.status) == "sending", col(Digest.sending_at) < cutoff),
-    )
-
-
 def claimable_ids(session: Session, after_id: int, cutoff: datetime, limit: int) -> list[int]:
     """The next `limit` claimable digest ids after `after_id`, oldest first (not locked).
 
@@ -126,7 +117,7 @@ def send_claimed(run: SendRun, summary: DigestSummary, progress: ProgressFn) -> 
         for digest_id in window:
             last_id = digest_id
             with session_scope(run.engine) as session:
-                taken = take_with_people(session, digest_id, claimable(run.cutoff))
+                taken = take_with_people(session, digest_id, run.cutoff)
                 if taken is None:
                     continue  # another sender took it, or it was sent meanwhile
                 digest = taken[0]
@@ -197,7 +188,7 @@ def _prepare(
         why = f"gave up after {digest.attempts} attempts (the last one's outcome is unknown)"
         set_digest(session, digest.id, status="failed", error=why)
         return Step(Outcome.FAILED)
-    attempts = digest.attempts + 1  # read now: the UPDATE below also refreshes `digest`
+    attempts = digest.attempts + 1  # this send's attempt number (`mark_sending` counts it)
     if subscriber is None or search is None:
         return Step(Outcome.GONE)
     if subscriber.status != "active" or not search.active:
@@ -213,7 +204,7 @@ def _prepare(
     if isinstance(composed, Step):
         return composed
     msg, job_count = composed
-    if not _mark_sending(session, digest.id, run.cutoff, job_count):
+    if not mark_sending(session, digest.id, run.cutoff, job_count):
         return Step(Outcome.GONE)  # another sender took it between our read and our update
     return _Ready(digest.id, attempts, msg)
 
@@ -241,22 +232,6 @@ def _compose(
     except ValueError as exc:
         set_digest(session, digest.id, status="failed", error=str(exc)[:500])
         return Step(Outcome.FAILED)
-
-
-def _mark_sending(session: Session, digest_id: int, cutoff: datetime, job_count: int) -> bool:
-    """`sending`, if still claimable. Committed (by the caller) before the provider call: a
-    crash from there on leaves `sending`, the one state that is resent rather than lost."""
-    claimed: int = session.execute(  # type: ignore[attr-defined]  # DML returns a CursorResult
-        update(Digest)
-        .where(Digest.id == digest_id, claimable(cutoff))  # type: ignore[arg-type]
-        .values(
-            status="sending",
-            sending_at=utcnow(),
-            attempts=Digest.attempts + 1,
-            job_count=job_count,
-        )
-    ).rowcount
-    return bool(claimed)
 
 
 def _deliver(run: SendRun, ready: _Ready) -> Step:

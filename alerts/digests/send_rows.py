@@ -1,5 +1,5 @@
-"""The reads of the send phase, each one statement: the digest with its subscriber and search,
-and a digest's jobs with only the columns an email shows.
+"""The statements of the send phase, each built once: the take (the digest with its subscriber
+and search), a digest's jobs with only the columns an email shows, and the mark `sending`.
 
 `select(Delivery, Posting)` then `listings()` loaded every posting whole (both descriptions,
 ~10 KB each) and read the sources in a second query; here one query reads the few columns
@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from alerts.models import ClosedNotice, Delivery, Digest, SavedSearch, Subscriber
+from db import utcnow
 from pipeline.models import Posting, PostingSource
 from search.sql import _iso, _num
 
@@ -47,30 +48,29 @@ class StoredJob:
         return self.status == "open" and (self.valid_through is None or self.valid_through > at)
 
 
-def take_with_people(
-    session: Session, digest_id: int, claimable: ColumnElement[bool]
-) -> tuple[Digest, Subscriber | None, SavedSearch | None] | None:
-    """The digest, locked, if it is still `claimable` and no other sender holds it (PostgreSQL
-    skips a row another sender has locked: each takes one the others have not); with its
-    subscriber and search, read fresh, in the same query. Only the digest row is locked."""
+def claimable(cutoff: Any) -> ColumnElement[bool]:
+    """Pending, or left `sending` before `cutoff` (its sender presumably died)."""
+    return or_(
+        col(Digest.status) == "pending",
+        and_(col(Digest.status) == "sending", col(Digest.sending_at) < cutoff),
+    )
+
+
+def _take_statement(lock: bool) -> Any:
     stmt = (
         select(Digest, Subscriber, SavedSearch)
         .outerjoin(Subscriber, col(Subscriber.id) == col(Digest.subscriber_id))
         .outerjoin(SavedSearch, col(SavedSearch.id) == col(Digest.saved_search_id))
-        .where(col(Digest.id) == digest_id, claimable)
+        .where(col(Digest.id) == bindparam("digest_id_"), claimable(bindparam("cutoff_")))
         .execution_options(populate_existing=True)
     )
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(of=Digest, skip_locked=True)
-    row = session.execute(stmt).one_or_none()
-    return None if row is None else (row[0], row[1], row[2])
+    return stmt.with_for_update(of=Digest, skip_locked=True) if lock else stmt
 
 
-def stored_jobs(session: Session, digest_id: int) -> tuple[list[StoredJob], bool]:
-    """The digest's deliveries in rank order, each posting with its sources (first seen first);
-    and whether the digest lists closed jobs (`liveness.closed_jobs` has rows to read)."""
+def _jobs_statement() -> Any:
+    digest_id: Any = bindparam("digest_id_")
     closed = exists().where(col(ClosedNotice.digest_id) == digest_id)
-    rows = session.execute(
+    return (
         select(
             col(Delivery.why), *_POSTING_COLUMNS,
             col(PostingSource.source), col(PostingSource.external_id), col(PostingSource.url),
@@ -83,7 +83,52 @@ def stored_jobs(session: Session, digest_id: int) -> tuple[list[StoredJob], bool
             col(Delivery.rank), col(Delivery.id),
             col(PostingSource.first_seen_at), col(PostingSource.id),
         )
-    ).all()  # fmt: skip
+    )  # fmt: skip
+
+
+# Built once: a digest's statements differ only in their parameters.
+_TAKE = {lock: _take_statement(lock) for lock in (False, True)}
+_JOBS = _jobs_statement()
+# Core, not ORM: the ORM's UPDATE would first evaluate the WHERE on the session's objects.
+_MARK = (
+    update(Digest.__table__)  # type: ignore[attr-defined]
+    .where(
+        Digest.__table__.c.id == bindparam("digest_id_"),  # type: ignore[attr-defined]
+        claimable(bindparam("cutoff_")),
+    )
+    .values(
+        status="sending",
+        sending_at=bindparam("now_"),
+        attempts=Digest.__table__.c.attempts + 1,  # type: ignore[attr-defined]
+        job_count=bindparam("job_count_"),
+    )
+)
+
+
+def take_with_people(
+    session: Session, digest_id: int, cutoff: datetime
+) -> tuple[Digest, Subscriber | None, SavedSearch | None] | None:
+    """The digest, locked, if it is still claimable (`cutoff`) and no other sender holds it
+    (PostgreSQL skips a row another sender has locked: each takes one the others have not);
+    with its subscriber and search, read fresh, in the same query. Only the digest is locked."""
+    lock = session.get_bind().dialect.name == "postgresql"
+    params = {"digest_id_": digest_id, "cutoff_": cutoff}
+    row = session.execute(_TAKE[lock], params).one_or_none()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+def mark_sending(session: Session, digest_id: int, cutoff: datetime, job_count: int) -> bool:
+    """`sending`, if still claimable. Committed (by the caller) before the provider call: a
+    crash from there on leaves `sending`, the one state that is resent rather than lost."""
+    params = {"digest_id_": digest_id, "cutoff_": cutoff, "now_": utcnow(), "job_count_": job_count}
+    result: Any = session.connection().execute(_MARK, params)
+    return bool(result.rowcount)
+
+
+def stored_jobs(session: Session, digest_id: int) -> tuple[list[StoredJob], bool]:
+    """The digest's deliveries in rank order, each posting with its sources (first seen first);
+    and whether the digest lists closed jobs (`liveness.closed_jobs` has rows to read)."""
+    rows = session.execute(_JOBS, {"digest_id_": digest_id}).all()
     jobs: list[StoredJob] = []
     for row in rows:
         why, p, source = row[0], row[1:-4], row[-4:-1]

@@ -11,7 +11,6 @@ from sqlmodel import col
 
 import db
 from alerts.digests import run_digests
-from alerts.digests.outbox import claimable
 from alerts.digests.rows import is_live
 from alerts.digests.send_rows import stored_jobs, take_with_people
 from alerts.liveness import closed_jobs
@@ -108,7 +107,7 @@ def test_take_with_people_reads_them_fresh(engine, settings: Settings) -> None:
     digest_id = _pending_digest(engine, settings)
     cutoff = RUN1
     with db.session_scope(engine) as s:
-        taken = take_with_people(s, digest_id, claimable(cutoff))
+        taken = take_with_people(s, digest_id, cutoff)
         assert taken is not None
         digest, subscriber, search = taken
         assert subscriber is not None and search is not None
@@ -119,20 +118,20 @@ def test_take_with_people_reads_them_fresh(engine, settings: Settings) -> None:
         with db.session_scope(engine) as other:
             other.execute(update(Subscriber).values(status="unsubscribed"))
         s.commit()
-        again = take_with_people(s, digest_id, claimable(cutoff))
+        again = take_with_people(s, digest_id, cutoff)
         assert again is not None and again[1] is not None
         assert again[1].status == "unsubscribed"  # not the session's cached row
         s.execute(update(Digest).values(status="sent"))
-        assert take_with_people(s, digest_id, claimable(cutoff)) is None
+        assert take_with_people(s, digest_id, cutoff) is None
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_take_with_people_skips_a_digest_another_sender_holds(engine, settings: Settings) -> None:
     digest_id = _pending_digest(engine, settings)
     with db.session_scope(engine) as first, db.session_scope(engine) as second:
-        assert take_with_people(first, digest_id, claimable(RUN1)) is not None
-        assert take_with_people(second, digest_id, claimable(RUN1)) is None
+        assert take_with_people(first, digest_id, RUN1) is not None
+        assert take_with_people(second, digest_id, RUN1) is None
         # the lock is on the digest alone: the other sender may still read its subscriber
         assert second.get(Subscriber, 1) is not None
     with db.session_scope(engine) as third:
-        assert take_with_people(third, digest_id, claimable(RUN1)) is not None
+        assert take_with_people(third, digest_id, RUN1) is not None
