@@ -7,13 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 from bench import scale_data
 from bench.matching import CITIES, _weighted, make_postings
-from bench.scale_data import OPEN_DAYS, Size, _f
+from bench.scale_copy import field, field_general
+from bench.scale_data import OPEN_DAYS, Size
 
 AT = datetime(2026, 11, 30, 12, tzinfo=UTC)
 
 
 def _general_line(pid: int, doc, rng: random.Random, seen: datetime, at: datetime) -> str:
-    """The line as the bench wrote it before: every draw through `_weighted`, every field `_f`."""
+    """The line as the bench wrote it before: every draw through `_weighted`, each field alone."""
     city, region, country, lat, lon, _ = _weighted(rng, CITIES)[0]
     coords: list[float | None] = [None, None]
     if rng.random() < 0.9:
@@ -31,7 +32,7 @@ def _general_line(pid: int, doc, rng: random.Random, seen: datetime, at: datetim
         f"company{pid % 997}", f"title{pid % 1009}", f"{city}|{region}".lower(),
     ]  # fmt: skip
     assert len(fields) == len(scale_data.POSTING_COLS.split(","))
-    return "\t".join(_f(v) for v in fields) + "\n"
+    return "\t".join(field_general(v) for v in fields) + "\n"
 
 
 def test_posting_lines_equal_the_general_code_field_by_field():
@@ -79,4 +80,4 @@ def test_copy_fields_equal_the_general_code_on_random_values():
     ]  # fmt: skip
     for _ in range(20_000):
         value = rng.choice(makers)()
-        assert _f(value) == scale_data._f_general(value), repr(value)
+        assert field(value) == field_general(value), repr(value)
