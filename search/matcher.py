@@ -254,9 +254,17 @@ class SearchIndex:
         for doc in docs:
             for m in self.match(doc):
                 by_search.setdefault(m.search_id, []).append(m)
+        # Best first, ties by lower posting id: two stable C-level sorts (posting id, then score
+        # descending; `reverse` keeps equal scores in posting-id order) instead of a key tuple
+        # built by a Python lambda for each of millions of matches.
         for matches in by_search.values():
-            matches.sort(key=lambda m: (-m.score, m.posting_id))
+            matches.sort(key=_POSTING_ID)
+            matches.sort(key=_SCORE, reverse=True)
         return by_search
+
+
+_POSTING_ID = operator.itemgetter(1)  # Match.posting_id
+_SCORE = operator.itemgetter(2)  # Match.score
 
 
 def _sep(part: str) -> str:

@@ -30,7 +30,7 @@ from alerts.models import ClosedNotice, Delivery, Digest, SavedSearch
 from config import Settings
 from db import session_scope, utcnow
 
-CHUNK = 100  # due searches claimed in one transaction
+CHUNK = 500  # due searches claimed in one transaction (its deliveries: one statement)
 # Core tables: an UPDATE with one parameter set per row is an executemany (ORM would not take it)
 _SEARCHES: Any = SavedSearch.__table__  # type: ignore[attr-defined]
 _DIGESTS: Any = Digest.__table__  # type: ignore[attr-defined]

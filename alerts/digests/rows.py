@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, bindparam, cast, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -32,10 +32,16 @@ def insert_ignore_many(
     keys: list[str],
     returning: list[Any] | None = None,
 ) -> list[tuple[Any, ...]]:
-    """`insert_ignore` of many rows: of each row inserted, its `returning` columns."""
+    """`insert_ignore` of many rows: of each row inserted, its `returning` columns.
+
+    Without `returning`, PostgreSQL takes the rows as one statement over arrays (`_unnest`).
+    """
     if not rows:
         return []
     dialect = session.get_bind().dialect.name
+    if dialect == "postgresql" and returning is None:
+        session.execute(_unnest(table, list(rows[0]), keys), _columns(rows))
+        return []
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # An executemany from one cached compilation (`.values(rows)` would compile a statement
     # each time). Without RETURNING, psycopg pipelines it; with it, SQLAlchemy batches the
@@ -45,6 +51,29 @@ def insert_ignore_many(
         session.execute(stmt, rows)
         return []
     return [tuple(r) for r in session.execute(stmt.returning(*returning), rows)]
+
+
+def _unnest(table: Any, names: list[str], keys: list[str]) -> Any:
+    """INSERT … SELECT unnest(:a), unnest(:b), … ON CONFLICT DO NOTHING: one statement, one
+    parameter per column, however many rows (PostgreSQL runs the unnests in lockstep, in array
+    order, so rows go in the order given). A row-by-row executemany costs the server a statement
+    per row: ~4,000 rows/s for the deliveries of a digest run, against tens of thousands here."""
+    arrays = [
+        func.unnest(cast(bindparam(name, type_=postgresql.ARRAY(table.c[name].type)),
+                         postgresql.ARRAY(table.c[name].type)))
+        for name in names
+    ]  # fmt: skip
+    rows = select(*arrays)
+    return (
+        postgresql.insert(table)
+        .from_select(names, rows)
+        .on_conflict_do_nothing(index_elements=keys)
+    )
+
+
+def _columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Rows (dicts with the same keys) as one list per column."""
+    return {name: [r[name] for r in rows] for name in rows[0]}
 
 
 def set_digest(session: Session, digest_id: int, **values: Any) -> None:
