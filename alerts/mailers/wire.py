@@ -12,6 +12,7 @@ decoded parts from both (tests/alerts/test_send_wire.py).
 from __future__ import annotations
 
 import binascii
+import functools
 import random
 import sys
 from email import quoprimime
@@ -54,7 +55,25 @@ def wire_bytes(msg: OutgoingMessage) -> bytes:
 
 
 def _headers(msg: OutgoingMessage) -> bytes:
-    """The top-level headers, set, parsed and folded as `to_email_message` does."""
+    """The top-level headers, parsed and folded as `to_email_message` does."""
+    pairs = [("From", msg.from_), ("To", msg.to), ("Subject", sanitize_header(msg.subject))]
+    if msg.message_id:
+        pairs.append(("Message-ID", msg.message_id))
+    pairs += [(name, sanitize_header(value)) for name, value in msg.headers.items()]
+    if len({name.lower() for name, _ in pairs}) < len(pairs):
+        return _headers_general(msg)  # a name twice: EmailMessage says which it refuses
+    return b"".join(_folded(name, value) for name, value in pairs)
+
+
+@functools.lru_cache(maxsize=4096)
+def _folded(name: str, value: str) -> bytes:
+    """One header line as `EmailMessage` stores and the generator writes it; a pure function
+    of the two, so the headers every digest of a run shares (From, List-Id…) fold once."""
+    _, header = WIRE_POLICY.header_store_parse(name, value)
+    return WIRE_POLICY.fold_binary(name, header)
+
+
+def _headers_general(msg: OutgoingMessage) -> bytes:
     em = EmailMessage(policy=WIRE_POLICY)
     em["From"] = msg.from_
     em["To"] = msg.to

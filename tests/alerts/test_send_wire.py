@@ -97,3 +97,25 @@ def test_wire_boundary_avoids_the_parts() -> None:
     boundary = _parse(raw).get_boundary()
     assert boundary is not None and boundary.startswith("=" * 15)
     assert raw.count(b"--" + boundary.encode()) == 3
+
+
+@pytest.mark.parametrize("extra", [{"subject": "again"}, {"X-A": "1", "x-a": "2"}, {"X-B": "2"}])
+def test_wire_headers_named_twice_go_the_email_package_way(extra: dict[str, str]) -> None:
+    msg = _message("a\n", None)
+    msg.headers.update(extra)
+    try:
+        general = to_email_message(msg).as_bytes(policy=WIRE_POLICY)
+    except ValueError as exc:
+        with pytest.raises(ValueError, match=str(exc)):
+            wire_bytes(msg)
+        return
+    assert wire_bytes(msg).split(b"\r\nMIME-Version")[0] in general
+
+
+def test_wire_headers_refuse_a_line_break_as_the_email_package_does() -> None:
+    msg = _message("a\n", None)
+    msg.message_id = "<a@b>\r\nBcc: someone@example.com"
+    with pytest.raises(ValueError, match="linefeed or carriage return"):
+        to_email_message(msg)
+    with pytest.raises(ValueError, match="linefeed or carriage return"):
+        wire_bytes(msg)
