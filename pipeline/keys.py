@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from w3lib.url import canonicalize_url, url_query_cleaner
 
@@ -33,12 +34,16 @@ _TITLE_SYNONYMS = {"sr": "senior", "snr": "senior", "mgr": "manager", "asst": "a
                    "1st": "first", "2nd": "second", "3rd": "third"}  # fmt: skip
 
 
+# Keys are remembered by their text: a batch asks for each item's key three times, and a source
+# repeats its company, titles and places across postings.
+@lru_cache(maxsize=16384)
 def company_key(company: str | None) -> str:
     """'Acme Foods, Inc.' and 'ACME Foods' → 'acme foods'."""
     words = [w for w in tokenize(company) if w not in _COMPANY_SUFFIXES]
     return " ".join(words)
 
 
+@lru_cache(maxsize=16384)
 def title_key(title: str | None) -> str:
     """'Sr. Production Mgr (m/w/d)' and 'Senior Production Manager' → the same key."""
     text = _TITLE_NOISE.sub(" ", title or "")
@@ -48,6 +53,7 @@ def title_key(title: str | None) -> str:
     return " ".join(words)
 
 
+@lru_cache(maxsize=16384)
 def place_key(
     city: str | None, region: str | None, country: str | None, workplace: str | None,
     location_text: str | None,

@@ -38,6 +38,8 @@ def options() -> re2.Options:
 
 
 _OPTIONS = options()
+_UNANCHORED = re2._Anchor.UNANCHORED  # what google-re2's `search` passes to RE2 itself
+_NO_SPAN = (-1, -1)
 
 
 def unaccent(pattern: str) -> str:
@@ -70,8 +72,11 @@ class Rule:
         """The span of the first match in `text` (whose UTF-8 bytes `data` may be), or None."""
         # ASCII text (most is, once folded): search its bytes, whose offsets are the text's.
         # The str path encodes the whole text again and maps the offsets back, on every call.
-        subject: str | bytes = data if data is not None and len(data) == len(text) else text
-        found = self.regex.search(subject)
+        if data is not None and len(data) == len(text):
+            # RE2's own search, without the wrapper's generator and Match object per call
+            spans = self.regex._regexp.Match(_UNANCHORED, data, 0, len(data))
+            return None if spans[0] == _NO_SPAN else spans[1]
+        found = self.regex.search(text)
         return (found.start(1), found.end(1)) if found else None
 
 

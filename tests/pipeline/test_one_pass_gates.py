@@ -172,3 +172,20 @@ def test_verdicts_on_descriptions_are_what_separate_sets_give(
     monkeypatch.setitem(profile.__dict__, "context", separate)
     assert verdicts == [classify(titles[i % 4], t, profile, "Acme") for i, t in enumerate(texts)]
     assert len({v.reason for v in verdicts}) > 2
+
+
+def test_rule_search_on_ascii_bytes_is_the_wrapper_search() -> None:
+    profile = load_profile()
+    groups = [profile.include, profile.ambiguous, profile.strong, profile.weak, profile.against]
+    groups += [rules for _reason, rules in profile.exclude + profile.veto]
+    rules = [rule for group in groups for rule in group.rules]
+    texts = [relevance_fold(t) for t in _texts(19, 120)]
+    texts = [t for t in texts if t.isascii()]
+    hits = 0
+    for text in texts:
+        data = text.encode()
+        for rule in rules:
+            span = rule.search(text, data)
+            assert span == rule.search(text), (rule.text, text[:80])
+            hits += span is not None
+    assert hits > 200
