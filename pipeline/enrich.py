@@ -236,6 +236,7 @@ _SENIORITY: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+@lru_cache(maxsize=4096)  # remembered: a source repeats its titles
 def seniority(title: str | None) -> str | None:
     """The career-path level of a job title (see the module docstring); None when unclear."""
     if not title:

@@ -1,9 +1,10 @@
-"""Dedup keys remembered by their text are the keys computed afresh."""
+"""Dedup keys and seniority remembered by their text are the values computed afresh."""
 
 from __future__ import annotations
 
 import random
 
+from pipeline.enrich import seniority
 from pipeline.keys import company_key, place_key, title_key
 
 COMPANIES = ["Acme Foods, Inc.", "ACME Foods", "Bosch GmbH", "Société Générale SA", "", None]
@@ -26,3 +27,10 @@ def test_remembered_keys_are_fresh_keys() -> None:
         assert place_key(*place) == place_key.__wrapped__(*place)
     assert company_key.cache_info().hits > 0
     assert company_key("Acme Foods, Inc.") == company_key("ACME Foods") == "acme foods"
+
+
+def test_remembered_seniority_is_fresh_seniority() -> None:
+    titles = [*TITLES, "VP of Production", "Schichtleiter (m/w/d)", "Assistant Plant Manager"]
+    for title in titles * 3:
+        assert seniority(title) == seniority.__wrapped__(title)
+    assert seniority("VP of Production") == "executive"
