@@ -25,12 +25,17 @@ from pipeline.store import BatchResult, store_batch
 
 log = logging.getLogger(__name__)
 
+# Unchanged items only move `last_seen_at`: they wait for the next batch of postings (or the
+# timer, or the close), up to one UPDATE's worth (`pipeline.fingerprint._TOUCH_CHUNK`), instead
+# of costing a transaction per `ANDON_STORE_BATCH` of them on a re-crawl.
+TOUCH_BATCH = 5_000
+
 
 class StorePostingPipeline:
     """The last stage: buffer clean postings and write them in batches; record the crawl run.
 
-    A batch is written when it holds `ANDON_STORE_BATCH` items (default 200) or its oldest item
-    has waited `ANDON_STORE_MAX_DELAY` seconds (default 2), and when the spider closes. The crawl
+    A batch is written when it holds `ANDON_STORE_BATCH` postings (default 200) or
+    `TOUCH_BATCH` unchanged items, or its oldest item has waited `ANDON_STORE_MAX_DELAY` seconds (default 2), and when the spider closes. The crawl
     run row is opened with the spider and finished on `spider_closed`, where the postings the
     source stopped listing are closed — only after a clean, complete crawl (`pipeline.expiry`).
     """
@@ -90,7 +95,7 @@ class StorePostingPipeline:
             self.buffer.append(item)
         if self.buffer_since is None:
             self.buffer_since = time.monotonic()
-        if len(self.buffer) + len(self.touches) >= self.batch_size:
+        if len(self.buffer) >= self.batch_size or len(self.touches) >= TOUCH_BATCH:
             self.flush()
         return item
 

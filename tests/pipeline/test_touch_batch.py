@@ -1,0 +1,69 @@
+"""Unchanged re-crawled items wait for the next batch of postings, not a transaction of their own
+per `ANDON_STORE_BATCH`, up to `TOUCH_BATCH`; they still move `last_seen_at` at the close."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlmodel import col
+
+import db
+from pipeline import storing
+from pipeline.fingerprint import Unchanged
+from pipeline.models import PostingSource
+from tests.factories import posting
+from tests.pipeline.test_storable import _pipeline
+
+
+def _stored(engine: Any, n: int) -> list[Unchanged]:
+    pipe, _spider = _pipeline(engine)
+    for i in range(n):
+        pipe.process_item(posting(external_id=f"old-{i}", title=f"Production Manager {i}"))
+    pipe.close_spider()
+    with db.session_scope(engine, write=True) as s:
+        old = db.utcnow() - timedelta(days=3)
+        s.execute(update(PostingSource).values(last_seen_at=old))
+        rows = s.execute(
+            select(
+                col(PostingSource.id), col(PostingSource.posting_id), col(PostingSource.external_id)
+            )
+        )
+        return [Unchanged("acme", ext, sid, pid) for sid, pid, ext in rows]
+
+
+def _seen_since(engine: Any, hours: int) -> int:
+    since = db.utcnow() - timedelta(hours=hours)
+    with db.session_scope(engine) as s:
+        rows = s.execute(
+            select(col(PostingSource.id)).where(col(PostingSource.last_seen_at) >= since)
+        )
+        return len(rows.all())
+
+
+def test_unchanged_items_wait_for_postings_then_move(engine: Any, monkeypatch: Any) -> None:
+    unchanged = _stored(engine, 6)
+    pipe, _spider = _pipeline(engine)
+    pipe.batch_size = 2
+    for item in unchanged[:5]:
+        pipe.process_item(item)
+    assert len(pipe.touches) == 5 and _seen_since(engine, 1) == 0  # more than a batch: waiting
+    pipe.process_item(posting(external_id="new-1", title="Plant Manager"))
+    pipe.process_item(posting(external_id="new-2", title="Production Supervisor"))
+    assert pipe.touches == [] and _seen_since(engine, 1) == 5 + 2  # went with the postings
+    monkeypatch.setattr(storing, "TOUCH_BATCH", 1)
+    pipe.process_item(unchanged[5])
+    assert pipe.touches == [] and _seen_since(engine, 1) == 6 + 2  # a full touch batch goes alone
+    assert pipe.crawler.stats.get_value("andon/store/unchanged") == 6
+
+
+def test_waiting_unchanged_items_move_at_the_close(engine: Any) -> None:
+    unchanged = _stored(engine, 4)
+    pipe, _spider = _pipeline(engine)
+    pipe.batch_size = 1
+    for item in unchanged:
+        pipe.process_item(item)
+    assert _seen_since(engine, 1) == 0
+    pipe.close_spider()
+    assert _seen_since(engine, 1) == 4
