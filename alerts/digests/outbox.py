@@ -25,7 +25,7 @@ from sqlmodel import Session, col
 
 from alerts.digests.compose import digest_message, render_stored
 from alerts.digests.rows import set_digest
-from alerts.digests.send_rows import claimable, mark_sending, take_with_people
+from alerts.digests.send_rows import claimable, mark_sending, take_next
 from alerts.digests.summary import (
     MAX_ATTEMPTS,
     MAX_CONSECUTIVE_TRANSIENT,
@@ -105,7 +105,11 @@ def claimable_ids(session: Session, after_id: int, cutoff: datetime, limit: int)
 
 def send_claimed(run: SendRun, summary: DigestSummary, progress: ProgressFn) -> None:
     """Send every claimable digest once, tallying into `summary`; stops early on an auth error
-    or `MAX_CONSECUTIVE_TRANSIENT` transient errors in a row (`summary.stopped` says why)."""
+    or `MAX_CONSECUTIVE_TRANSIENT` transient errors in a row (`summary.stopped` says why).
+
+    A window of claimable ids at a time; in it, each take is the first digest no other sender
+    holds (`take_next`), until none is left; then the next window after it.
+    """
     total = _queue_sizes(run.engine, run.cutoff, summary)
     progress("send", 0, total)
     last_id, done, transient_run = 0, 0, 0
@@ -114,13 +118,15 @@ def send_claimed(run: SendRun, summary: DigestSummary, progress: ProgressFn) -> 
             window = claimable_ids(session, last_id, run.cutoff, _WINDOW)
         if not window:
             break
-        for digest_id in window:
-            last_id = digest_id
+        upto = window[-1]
+        while summary.stopped is None:
             with session_scope(run.engine) as session:
-                taken = take_with_people(session, digest_id, run.cutoff)
+                taken = take_next(session, last_id, upto, run.cutoff)
                 if taken is None:
-                    continue  # another sender took it, or it was sent meanwhile
+                    break  # the rest of the window is sent, or other senders hold it
                 digest = taken[0]
+                assert digest.id is not None
+                last_id = digest.id
                 prepared = _prepare(run, session, *taken)
             step = prepared if isinstance(prepared, Step) else _deliver(run, prepared)
             done += 1
@@ -128,8 +134,7 @@ def send_claimed(run: SendRun, summary: DigestSummary, progress: ProgressFn) -> 
             if digest.created_at < run.run_started and step.outcome is not Outcome.GONE:
                 summary.resumed += 1  # claimed by an earlier run that did not send it
             transient_run = _tally(summary, step, transient_run)
-            if summary.stopped is not None:
-                break
+        last_id = upto
 
 
 def _queue_sizes(engine: Engine, cutoff: datetime, summary: DigestSummary) -> int:

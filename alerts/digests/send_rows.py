@@ -61,7 +61,13 @@ def _take_statement(lock: bool) -> Any:
         select(Digest, Subscriber, SavedSearch)
         .outerjoin(Subscriber, col(Subscriber.id) == col(Digest.subscriber_id))
         .outerjoin(SavedSearch, col(SavedSearch.id) == col(Digest.saved_search_id))
-        .where(col(Digest.id) == bindparam("digest_id_"), claimable(bindparam("cutoff_")))
+        .where(
+            col(Digest.id) > bindparam("after_"),
+            col(Digest.id) <= bindparam("upto_"),
+            claimable(bindparam("cutoff_")),
+        )
+        .order_by(col(Digest.id))
+        .limit(1)
         .execution_options(populate_existing=True)
     )
     return stmt.with_for_update(of=Digest, skip_locked=True) if lock else stmt
@@ -105,14 +111,17 @@ _MARK = (
 )
 
 
-def take_with_people(
-    session: Session, digest_id: int, cutoff: datetime
+def take_next(
+    session: Session, after_id: int, upto_id: int, cutoff: datetime
 ) -> tuple[Digest, Subscriber | None, SavedSearch | None] | None:
-    """The digest, locked, if it is still claimable (`cutoff`) and no other sender holds it
-    (PostgreSQL skips a row another sender has locked: each takes one the others have not);
-    with its subscriber and search, read fresh, in the same query. Only the digest is locked."""
+    """The first digest in ids (`after_id`, `upto_id`] still claimable (`cutoff`) that no other
+    sender holds, locked; with its subscriber and search, read fresh, in the same query (only
+    the digest is locked). PostgreSQL skips the rows other senders have locked: four senders
+    walking one window each take the next free digest in one round trip instead of trying
+    every id in turn. The id range (a window of `claimable_ids`) keeps what is ordered small:
+    `ORDER BY id LIMIT 1` over the whole queue made PostgreSQL sort it for each digest."""
     lock = session.get_bind().dialect.name == "postgresql"
-    params = {"digest_id_": digest_id, "cutoff_": cutoff}
+    params = {"after_": after_id, "upto_": upto_id, "cutoff_": cutoff}
     row = session.execute(_TAKE[lock], params).one_or_none()
     return None if row is None else (row[0], row[1], row[2])
 

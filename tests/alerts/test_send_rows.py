@@ -1,5 +1,5 @@
 """The send phase's one-statement reads against the general path: `stored_jobs` gives the jobs
-`select(Delivery, Posting)` + `listings()` gave; `take_with_people` locks like a take."""
+`select(Delivery, Posting)` + `listings()` gave; `take_next` locks like a take."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlmodel import col
 import db
 from alerts.digests import run_digests
 from alerts.digests.rows import is_live
-from alerts.digests.send_rows import stored_jobs, take_with_people
+from alerts.digests.send_rows import stored_jobs, take_next
 from alerts.liveness import closed_jobs
 from alerts.mailers import TransientSendError
 from alerts.models import ClosedNotice, Delivery, Digest, Subscriber
@@ -103,11 +103,11 @@ def test_stored_jobs_says_when_the_digest_lists_closed_jobs(engine, settings: Se
         assert [c.title for c in closed_jobs(s, digest_id, "UTC")] == ["Operations Manager"]
 
 
-def test_take_with_people_reads_them_fresh(engine, settings: Settings) -> None:
+def test_take_next_reads_them_fresh(engine, settings: Settings) -> None:
     digest_id = _pending_digest(engine, settings)
     cutoff = RUN1
     with db.session_scope(engine) as s:
-        taken = take_with_people(s, digest_id, cutoff)
+        taken = take_next(s, digest_id - 1, digest_id, cutoff)
         assert taken is not None
         digest, subscriber, search = taken
         assert subscriber is not None and search is not None
@@ -118,20 +118,39 @@ def test_take_with_people_reads_them_fresh(engine, settings: Settings) -> None:
         with db.session_scope(engine) as other:
             other.execute(update(Subscriber).values(status="unsubscribed"))
         s.commit()
-        again = take_with_people(s, digest_id, cutoff)
+        again = take_next(s, digest_id - 1, digest_id, cutoff)
         assert again is not None and again[1] is not None
         assert again[1].status == "unsubscribed"  # not the session's cached row
         s.execute(update(Digest).values(status="sent"))
-        assert take_with_people(s, digest_id, cutoff) is None
+        assert take_next(s, digest_id - 1, digest_id, cutoff) is None
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
-def test_take_with_people_skips_a_digest_another_sender_holds(engine, settings: Settings) -> None:
+def test_take_next_skips_a_digest_another_sender_holds(engine, settings: Settings) -> None:
     digest_id = _pending_digest(engine, settings)
     with db.session_scope(engine) as first, db.session_scope(engine) as second:
-        assert take_with_people(first, digest_id, RUN1) is not None
-        assert take_with_people(second, digest_id, RUN1) is None
+        assert take_next(first, 0, digest_id, RUN1) is not None
+        assert take_next(second, 0, digest_id, RUN1) is None
         # the lock is on the digest alone: the other sender may still read its subscriber
         assert second.get(Subscriber, 1) is not None
     with db.session_scope(engine) as third:
-        assert take_with_people(third, digest_id, RUN1) is not None
+        assert take_next(third, 0, digest_id, RUN1) is not None
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_take_next_passes_over_held_digests_to_the_next_free_one(engine, settings) -> None:
+    for address in ("pat@example.com", "sam@example.com", "kim@example.com"):
+        add_search(engine, address, query="manager")
+    store(engine, job(1, "Plant Manager"))
+    run_digests(settings, engine, at=RUN1, mailer=Recording(fail=[TransientSendError("451")] * 3))
+    ids = [d.id for d in digests(engine)]
+    assert len(ids) == 3 and all(i is not None for i in ids)
+    first_id, second_id, third_id = (int(i) for i in ids if i is not None)
+    with db.session_scope(engine) as a, db.session_scope(engine) as b:
+        held = take_next(a, 0, third_id, RUN1)
+        assert held is not None and held[0].id == first_id
+        nxt = take_next(b, 0, third_id, RUN1)
+        assert nxt is not None and nxt[0].id == second_id  # not first_id: a holds it
+        assert take_next(b, second_id, second_id, RUN1) is None  # an empty range
+    with db.session_scope(engine) as c:
+        assert take_next(c, first_id, third_id, RUN1) is not None
