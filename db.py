@@ -45,6 +45,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+# json.dumps(obj, ensure_ascii=False) without a new encoder per value (five JSON columns a row)
+_JSON_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
 # JSON everywhere, JSONB on PostgreSQL (GIN-indexable containment for skills and industries).
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -64,7 +67,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         if sa_url.get_backend_name() == "postgresql" and sa_url.drivername == "postgresql":
             sa_url = sa_url.set(drivername="postgresql+psycopg")
         kwargs["connect_args"] = {"connect_timeout": 10}
-    kwargs["json_serializer"] = lambda obj: json.dumps(obj, ensure_ascii=False)
+    kwargs["json_serializer"] = _JSON_ENCODE
     engine = create_engine(sa_url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -31,6 +31,7 @@ from twisted.internet import defer
 
 from config import Settings
 from db import make_engine, migrate
+from pipeline.candidates import forget_shingles
 from spiders.items import JobItem
 from spiders.settings import DEFAULT_ITEM_PIPELINES, scrapy_settings
 
@@ -169,6 +170,8 @@ def run(size: str) -> Iterator[dict[str, Any]]:
         runner = CrawlerRunner(_settings(app, pipelines))
         crawler = runner.create_crawler(FeedSpider)
         crawler.andon_settings = app  # type: ignore[attr-defined]
+        # each crawl is its own process in production: no descriptions remembered from the last
+        forget_shingles()
         start = time.perf_counter()
         yield runner.crawl(crawler, items=batch)
         elapsed = time.perf_counter() - start

@@ -22,6 +22,10 @@ from pipeline.record import CleanPosting
 from pipeline.storable import storable_id
 
 NEAR_DUPLICATE = 0.6
+# Shingle sets are remembered by their text for this many texts up to `_REMEMBER_TEXT` chars:
+# a stored posting sharing a key is compared again in each later batch (~25 us to shingle).
+_REMEMBERED_TEXTS = 1024
+_REMEMBER_TEXT = 10_000
 
 
 @lru_cache(maxsize=4096)  # a batch asks for each item's key four times
@@ -110,23 +114,19 @@ def load_light(session: Session, ids: Iterable[int]) -> dict[int, Light]:
     return {pid: Light(pid, text) for pid, text in session.execute(query)}
 
 
-def find_duplicate(
-    item: CleanPosting,
-    dkey: tuple[str, str, str],
-    found: Candidates,
-    texts: dict[int, frozenset[int]],
-) -> Any:
+def find_duplicate(item: CleanPosting, dkey: tuple[str, str, str], found: Candidates) -> Any:
     if item.req_id and (hit := found.by_req.get((item.source, item.req_id))) is not None:
         return hit
     if (ukey := url_key(item.url)) and (hit := found.by_url.get(ukey)) is not None:
         return hit
-    text: frozenset[int] | None = None  # shingled only when a posting shares the key (rare)
+    own = item.description_text
+    text: frozenset[int] | None = None  # shingled only when a posting shares the key
     for candidate in found.by_key.get(dkey, []):
+        if candidate.description_text == own:
+            return candidate  # the same text: similarity 1.0, nothing to shingle
         if text is None:
-            text = texts[id(item)] = shingles(item.description_text)
-        other = texts.get(id(candidate))
-        if other is None:
-            other = texts[id(candidate)] = shingles(candidate.description_text)
+            text = text_shingles(own)
+        other = text_shingles(candidate.description_text)
         small, big = sorted((len(text), len(other)))
         # Jaccard is at most the ratio of the sizes: no intersection when that is too small
         if big and small / big < NEAR_DUPLICATE:
@@ -134,6 +134,23 @@ def find_duplicate(
         if similarity(text, other) >= NEAR_DUPLICATE:
             return candidate
     return None
+
+
+def text_shingles(text: str | None) -> frozenset[int]:
+    """`pipeline.keys.shingles`, remembered for texts of at most `_REMEMBER_TEXT` characters."""
+    if text is not None and len(text) > _REMEMBER_TEXT:
+        return shingles(text)
+    return _remembered_shingles(text)
+
+
+@lru_cache(maxsize=_REMEMBERED_TEXTS)
+def _remembered_shingles(text: str | None) -> frozenset[int]:
+    return shingles(text)
+
+
+def forget_shingles() -> None:
+    """Empty the remembered shingle sets (a benchmark's round starts as a new crawl process)."""
+    _remembered_shingles.cache_clear()
 
 
 def dedup_key(item: CleanPosting) -> tuple[str, str, str]:

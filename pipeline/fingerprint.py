@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from scrapy import signals
-from sqlalchemy import select, update
+from sqlalchemy import ARRAY, Integer, String, any_, bindparam, func, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
@@ -43,6 +43,14 @@ _NOT_FROM_SOURCE = frozenset({"crawled_at", "relevance_rule"})
 _FIELDS = tuple(f.name for f in fields(JobItem) if f.name not in _NOT_FROM_SOURCE)
 
 
+# json.dumps(raw, sort_keys=True, default=str, ensure_ascii=False, separators=(",", ":")), one
+# encoder for every item: sort_keys makes dict order irrelevant; default=str covers datetimes
+# and odd values in extra
+_ENCODE = json.JSONEncoder(
+    sort_keys=True, default=str, ensure_ascii=False, separators=(",", ":")
+).encode
+
+
 def profile_salt(profile_path: str | Path | None) -> bytes:
     """What invalidates every fingerprint: the pipeline's version and the role profile's text."""
     from pipeline.relevance import DEFAULT_PROFILE
@@ -54,8 +62,7 @@ def profile_salt(profile_path: str | Path | None) -> bytes:
 def fingerprint(item: JobItem, salt: bytes) -> str:
     """A stable hash of the raw item's fields (not `crawled_at`), keyed by `salt`."""
     raw = {name: getattr(item, name) for name in _FIELDS}
-    # sort_keys makes dict order irrelevant; default=str covers datetimes and odd values in extra
-    data = json.dumps(raw, sort_keys=True, default=str, ensure_ascii=False, separators=(",", ":"))
+    data = _ENCODE(raw)
     return hashlib.blake2b(
         data.encode("utf-8", "surrogatepass"), key=salt, digest_size=16
     ).hexdigest()
@@ -194,17 +201,19 @@ def touch_unchanged(
 
     Only open rows move: a posting closed since the crawl loaded its fingerprints stays closed,
     and its sighting's old `last_seen_at` lets the next crawl process (and reopen) it in full.
-    Returns how many sightings moved.
+    Returns how many sightings moved. Rows the session holds are not updated in memory (no
+    synchronize_session): the store calls it in a session of its own.
     """
     moved = 0
     for start in range(0, len(sighting_ids), _TOUCH_CHUNK):
         res = session.execute(
             update(PostingSource)
             .where(
-                PostingSource.id.in_(sighting_ids[start : start + _TOUCH_CHUNK]),  # type: ignore[union-attr]
+                id_in(col(PostingSource.id), sighting_ids[start : start + _TOUCH_CHUNK], session),
                 col(PostingSource.status) == "open",
             )
             .values(last_seen_at=now)
+            .execution_options(synchronize_session=False)
         )
         moved += res.rowcount or 0  # type: ignore[attr-defined]  # DML returns a CursorResult
     ids = sorted(set(posting_ids))
@@ -212,9 +221,19 @@ def touch_unchanged(
         session.execute(
             update(Posting)
             .where(
-                col(Posting.id).in_(ids[start : start + _TOUCH_CHUNK]),
+                id_in(col(Posting.id), ids[start : start + _TOUCH_CHUNK], session),
                 col(Posting.status) == "open",
             )
             .values(last_seen_at=now)
+            .execution_options(synchronize_session=False)
         )
     return moved
+
+
+def id_in(column: Any, ids: Sequence[int], session: Session) -> Any:
+    """`column IN ids` with the ids as one parameter, not one each (SQLAlchemy renders and binds
+    thousands of those per statement): an array on PostgreSQL, a JSON array on SQLite."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
+    values = func.json_each(bindparam(None, json.dumps(list(ids)), type_=String))
+    return column.in_(select(values.table_valued("value").c.value))

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from w3lib.url import canonicalize_url, url_query_cleaner
 
-from pipeline.tokens import tokenize
+from pipeline.tokens import tokenize, tokenize_text
 
 # Tracking parameters that make one job look like many (utm_* is handled by prefix).
 TRACKING_PARAMS = (
@@ -84,7 +84,7 @@ def url_key(url: str | None) -> str | None:
 
 def shingles(text: str | None, size: int = 3) -> frozenset[int]:
     """Hashed word n-grams of a description; the basis of the near-duplicate check."""
-    words = tokenize(text)
+    words = tokenize_text(text)
     if len(words) < size:
         return frozenset({hash(tuple(words))}) if words else frozenset()
     # zip of shifted lists (the shorter ones end it): the same n-gram tuples, built in C

@@ -143,7 +143,6 @@ def _store(session: Session, items: list[CleanPosting], now: datetime) -> BatchR
     # objects and flushing them one by one cost more than all the dedup logic together.
     new_rows: list[SimpleNamespace] = []
     sightings: list[tuple[CleanPosting, Target]] = []
-    texts: dict[int, frozenset[int]] = {}
 
     for item in items:
         key = (item.source, item.external_id)
@@ -165,7 +164,7 @@ def _store(session: Session, items: list[CleanPosting], now: datetime) -> BatchR
             continue
 
         dkey = dedup_key(item)
-        target = find_duplicate(item, dkey, found, texts)
+        target = find_duplicate(item, dkey, found)
         if isinstance(target, Light):
             # the whole row only for a merge target (the identity map keeps it one object)
             target = session.get_one(Posting, target.id)
@@ -175,8 +174,6 @@ def _store(session: Session, items: list[CleanPosting], now: datetime) -> BatchR
             )
             _apply(target, item, now)
             new_rows.append(target)
-            if (own := texts.pop(id(item), None)) is not None:
-                texts[id(target)] = own  # its shingles, if a later item asks
             # later items of this batch can be duplicates of this one too
             found.by_key.setdefault(dkey, []).append(target)
             result.new += 1

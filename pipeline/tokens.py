@@ -16,8 +16,20 @@ def tokenize(text: str | None) -> list[str]:
     return _WORD_RE.findall(fold(text))
 
 
+def tokenize_text(text: str | None) -> list[str]:
+    """`tokenize` for long texts (descriptions): folded without `fold`'s memory, which would
+    keep thousands of descriptions that seldom come twice."""
+    if not text:
+        return []
+    return _WORD_RE.findall(_fold(text))
+
+
 @lru_cache(maxsize=65536)
 def fold(text: str) -> str:
+    return _fold(text)
+
+
+def _fold(text: str) -> str:
     if text.isascii():  # most text: NFKD changes nothing and there is no combining mark
         return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())

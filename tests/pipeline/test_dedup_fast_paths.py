@@ -46,6 +46,8 @@ def test_find_duplicate_with_the_size_bound_picks_what_comparing_every_candidate
             variant = [w if rng.random() > 0.15 else rng.choice(words) for w in base]
             variant += [rng.choice(words) for _ in range(rng.randint(0, 30))]
             texts.append(" ".join(variant))
+        if rng.random() < 0.25:  # the same text somewhere: the shortcut that shingles nothing
+            texts.insert(rng.randint(1, len(texts)), texts[0])
         candidates = [SimpleNamespace(description_text=t) for t in texts[1:]]
         item = SimpleNamespace(req_id=None, url=None, source="s", description_text=texts[0])
         found = Candidates(by_key={key: candidates})
@@ -57,6 +59,6 @@ def test_find_duplicate_with_the_size_bound_picks_what_comparing_every_candidate
             ),
             None,
         )
-        assert find_duplicate(item, key, found, {}) is expected  # type: ignore[arg-type]
+        assert find_duplicate(item, key, found) is expected  # type: ignore[arg-type]
         hits += expected is not None
     assert 40 < hits < 360  # both outcomes are exercised
