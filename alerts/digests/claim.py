@@ -22,7 +22,8 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from alerts.digests.due import BATCH, Due, count_due, due_page
+from alerts.digests.due import BATCH, Due, count_due
+from alerts.digests.lease import due_pages
 from alerts.digests.match import Page, PageMatcher
 from alerts.digests.rows import insert_ignore_many
 from alerts.digests.summary import ProgressFn
@@ -55,14 +56,9 @@ def claim_due(
         total = count_due(session, at)
     progress("claim", 0, total)
     matcher = PageMatcher(at)
-    after: tuple[int, int] | None = None
-    while True:
+    # On PostgreSQL the pages are leased: processes started together each match other pages.
+    for due in due_pages(engine, at, batch or BATCH):
         with session_scope(engine) as session:
-            due = due_page(session, at, after, batch or BATCH)
-            # Detached, so no later session reloads what was read mid-claim.
-            session.expunge_all()
-            if not due:
-                return counts
             page = matcher.match(session, due)
         for i in range(0, len(due), CHUNK):
             statuses = claim_chunk(settings, engine, due[i : i + CHUNK], page)
@@ -70,8 +66,8 @@ def claim_due(
             counts.empty += statuses.count("empty")
             counts.failed += statuses.count("failed")
             progress("claim", counts.due, max(total, counts.due))
-        after = (due[-1].search.subscriber_id, due[-1].search_id)
         del page, due  # before the next page's are built
+    return counts
 
 
 @dataclass(slots=True)

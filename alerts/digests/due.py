@@ -39,7 +39,8 @@ class Due:
         return self.search.id
 
 
-def _due_query(at: datetime) -> Any:
+def due_query(at: datetime) -> Any:
+    """Due searches of active subscribers at `at`, in (subscriber, search) order."""
     return (
         select(SavedSearch, Subscriber)
         .join(Subscriber, Subscriber.id == SavedSearch.subscriber_id)  # type: ignore[arg-type]
@@ -54,14 +55,14 @@ def _due_query(at: datetime) -> Any:
 
 def due_searches(session: Session, at: datetime) -> list[tuple[SavedSearch, Subscriber]]:
     """Active searches of active subscribers with `next_due_at <= at` (the due index)."""
-    return [(s, sub) for s, sub in session.execute(_due_query(at)).all()]
+    return [(s, sub) for s, sub in session.execute(due_query(at)).all()]
 
 
 def due_page(
     session: Session, at: datetime, after: tuple[int, int] | None, limit: int = BATCH
 ) -> list[Due]:
     """The next `limit` due searches after `after` (subscriber id, search id), in that order."""
-    stmt = _due_query(at)
+    stmt = due_query(at)
     if after is not None:
         stmt = stmt.where(
             tuple_(col(SavedSearch.subscriber_id), col(SavedSearch.id)) > tuple_(*after)
@@ -69,9 +70,16 @@ def due_page(
     return [_due(search, sub, at) for search, sub in session.execute(stmt.limit(limit)).all()]
 
 
+def due_between(session: Session, at: datetime, low: int, high: int) -> list[Due]:
+    """The due searches of subscribers with ids in [low, high), in order."""
+    subscriber = col(SavedSearch.subscriber_id)
+    stmt = due_query(at).where(subscriber >= low, subscriber < high)
+    return [_due(search, sub, at) for search, sub in session.execute(stmt).all()]
+
+
 def count_due(session: Session, at: datetime) -> int:
     """How many searches are due at `at` (for progress only: claims move on meanwhile)."""
-    query = _due_query(at).order_by(None).with_only_columns(func.count())
+    query = due_query(at).order_by(None).with_only_columns(func.count())
     return int(session.execute(query).scalar_one())
 
 
