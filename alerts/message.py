@@ -215,8 +215,8 @@ def _fold_uri_list(name: str, value: str, linesep: str) -> str:
 WIRE_POLICY = _WirePolicy(linesep="\r\n")
 
 
-def to_email_message(msg: OutgoingMessage) -> EmailMessage:
-    """The MIME message: multipart/alternative (text, then HTML) or text only; CRLF (SMTP policy)."""
+def headers_message(msg: OutgoingMessage) -> EmailMessage:
+    """A message holding only `msg`'s top-level headers (the policy parses and checks them)."""
     em = EmailMessage(policy=WIRE_POLICY)
     em["From"] = msg.from_
     em["To"] = msg.to
@@ -226,6 +226,12 @@ def to_email_message(msg: OutgoingMessage) -> EmailMessage:
         em["Message-ID"] = msg.message_id
     for name, value in msg.headers.items():
         em[name] = sanitize_header(value)
+    return em
+
+
+def to_email_message(msg: OutgoingMessage) -> EmailMessage:
+    """The MIME message: multipart/alternative (text, then HTML) or text only; CRLF (SMTP policy)."""
+    em = headers_message(msg)
     em.set_content(msg.text)
     if msg.html is not None:
         em.add_alternative(msg.html, subtype="html")

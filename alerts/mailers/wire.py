@@ -16,9 +16,8 @@ import functools
 import random
 import sys
 from email import quoprimime
-from email.message import EmailMessage
 
-from alerts.message import WIRE_POLICY, OutgoingMessage, sanitize_header
+from alerts.message import WIRE_POLICY, OutgoingMessage, headers_message, sanitize_header
 
 _CRLF = b"\r\n"
 _MAX_LINE: int = (
@@ -74,14 +73,7 @@ def _folded(name: str, value: str) -> bytes:
 
 
 def _headers_general(msg: OutgoingMessage) -> bytes:
-    em = EmailMessage(policy=WIRE_POLICY)
-    em["From"] = msg.from_
-    em["To"] = msg.to
-    em["Subject"] = sanitize_header(msg.subject)
-    if msg.message_id:
-        em["Message-ID"] = msg.message_id
-    for name, value in msg.headers.items():
-        em[name] = sanitize_header(value)
+    em = headers_message(msg)
     return b"".join(WIRE_POLICY.fold_binary(name, value) for name, value in em.raw_items())
 
 
