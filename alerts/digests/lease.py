@@ -14,7 +14,7 @@ the digests' and deliveries' unique keys (`claim.py`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import datetime
 
 from sqlalchemy import func, text
@@ -29,7 +29,7 @@ BUCKET = 256  # subscribers per lease: a page is whole buckets, so one's searche
 LEASE_CLASS = 0x616E64  # the advisory locks' first key: andon's digest leases
 
 
-def due_pages(engine: Engine, at: datetime, batch: int) -> Iterator[list[Due]]:
+def due_pages(engine: Engine, at: datetime, batch: int) -> Generator[list[Due], None, None]:
     """Due searches at `at` in pages of about `batch` (whole buckets on PostgreSQL), in
     (subscriber, search) order within a page. Read lazily: the caller claims a page before
     asking for the next one, and only then are that page's leases given back."""
