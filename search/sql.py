@@ -173,17 +173,32 @@ def listings(session: Session, postings: Sequence[Posting]) -> list[dict[str, An
     return [listing(p, sources.get(p.id or 0, [])) for p in postings]
 
 
+def salary_of(
+    low: float | None,
+    high: float | None,
+    currency: str | None,
+    period: str | None,
+    annual_min_usd: float | None,
+    annual_max_usd: float | None,
+) -> dict[str, Any] | None:
+    """A listing's `salary` object (DESIGN.md), or None when no amount was stated."""
+    if low is None and high is None:
+        return None
+    return {
+        "min": _num(low),
+        "max": _num(high),
+        "currency": currency,
+        "period": period,
+        "annual_min_usd": _num(annual_min_usd),
+        "annual_max_usd": _num(annual_max_usd),
+    }
+
+
 def listing(p: Posting, sources: list[dict[str, Any]]) -> dict[str, Any]:
-    salary = None
-    if p.salary_min is not None or p.salary_max is not None:
-        salary = {
-            "min": _num(p.salary_min),
-            "max": _num(p.salary_max),
-            "currency": p.salary_currency,
-            "period": p.salary_period,
-            "annual_min_usd": _num(p.annual_min_usd),
-            "annual_max_usd": _num(p.annual_max_usd),
-        }
+    salary = salary_of(
+        p.salary_min, p.salary_max, p.salary_currency, p.salary_period,
+        p.annual_min_usd, p.annual_max_usd,
+    )  # fmt: skip
     return {
         "id": p.id,
         "title": p.title,

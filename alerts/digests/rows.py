@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import and_, bindparam, cast, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -89,7 +89,14 @@ def live(at: datetime) -> Any:
     )
 
 
-def is_live(posting: Posting, at: datetime | None) -> bool:
+class Lifetime(Protocol):
+    """What `is_live` reads: a `Posting`, or a digest's stored job (`send_rows.StoredJob`)."""
+
+    status: str
+    valid_through: datetime | None
+
+
+def is_live(posting: Lifetime, at: datetime | None) -> bool:
     """`live` for a loaded posting; with no `at` every posting counts (a stored digest as sent)."""
     if at is None:
         return True

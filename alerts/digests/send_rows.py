@@ -16,10 +16,11 @@ from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
+from alerts.digests.rows import is_live
 from alerts.models import ClosedNotice, Delivery, Digest, SavedSearch, Subscriber
 from db import utcnow
 from pipeline.models import Posting, PostingSource
-from search.sql import _iso, _num
+from search.sql import _iso, salary_of
 
 # what `DigestJob.from_listing` reads of a listing, and `is_live` of a posting
 _POSTING_COLUMNS: tuple[Any, ...] = (
@@ -42,10 +43,8 @@ class StoredJob:
     listing: dict[str, Any]
 
     def is_live(self, at: datetime | None) -> bool:
-        """`rows.is_live` for the posting's status and expiry."""
-        if at is None:
-            return True
-        return self.status == "open" and (self.valid_through is None or self.valid_through > at)
+        """Open and unexpired at `at` (`rows.is_live`)."""
+        return is_live(self, at)
 
 
 def claimable(cutoff: Any) -> ColumnElement[bool]:
@@ -155,16 +154,7 @@ def _job(why: str, p: Any) -> StoredJob:
     (pid, title, company, url, apply_url, location_text, country, workplace, seniority,
      smin, smax, currency, period, amin, amax, posted_at, or_earlier, facts, attribution,
      status, valid_through) = p  # fmt: skip
-    salary = None
-    if smin is not None or smax is not None:
-        salary = {
-            "min": _num(smin),
-            "max": _num(smax),
-            "currency": currency,
-            "period": period,
-            "annual_min_usd": _num(amin),
-            "annual_max_usd": _num(amax),
-        }
+    salary = salary_of(smin, smax, currency, period, amin, amax)
     listing = {
         "id": pid,
         "title": title,
