@@ -23,6 +23,8 @@ from typing import Any
 
 import re2
 
+from pipeline.re2_bytes import AsciiRE2
+
 # Python's own regex parser and its opcodes (private modules, stable since 3.11; no stubs)
 sre_parse: Any = importlib.import_module("re._parser")
 sre: Any = importlib.import_module("re._constants")
@@ -186,6 +188,40 @@ class _LastFold:
 
 _last_fold = _LastFold()
 
+# A gate naming more literals than this finds them with one RE2 pass over the text, shared by
+# every such gate (`_ManyLiterals`), instead of a substring scan per literal: "lead 12 people"
+# has ~40 leading verbs and people nouns, scanned on every sentence otherwise.
+SCAN_LITERALS = 8
+
+
+class _ManyLiterals:
+    """Which literals of the gates with many of them the last text asked about holds."""
+
+    def __init__(self) -> None:
+        self.known: frozenset[str] = frozenset()
+        self.index: LiteralIndex | None = None
+        self.last: tuple[str, frozenset[str]] = ("", frozenset())
+
+    def add(self, literals: frozenset[str]) -> None:
+        """Know these literals too (a gate is made): the index is built anew when next asked."""
+        if not literals <= self.known:
+            self.known |= literals
+            self.index = None
+            self.last = ("", frozenset())
+
+    def __call__(self, text: str) -> frozenset[str]:
+        """The known literals that the fold of `text` holds (`LiteralIndex.present`)."""
+        last = self.last
+        if last[0] is not text:
+            index = self.index
+            if index is None:
+                index = self.index = LiteralIndex(self.known)
+            last = self.last = (text, index.present(_last_fold(text)))
+        return last[1]
+
+
+_many_literals = _ManyLiterals()
+
 
 WIDE_REPEAT = 20  # a counted repeat up to this many is cheap for RE2's DFA; wider ones are not
 
@@ -226,23 +262,46 @@ _COUNT = re.compile(r"\{(\d+),(\d+)\}")
 
 
 class Gated:
-    """A compiled regex (re or re2) that is only run on text holding its required literals."""
+    """A compiled regex (re or re2) that is only run on text holding its required literals.
+
+    An RE2 pattern reads ASCII text's bytes with RE2 itself (`AsciiRE2`): the same matches.
+    """
 
     def __init__(self, regex: Any) -> None:
         self.regex = regex
         self.pattern: str = regex.pattern
         self.wide: Any = None  # RE2 only: the pattern with open repeats, tried first
+        self.searcher: Any = regex  # what searches: the regex, or RE2 on ASCII bytes
         if isinstance(regex, re.Pattern):
             self.clauses = literal_clauses(regex.pattern, regex.flags)
         else:  # RE2: its flags are in the pattern, its \d is [0-9]
             self.clauses = literal_clauses(regex.pattern, ascii_digits=True)
+            self.searcher = AsciiRE2(regex)
             wide = widened(regex.pattern)
             if wide is not None:
-                self.wide = re2.compile(wide, regex.options)
+                self.wide = AsciiRE2(re2.compile(wide, regex.options))
+        # many literals: looked up in the one pass of `_many_literals`; few: scanned for
+        self._indexed = len(self.literals) > SCAN_LITERALS
+        if self._indexed:
+            _many_literals.add(self.literals)
+
+    def _holds_literals(self, text: str) -> bool:
+        """`admits(self.clauses, fold(text))`, by the cheaper of the two ways to know it."""
+        if self._indexed:
+            return admits_present(self.clauses, _many_literals(text))
+        last = _last_fold.last
+        folded = last[1] if last[0] is text else _last_fold(text)
+        for clause in self.clauses:  # `admits`, inlined: this runs for every rule and sentence
+            for literal in clause:
+                if literal in folded:
+                    break
+            else:
+                return False
+        return True
 
     def admits(self, text: str) -> bool:
         """False only when the pattern cannot match `text` (it lacks a required literal)."""
-        if self.clauses and not admits(self.clauses, _last_fold(text)):
+        if not self._holds_literals(text):
             return False
         return self.wide is None or self.wide.search(text) is not None
 
@@ -260,21 +319,10 @@ class Gated:
         return frozenset().union(*self.clauses)
 
     def search(self, text: str, *args: Any) -> Any:
-        # `admits`, inlined: this runs for every rule on every sentence
-        last = _last_fold.last
-        folded = last[1] if last[0] is text else _last_fold(text)
-        for clause in self.clauses:
-            for literal in clause:
-                if literal in folded:
-                    break
-            else:
-                return None
-        if self.wide is not None and self.wide.search(text) is None:
-            return None
-        return self.regex.search(text, *args)
+        return self.searcher.search(text, *args) if self.admits(text) else None
 
     def finditer(self, text: str, *args: Any) -> Iterator[Any]:
-        return self.regex.finditer(text, *args) if self.admits(text) else iter(())
+        return self.searcher.finditer(text, *args) if self.admits(text) else iter(())
 
     def findall(self, text: str, *args: Any) -> list[Any]:
         return self.regex.findall(text, *args) if self.admits(text) else []

@@ -13,6 +13,7 @@ import re2
 
 from pipeline import enrich, facts
 from pipeline.prefilter import Gated, GatedAlternation, fold, literal_clauses, widened
+from pipeline.re2_bytes import AsciiRE2
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "fixtures" / "facts"))
@@ -158,3 +159,50 @@ def test_the_corpus_reads_the_same_without_the_gates(
     _ungated(monkeypatch)
     assert [read(text) for text in corpus] == gated
     assert any(g[0] for g in gated) and any(g[1] for g in gated)  # the corpus has facts to find
+
+
+def _answers(match: Any, regex: Any) -> Any:
+    """Everything the facts rules read from a match: spans, groups by number and by name."""
+    if match is None:
+        return None
+    numbers = range(regex.groups + 1)
+    return (
+        [match.span(i) for i in numbers],
+        [(match.start(i), match.end(i)) for i in numbers],
+        [match.group(i) for i in numbers],
+        [match[i] for i in numbers],
+        {name: match.group(name) for name in regex.groupindex},
+        match.group(0, *numbers) if regex.groups else match.group(),
+    )
+
+
+def test_re2_on_ascii_bytes_answers_what_google_re2_answers(corpus: list[str]) -> None:
+    rng = random.Random(3)
+    sentences = [s for text in corpus for s in re.split(r"(?<=[.!?\n])", text) if s.strip()]
+    texts = [s for s in rng.sample(sentences, min(len(sentences), 800)) if s.isascii()]
+    texts += ["", " ", "lead 12 people, 3 shifts; on call volume. 24/7 on-call", "x" * 300]
+    rules = [gate for gate in GATES.values() if isinstance(gate.searcher, AsciiRE2)]
+    empty = re2.compile(r"(?i)(x*)(?P<lead>lead)?")  # empty matches: finditer must step
+    checked = 0
+    for regex in [*(gate.regex for gate in rules), empty]:
+        fast = AsciiRE2(regex)
+        for text in texts:
+            for bounds in [(), (0,), (3, len(text) - 2), (len(text), 1), (-5, 10**6)]:
+                want = regex.search(text, *bounds)
+                assert _answers(fast.search(text, *bounds), regex) == _answers(want, regex)
+                checked += want is not None
+                assert [_answers(m, regex) for m in fast.finditer(text, *bounds)] == [
+                    _answers(m, regex) for m in regex.finditer(text, *bounds)
+                ]
+    assert len(rules) > 20 and checked > 500  # the facts rules, and they match these texts
+
+
+def test_gates_with_many_literals_find_them_in_one_pass() -> None:
+    many = [gate for gate in GATES.values() if gate._indexed]
+    assert facts._TEAM_RE in many  # ~40 leading verbs and people nouns
+    for text in ("We lead 40 operators", "Apply now", "MANAGING A TEAM OF 12", "\u0130ntern"):
+        for gate in many:
+            folded = fold(text)
+            assert gate._holds_literals(text) == all(
+                any(literal in folded for literal in clause) for clause in gate.clauses
+            )
