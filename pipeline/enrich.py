@@ -384,26 +384,50 @@ def industries(
 ) -> list[str]:
     """Industry ids, in vocabulary order (see the module docstring for the `manufacturing` rule)."""
     found: set[str] = set()
+    if description:
+        # the words each alternation may hold, from one pass over the text (`LiteralIndex`)
+        for industry, narrowed in _narrowed(_INDUSTRY_LITERALS.present(fold(description))):
+            hits = islice(narrowed.finditer(description), _DESCRIPTION_MIN_HITS)
+            if len(list(hits)) >= _DESCRIPTION_MIN_HITS:
+                found.add(industry)
     strong = " \n ".join([title or "", *_flatten(extra or {})])
-    # the words each alternation may hold, from one pass over each text (`LiteralIndex`)
-    present = _INDUSTRY_LITERALS.present(fold(description or ""))
-    present_strong = _INDUSTRY_LITERALS.present(fold(strong))
-    for industry, alternation in _INDUSTRY_PATTERNS.items():
-        narrowed = alternation.for_present(present) if description else None
-        in_description = narrowed is not None and (
-            len(list(islice(narrowed.finditer(description or ""), _DESCRIPTION_MIN_HITS)))
-            >= _DESCRIPTION_MIN_HITS
-        )
-        if in_description or (
-            (narrowed := alternation.for_present(present_strong)) is not None
-            and narrowed.search(strong)
-        ):
-            found.add(industry)
+    found.update(
+        _strong_industries(strong) if len(strong) <= _REMEMBER_STRONG else _in_strong(strong)
+    )
     if company:
         found.update(company_industries(company))
     if found & GOODS_PRODUCING:
         found.add("manufacturing")
     return [industry for industry in INDUSTRY_KEYWORDS if industry in found]
+
+
+def _in_strong(strong: str) -> frozenset[str]:
+    """The industries the title and the source's tags name (one hit is enough there)."""
+    present = _INDUSTRY_LITERALS.present(fold(strong))
+    return frozenset(industry for industry, rx in _narrowed(present) if rx.search(strong))
+
+
+# a source repeats its titles and tags: their industries are remembered (short texts only)
+_REMEMBER_STRONG = 1_000
+_strong_industries = lru_cache(maxsize=4096)(_in_strong)
+
+
+def _narrowed(present: frozenset[str]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Each industry's alternation narrowed to the words a text holding `present` may hold,
+    for the industries that may match at all; remembered by `present` (texts share few)."""
+    narrowed = _narrowed_by_literals.get(present)
+    if narrowed is None:
+        if len(_narrowed_by_literals) >= 4096:
+            _narrowed_by_literals.clear()  # a bound, not an LRU
+        narrowed = _narrowed_by_literals[present] = tuple(
+            (industry, rx)
+            for industry, alternation in _INDUSTRY_PATTERNS.items()
+            if (rx := alternation.for_present(present)) is not None
+        )
+    return narrowed
+
+
+_narrowed_by_literals: dict[frozenset[str], tuple[tuple[str, re.Pattern[str]], ...]] = {}
 
 
 # --- skills -----------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
@@ -94,6 +94,8 @@ class RoleProfile:
     veto: Named
     model: TitleModel
     source: Path | None = None
+    # what each title decides alone (`_judged`), filled as titles come
+    titles: dict[str, _Judged] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: Path | None = None) -> Self:
@@ -189,11 +191,10 @@ def load_profile(path: Path | None = None) -> RoleProfile:
 
 
 class _Title:
-    """A folded title, its UTF-8 bytes for RE2, and the description folded on first use."""
+    """A folded title (`fold_title`) and the description folded on first use."""
 
-    def __init__(self, title: str, description: str | None, company: str | None) -> None:
-        self.folded = fold_title(title)
-        self.data = self.folded.encode()
+    def __init__(self, folded: str, description: str | None, company: str | None) -> None:
+        self.folded = folded
         self._description = description
         self._company = company
         self._body: str | None = None
@@ -234,12 +235,9 @@ def _in_plant(
     )
 
 
-def _spans(profile: RoleProfile, title: _Title) -> list[tuple[int, int]]:
+def _spans(profile: RoleProfile, folded: str, data: bytes) -> list[tuple[int, int]]:
     # every span an ambiguous pattern matches: "operations lead" and "manufacturing operations lead"
-    found = (
-        profile.ambiguous.rules[i].search(title.folded)
-        for i in profile.ambiguous.indices(title.data)
-    )
+    found = (profile.ambiguous.rules[i].search(folded) for i in profile.ambiguous.indices(data))
     return [span for span in found if span is not None]
 
 
@@ -259,6 +257,60 @@ def _by_model(profile: RoleProfile, title: _Title, model: ModelVerdict) -> Verdi
     return None
 
 
+@dataclass(frozen=True)
+class _Judged:
+    """What a title decides alone: a final verdict, or what its description must still show."""
+
+    folded: str
+    final: Verdict | None = None
+    include: tuple[str, tuple[int, int], tuple[str, ...]] | None = None  # rule, span, words
+    model: ModelVerdict | None = None
+    ambiguous: tuple[str, tuple[int, int]] | None = None  # rule, span
+
+
+def _judge_title(profile: RoleProfile, title: str) -> _Judged:
+    """The title's part of `classify`: its exclude, include, model and ambiguous rules."""
+    folded = fold_title(title)
+    if not folded:
+        return _Judged(folded, final=Verdict(False, "no_title"))
+    data = folded.encode()
+    for reason, rules in profile.exclude:
+        hit = rules.first(folded, data)
+        if hit and not profile.model.floor_lead(reason, data):
+            words = (folded[slice(*hit[1])],)
+            return _Judged(folded, final=Verdict(False, reason, hit[0].text, words))
+    if excluded := profile.model.excluded(data):
+        matched = f"title_model.exclude.{excluded.reason}"
+        return _Judged(folded, final=Verdict(False, excluded.reason, matched, excluded.words))
+    if hit := profile.include.first(folded, data):
+        rule, span = hit
+        return _Judged(folded, include=(rule.text, span, (folded[span[0] : span[1]],)))
+    model = profile.model.judge(data)
+    hit = profile.ambiguous.first(folded, data)
+    if (
+        hit
+        and model.outcome == "keep"
+        and not profile.model.area_outside(folded, _spans(profile, folded, data))
+    ):
+        # "Manufacturing Operations Lead": the area word is part of an ambiguous title, which
+        # has to prove its plant; "Operations Manager - Manufacturing" names it outside.
+        model = ModelVerdict("ambiguous", model.reason, model.words)
+    return _Judged(folded, model=model, ambiguous=(hit[0].text, hit[1]) if hit else None)
+
+
+def _judged(profile: RoleProfile, title: str) -> _Judged:
+    """`_judge_title`, remembered per profile (a source repeats its titles) up to 4,096 titles
+    of at most MAX_TITLE_CHARS (only a longer title's first characters count)."""
+    memo = profile.titles
+    if (judged := memo.get(title)) is None:
+        judged = _judge_title(profile, title)
+        if len(title) <= MAX_TITLE_CHARS:
+            if len(memo) >= 4096:
+                memo.clear()  # a bound, not an LRU
+            memo[title] = judged
+    return judged
+
+
 def classify(
     title: str, description: str | None, profile: RoleProfile, company: str | None = None
 ) -> Verdict:
@@ -268,42 +320,21 @@ def classify(
     only evidence, for ambiguous titles ("Operations Manager") and against title matches that
     turn out to be media, software, power-station, mine or farm jobs.
     """
-    t = _Title(title or "", description, company)
-    if not t.folded:
-        return Verdict(False, "no_title")
-    for reason, rules in profile.exclude:
-        hit = rules.first(t.folded, t.data)
-        if hit and not profile.model.floor_lead(reason, t.data):
-            return Verdict(False, reason, hit[0].text, (t.folded[hit[1][0] : hit[1][1]],))
-    excluded = profile.model.excluded(t.data)
-    if excluded:
-        return Verdict(
-            False, excluded.reason, f"title_model.exclude.{excluded.reason}", excluded.words
-        )
-
-    hit = profile.include.first(t.folded, t.data)
-    if hit:
-        rule, span = hit
-        words = (t.folded[span[0] : span[1]],)
-        return _vetoed(profile, t.context(span), Verdict(True, "title_match", rule.text, words))
-
-    model = profile.model.judge(t.data)
-    hit = profile.ambiguous.first(t.folded, t.data)
-    if (
-        hit
-        and model.outcome == "keep"
-        and not profile.model.area_outside(t.folded, _spans(profile, t))
-    ):
-        # "Manufacturing Operations Lead": the area word is part of an ambiguous title, which
-        # has to prove its plant; "Operations Manager - Manufacturing" names it outside.
-        model = ModelVerdict("ambiguous", model.reason, model.words)
-    decided = _by_model(profile, t, model)
+    judged = _judged(profile, title or "")
+    if judged.final is not None:
+        return judged.final
+    t = _Title(judged.folded, description, company)
+    if judged.include is not None:
+        rule_text, span, words = judged.include
+        return _vetoed(profile, t.context(span), Verdict(True, "title_match", rule_text, words))
+    model = judged.model  # set on every title not decided and not included
+    decided = _by_model(profile, t, model) if model else None
     if decided:
         return decided
-    if hit:
-        rule, span = hit
-        return _in_plant(profile, t.context(span), rule.text, profile.threshold, "plant_context")
-    if model.outcome == "ambiguous":
+    if judged.ambiguous is not None:
+        rule_text, span = judged.ambiguous
+        return _in_plant(profile, t.context(span), rule_text, profile.threshold, "plant_context")
+    if model and model.outcome == "ambiguous":
         matched = f"title_model: {model.reason}"
         verdict = _in_plant(profile, t.context(), matched, profile.threshold, "plant_context")
         return Verdict(verdict.keep, verdict.reason, matched, model.words + verdict.words)

@@ -24,7 +24,6 @@ _PUNCTUATION = str.maketrans(
         "\u00a0": " ",
     }
 )
-_SPACES = re.compile(r"\s+")
 # "(m/w/d)", "m/f/d", "(H/F)", "F/H", "(all genders)", "(gn)": gender markers of DE/FR postings
 # sit between the role and its qualifier ("Schichtleiter (m/w/d) Fertigung"); cut them out.
 # Fixed-width pieces only: linear on any text (and titles are capped).
@@ -49,12 +48,13 @@ def fold(text: str) -> str:
             for ch in decomposed
             if not unicodedata.combining(ch)
         )
-    return _SPACES.sub(" ", text).strip()
+    # `re.sub(r"\s+", " ", text).strip()`: split() breaks on what \s matches (str.isspace)
+    return " ".join(text.split())
 
 
 def fold_title(title: str) -> str:
     """`fold` a job title (its first MAX_TITLE_CHARS characters) and drop its gender markers."""
-    return _SPACES.sub(" ", _GENDER.sub(" ", fold(title[:MAX_TITLE_CHARS]))).strip()
+    return " ".join(_GENDER.sub(" ", fold(title[:MAX_TITLE_CHARS])).split())
 
 
 def html_to_text(markup: str) -> str:

@@ -105,6 +105,7 @@ def test_industries_and_skills_are_what_ungated_rules_find(monkeypatch: pytest.M
     gated = run()
     monkeypatch.setattr(enrich, "_INDUSTRY_LITERALS", _Everything(enrich._INDUSTRY_LITERALS))
     monkeypatch.setattr(enrich, "_SKILL_INDEX", _Everything(enrich._SKILL_INDEX))
+    enrich._strong_industries.cache_clear()  # remembered titles: found again without gates
     assert gated == run()
     assert sum(bool(i) for i, _s in gated) > 100 and sum(bool(s) for _i, s in gated) > 50
 
@@ -115,6 +116,22 @@ def test_facts_are_what_ungated_rules_find(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(facts, "_LITERALS", _Everything(facts._LITERALS))
     assert gated == [facts.extract_facts(t) for t in texts]
     assert sum(bool(f) for f in gated) > 50
+
+
+def test_remembered_industry_rules_are_the_ones_worked_out_anew() -> None:
+    titles = ["Production Manager", "Bakery Supervisor", "Pharma Lead", "Plant Manager - Food"]
+    enrich._strong_industries.cache_clear()
+    for i, text in enumerate(_texts(13, 200)):
+        strong = f"{titles[i % 4]} \n {text[:300]}"
+        for _ in range(2):  # worked out, then remembered
+            assert enrich._strong_industries(strong) == enrich._in_strong(strong)
+            present = enrich._INDUSTRY_LITERALS.present(fold(text))
+            fresh = [
+                (industry, alternation.for_present(present))
+                for industry, alternation in enrich._INDUSTRY_PATTERNS.items()
+            ]
+            assert list(enrich._narrowed(present)) == [(k, rx) for k, rx in fresh if rx]
+    assert enrich._strong_industries.cache_info().hits > 0
 
 
 def test_company_industries_are_remembered_not_changed() -> None:
