@@ -8,6 +8,7 @@ imports those modules. SQL functions a package needs it registers itself (`searc
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Session, SQLModel, create_engine
 
@@ -63,15 +65,47 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     if sa_url.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
     else:
-        kwargs["pool_pre_ping"] = True
+        kwargs["connect_args"] = {"connect_timeout": 10}
         if sa_url.get_backend_name() == "postgresql" and sa_url.drivername == "postgresql":
             sa_url = sa_url.set(drivername="postgresql+psycopg")
-        kwargs["connect_args"] = {"connect_timeout": 10}
     kwargs["json_serializer"] = _JSON_ENCODE
     engine = create_engine(sa_url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        _ping_when_idle(engine)
     return engine
+
+
+# A server connection back in the pool for less than this is handed out without a ping.
+# `pool_pre_ping` pinged at every checkout: a round trip per transaction, two per digest sent
+# (the take and the provider's answer), each a few milliseconds apart. A connection idle longer
+# (a restarted server, a proxy's idle timeout) is pinged and replaced as pre-ping did.
+PING_AFTER_IDLE_S = 1.0
+_IDLE_SINCE = "andon_idle_since"
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """SQLAlchemy's pessimistic disconnect handling (its checkout-event recipe), skipped for a
+    connection checked in less than `PING_AFTER_IDLE_S` ago or just opened."""
+    dialect = engine.dialect
+
+    def stamp(_dbapi_conn: Any, record: Any, *_: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    def checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        idle = time.monotonic() - record.info.get(_IDLE_SINCE, float("-inf"))
+        if idle < PING_AFTER_IDLE_S:
+            return
+        try:
+            dialect.do_ping(dbapi_conn)
+        except dialect.loaded_dbapi.Error as exc:
+            # The pool drops this connection and checks out a fresh one (once more).
+            raise DisconnectionError(f"ping failed: {exc}") from exc
+
+    event.listen(engine, "connect", stamp)
+    event.listen(engine, "checkin", stamp)
+    event.listen(engine, "checkout", checkout)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -273,8 +273,12 @@ def _deliver(run: SendRun, ready: _Ready) -> Step:
 
 
 def _record(engine: Engine, digest_id: int, **values: object) -> None:
-    """The provider's answer, committed at once (a Core UPDATE: no session to build)."""
-    with engine.begin() as conn:
+    """The provider's answer, committed at once (a Core UPDATE: no session to build).
+
+    One statement in autocommit: as atomic as BEGIN; UPDATE; COMMIT, in one round trip instead
+    of three.
+    """
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(update(_DIGESTS).where(_DIGESTS.c.id == digest_id).values(**values))
 
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, or_, select, update
+from sqlalchemy import and_, bindparam, case, exists, false, or_, select, true, update
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
@@ -55,21 +56,44 @@ def claimable(cutoff: Any) -> ColumnElement[bool]:
     )
 
 
+def _claimable_unindexed(cutoff: Any) -> ColumnElement[bool]:
+    """`claimable`, as a CASE no index on `status` can answer.
+
+    The take walks the primary key up from `after_` and stops at the first claimable digest no
+    other sender holds, a few rows in. With `claimable`'s OR, PostgreSQL may (and, with the
+    statistics of a digests table filled since its last ANALYZE, did) read every `pending` and
+    `sending` entry of the status index instead, dead ones too (each status change adds one),
+    and sort the window's rows, for each digest sent.
+    """
+    return case(
+        (col(Digest.status) == "pending", true()),
+        (col(Digest.status) == "sending", col(Digest.sending_at) < cutoff),
+        else_=false(),
+    )
+
+
 def _take_statement(lock: bool) -> Any:
-    stmt = (
-        select(Digest, Subscriber, SavedSearch)
-        .outerjoin(Subscriber, col(Subscriber.id) == col(Digest.subscriber_id))
-        .outerjoin(SavedSearch, col(SavedSearch.id) == col(Digest.saved_search_id))
+    # The digest is chosen (and locked) in a subquery; its subscriber and search are joined to
+    # that one row, not to every claimable row of the window before the LIMIT.
+    first = (
+        select(Digest)
         .where(
             col(Digest.id) > bindparam("after_"),
             col(Digest.id) <= bindparam("upto_"),
-            claimable(bindparam("cutoff_")),
+            _claimable_unindexed(bindparam("cutoff_")),
         )
         .order_by(col(Digest.id))
         .limit(1)
+    )
+    if lock:
+        first = first.with_for_update(skip_locked=True)
+    taken = aliased(Digest, first.subquery("taken"))
+    return (
+        select(taken, Subscriber, SavedSearch)
+        .outerjoin(Subscriber, col(Subscriber.id) == taken.subscriber_id)
+        .outerjoin(SavedSearch, col(SavedSearch.id) == taken.saved_search_id)
         .execution_options(populate_existing=True)
     )
-    return stmt.with_for_update(of=Digest, skip_locked=True) if lock else stmt
 
 
 def _jobs_statement() -> Any:
@@ -81,13 +105,20 @@ def _jobs_statement() -> Any:
             col(PostingSource.source), col(PostingSource.external_id), col(PostingSource.url),
             closed.label("any_closed"),
         )
+        .select_from(Digest)
+        .join(Delivery, col(Delivery.digest_id) == col(Digest.id))
         .join(Posting, col(Posting.id) == col(Delivery.posting_id))
         .outerjoin(PostingSource, col(PostingSource.posting_id) == col(Posting.id))
-        .where(col(Delivery.digest_id) == digest_id)
+        .where(col(Digest.id) == digest_id)
         .order_by(
             col(Delivery.rank), col(Delivery.id),
             col(PostingSource.first_seen_at), col(PostingSource.id),
         )
+        # PostgreSQL plans no statement that locks rows in parallel. Without statistics on
+        # deliveries (filled since the last ANALYZE: a claim phase's work) it expects thousands
+        # of rows per digest and starts a worker, ~10 ms a digest for ~20 rows. The send phase
+        # already holds the digest FOR UPDATE, so this weaker lock on it changes nothing there.
+        .with_for_update(of=Digest, read=True, key_share=True)
     )  # fmt: skip
 
 

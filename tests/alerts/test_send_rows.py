@@ -4,15 +4,23 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
+from sqlalchemy.dialects import postgresql
 from sqlmodel import col
 
 import db
 from alerts.digests import run_digests
 from alerts.digests.rows import is_live
-from alerts.digests.send_rows import stored_jobs, take_next
+from alerts.digests.send_rows import (
+    _JOBS,
+    _claimable_unindexed,
+    claimable,
+    stored_jobs,
+    take_next,
+)
 from alerts.liveness import closed_jobs
 from alerts.mailers import TransientSendError
 from alerts.models import ClosedNotice, Delivery, Digest, Subscriber
@@ -154,3 +162,73 @@ def test_take_next_passes_over_held_digests_to_the_next_free_one(engine, setting
         assert take_next(b, second_id, second_id, RUN1) is None  # an empty range
     with db.session_scope(engine) as c:
         assert take_next(c, first_id, third_id, RUN1) is not None
+
+
+def _six_digests(engine, settings: Settings) -> list[int]:
+    """Six claimed digests (one per subscriber), left pending by a failing mailer."""
+    for n in range(6):
+        add_search(engine, f"s{n}@example.com", query="manager")
+    store(engine, job(1, "Plant Manager"))
+    run_digests(settings, engine, at=RUN1, mailer=Recording(fail=[TransientSendError("451")] * 6))
+    ids = sorted(int(d.id) for d in digests(engine) if d.id is not None)
+    assert len(ids) == 6
+    return ids
+
+
+def test_the_takes_claimable_case_is_claimable(engine, settings: Settings) -> None:
+    """The take's CASE (no status index can serve it) picks the rows `claimable` picks."""
+    ids = _six_digests(engine, settings)
+    cutoff = RUN1 + timedelta(hours=1)
+    states = [
+        ("pending", None), ("sending", cutoff - timedelta(minutes=1)),
+        ("sending", cutoff + timedelta(minutes=1)), ("sending", None), ("sent", None),
+        ("failed", cutoff - timedelta(minutes=1)),
+    ]  # fmt: skip
+    with db.session_scope(engine) as s:
+        for digest_id, (status, sending_at) in zip(ids, states, strict=True):
+            s.execute(
+                update(Digest)
+                .where(col(Digest.id) == digest_id)
+                .values(status=status, sending_at=sending_at)
+            )
+    with db.session_scope(engine) as s:
+        plain = s.execute(select(col(Digest.id)).where(claimable(cutoff))).scalars().all()
+        ours = s.execute(select(col(Digest.id)).where(_claimable_unindexed(cutoff)))
+        assert sorted(ours.scalars().all()) == sorted(plain) == ids[:2]
+        taken: list[int] = []
+        while (row := take_next(s, taken[-1] if taken else 0, ids[-1], cutoff)) is not None:
+            assert row[0].id is not None
+            taken.append(row[0].id)
+        assert taken == ids[:2]
+
+
+def _parallel_for_free(session: Any) -> None:
+    """Make a parallel plan cost nothing to start, for the rest of the transaction."""
+    for knob in ("parallel_setup_cost", "parallel_tuple_cost", "min_parallel_table_scan_size",
+                 "min_parallel_index_scan_size"):  # fmt: skip
+        session.execute(text(f"SET LOCAL {knob} = 0"))
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_digests_jobs_are_never_read_by_a_parallel_plan(engine, settings: Settings) -> None:
+    """Without statistics on deliveries the planner chose a parallel plan (a worker's start
+    cost ~10 ms a digest); the row lock rules one out. With parallel plans made free, the
+    same statement without the lock gets a Gather."""
+    digest_id = _pending_digest(engine, settings)
+    unlocked = _JOBS._clone()
+    unlocked._for_update_arg = None
+    with db.session_scope(engine) as s:
+        _parallel_for_free(s)
+        plans = {
+            name: "\n".join(s.execute(explain_of(stmt.params(digest_id_=digest_id))).scalars())
+            for name, stmt in (("ours", _JOBS), ("unlocked", unlocked))
+        }
+        assert "Gather" in plans["unlocked"]  # the knob works: this one would go parallel
+        assert "Gather" not in plans["ours"]
+        assert len(stored_jobs(s, digest_id)[0]) == 6
+
+
+def explain_of(stmt: Any) -> Any:
+    """`EXPLAIN` of a statement with its parameters' values written in."""
+    sql = stmt.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+    return text(f"EXPLAIN {sql}")
