@@ -402,7 +402,7 @@ def run_ours(
     kept: dict[int, list[int]] = {}
     for doc in docs:
         # Consume each posting's matches as a digest run would, without holding them all.
-        matches = index.match(doc)
+        matches = index.hits(doc)
         total += len(matches)
         if doc.id in keep:
             kept[doc.id] = [m.search_id for m in matches]

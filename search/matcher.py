@@ -5,7 +5,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from itertools import compress
+from itertools import compress, repeat
 from typing import NamedTuple
 
 from search.compiled import (
@@ -39,6 +39,7 @@ SALARY_KNOWN_BONUS = 1.0  # score for a posting that states a salary (see `Searc
 # The matcher's parts, importable from here as before (tests and the benchmark use them).
 __all__ = [
     "FIELD_ORDER",
+    "Hit",
     "Match",
     "SavedSearchSpec",
     "SearchIndex",
@@ -69,6 +70,23 @@ class Match(NamedTuple):
     posting_id: int
     score: float
     why: str
+
+
+class Hit(NamedTuple):
+    """A `Match` whose reason is still in two parts that many hits share (" · query words ·
+    place" and " · other filters", each "" when empty): a page of a digest run holds hundreds of
+    thousands of hits and writes out the reasons of the few its digests keep (`match`)."""
+
+    search_id: int
+    posting_id: int
+    score: float
+    query_place_why: str
+    filters_why: str
+
+    def match(self) -> Match:
+        """This hit with its reason written out."""
+        why = (self.query_place_why + self.filters_why)[3:] or "every new posting"
+        return Match(self.search_id, self.posting_id, self.score, why)
 
 
 def reference_matches(specs: Iterable[SavedSearchSpec], doc: PostingDoc) -> list[SavedSearchSpec]:
@@ -183,6 +201,10 @@ class SearchIndex:
 
     def match(self, doc: PostingDoc) -> list[Match]:
         """The searches this posting matches, in the order they were given to `build`."""
+        return [hit.match() for hit in self.hits(doc)]
+
+    def hits(self, doc: PostingDoc) -> list[Hit]:
+        """`match`'s matches with their reasons in shared parts (see `Hit`)."""
         d = _Doc(doc)
         candidates = self._candidate_ids(doc, d)
         if not candidates:
@@ -221,38 +243,41 @@ class SearchIndex:
         bonus = 0.0 if best is None else SALARY_KNOWN_BONUS
         width = len(places) + 1  # place ids run from -1
         pair_keys = [q * width + p + 1 for q, p in zip(query_ids, place_ids, strict=True)]
-        pairs = {
-            q * width + p + 1: (
-                round(query_why[q][0] + place_why[p][0] + bonus, 3),
-                _sep(query_why[q][1]) + _sep(place_why[p][1]),
-            )
-            for q, p in set(zip(query_ids, place_ids, strict=True))
-        }
-        rest_text = {r: _sep(explain_filters(self._rest_active[r], doc)) for r in set(rest_ids)}
-        posting_id = doc.id
-        return [
-            _new_match(
-                Match,
-                (
-                    search_id,
-                    posting_id,
-                    pair[0],
-                    (pair[1] + rest_text[r])[3:] or "every new posting",
+        pair_score: dict[int, float] = {}
+        pair_why: dict[int, str] = {}
+        for q, p in set(zip(query_ids, place_ids, strict=True)):
+            key = q * width + p + 1
+            pair_score[key] = round(query_why[q][0] + place_why[p][0] + bonus, 3)
+            pair_why[key] = _sep(query_why[q][1]) + _sep(place_why[p][1])
+        rest_why = {r: _sep(explain_filters(self._rest_active[r], doc)) for r in set(rest_ids)}
+        # Hit(search, posting, score, query and place why, filters why) per kept search, built
+        # by C-level map/zip: no Python frame per hit
+        return list(
+            map(
+                _new_match,
+                repeat(Hit),
+                zip(
+                    map(self._ids.__getitem__, kept),
+                    repeat(doc.id),
+                    map(pair_score.__getitem__, pair_keys),
+                    map(pair_why.__getitem__, pair_keys),
+                    map(rest_why.__getitem__, rest_ids),
                 ),
             )
-            for search_id, pair, r in zip(
-                map(self._ids.__getitem__, kept),
-                map(pairs.__getitem__, pair_keys),
-                rest_ids,
-                strict=True,
-            )
-        ]
+        )
 
     def match_many(self, docs: Iterable[PostingDoc]) -> dict[int, list[Match]]:
         """Matches keyed by search id, each list best first (ties: lower posting id first)."""
-        by_search: dict[int, list[Match]] = {}
+        return {
+            search_id: [hit.match() for hit in hits]
+            for search_id, hits in self.hits_many(docs).items()
+        }
+
+    def hits_many(self, docs: Iterable[PostingDoc]) -> dict[int, list[Hit]]:
+        """`match_many` as hits (see `Hit`)."""
+        by_search: dict[int, list[Hit]] = {}
         for doc in docs:
-            for m in self.match(doc):
+            for m in self.hits(doc):
                 by_search.setdefault(m.search_id, []).append(m)
         # Best first, ties by lower posting id: two stable C-level sorts (posting id, then score
         # descending; `reverse` keeps equal scores in posting-id order) instead of a key tuple
@@ -263,8 +288,8 @@ class SearchIndex:
         return by_search
 
 
-_POSTING_ID = operator.itemgetter(1)  # Match.posting_id
-_SCORE = operator.itemgetter(2)  # Match.score
+_POSTING_ID = operator.itemgetter(1)  # Hit.posting_id
+_SCORE = operator.itemgetter(2)  # Hit.score
 
 
 def _sep(part: str) -> str:
@@ -272,5 +297,5 @@ def _sep(part: str) -> str:
 
 
 # NamedTuple's generated __new__ is a Python function; tuple.__new__ builds the same object
-# without that call, once per match (millions per digest run).
+# without that call, once per hit (millions per digest run).
 _new_match = tuple.__new__

@@ -26,7 +26,7 @@ LONG_FUNCTIONS: dict[tuple[str, str], str] = {
     "sightings share the batch's maps; next in line for named steps (issue 15)",
     ("web/jobs.py", "api_jobs"): "grew past 60 with the plant-facts filters (676feda); its "
     "parameter checks are the next named step to take out",
-    ("search/matcher.py", "match"): "the digest hot path, written as C-level map/compress "
+    ("search/matcher.py", "hits"): "the digest hot path, written as C-level map/compress "
     "steps over the candidates on purpose; bench/matching.py measures it",
 }
 

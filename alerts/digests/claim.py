@@ -24,12 +24,13 @@ from sqlmodel import Session, col
 
 from alerts.digests.due import BATCH, Due, count_due
 from alerts.digests.lease import due_pages
-from alerts.digests.match import Page, PageMatcher
+from alerts.digests.match import Page, PageMatcher, gc_paused
 from alerts.digests.rows import insert_ignore_many
 from alerts.digests.summary import ProgressFn
 from alerts.models import ClosedNotice, Delivery, Digest, SavedSearch
 from config import Settings
 from db import session_scope, utcnow
+from search.matcher import Match
 
 CHUNK = 500  # due searches claimed in one transaction (its deliveries: one statement)
 # Core tables: an UPDATE with one parameter set per row is an executemany (ORM would not take it)
@@ -75,7 +76,7 @@ class _Claim:
     """A search this transaction won, and the digest it makes."""
 
     due: Due
-    chosen: list[Any]  # the matches it delivers, best first (capped)
+    chosen: list[Match]  # the matches it delivers, best first (capped)
     ranked: int  # how many it could have delivered
     status: str  # pending, empty or failed
     error: str | None
@@ -87,7 +88,7 @@ def claim_chunk(
 ) -> list[str | None]:
     """One transaction: claim these searches (each new digest's status, in order; None for
     a search another sender claimed first or whose period was served already)."""
-    with session_scope(engine) as session:
+    with gc_paused(), session_scope(engine) as session:
         won = _lock(session, chunk)
         claims = [_plan(settings, d, page) for d in chunk if d.search_id in won]
         _advance(session, [c.due for c in claims])
@@ -133,7 +134,7 @@ def _plan(settings: Settings, d: Due, page: Page) -> _Claim:
     if broken is not None:
         return _Claim(d, [], 0, "failed", broken)
     ranked = page.ranked(d)
-    chosen = ranked[: settings.digest_cap]
+    chosen = [hit.match() for hit in ranked[: settings.digest_cap]]
     assert d.subscriber.id is not None
     # Taken even if another sender delivers some first: then they went to this person already.
     page.take(d.subscriber.id, (m.posting_id for m in chosen))

@@ -384,3 +384,27 @@ def test_searches_sharing_a_query_and_place_are_each_reported() -> None:
 def test_search_without_query_or_filters_matches_everything() -> None:
     [match] = SearchIndex.build([_spec(4, None)]).match(_doc(1, "Anything"))
     assert match == Match(4, 1, 0.0, "every new posting")
+
+
+def test_hits_are_the_matches_with_their_reasons_in_shared_parts() -> None:
+    """A page keeps hits; a hit's `match()` is exactly what `match` gives for it."""
+    searches = [
+        _spec(1, '"plant manager"', place=DEARBORN, min_salary_usd=100_000),
+        _spec(2, "manager"),
+        _spec(3, None),
+    ]
+    index = SearchIndex.build(searches)
+    doc = _doc(7, "Plant Manager", annual_min_usd=95_000, annual_max_usd=120_000)
+    hits = index.hits(doc)
+    assert [h.search_id for h in hits] == [1, 2, 3]
+    assert [h.match() for h in hits] == index.match(doc)
+    assert (
+        hits[0].match().why == '"plant manager" in title · 7 mi from Dearborn, MI · $120k ≥ $100k'
+    )
+    assert (hits[0].query_place_why, hits[0].filters_why) == (
+        ' · "plant manager" in title · 7 mi from Dearborn, MI',
+        " · $120k ≥ $100k",
+    )
+    assert hits[2].match() == Match(3, 7, 1.0, "every new posting")
+    many = index.hits_many([doc])
+    assert {k: [h.match() for h in v] for k, v in many.items()} == index.match_many([doc])
