@@ -32,6 +32,7 @@ from functools import lru_cache
 from itertools import islice
 from typing import Any
 
+from pipeline.leading import aligned_fold, leading_literals, search_from, start_at
 from pipeline.prefilter import Gated, GatedAlternation, LiteralIndex, fold
 from pipeline.sanitize import normalize_text
 
@@ -386,8 +387,13 @@ def industries(
     found: set[str] = set()
     if description:
         # the words each alternation may hold, from one pass over the text (`LiteralIndex`)
-        for industry, narrowed in _narrowed(_INDUSTRY_LITERALS.present(fold(description))):
-            hits = islice(narrowed.finditer(description), _DESCRIPTION_MIN_HITS)
+        folded = fold(description)
+        aligned = folded if description.isascii() else aligned_fold(description)
+        for industry, narrowed, leading in _narrowed(_INDUSTRY_LITERALS.present(folded)):
+            # no match starts before the first of its words (`pipeline.leading`)
+            if (start := start_at(aligned, leading)) < 0:
+                continue
+            hits = islice(narrowed.finditer(description, start), _DESCRIPTION_MIN_HITS)
             if len(list(hits)) >= _DESCRIPTION_MIN_HITS:
                 found.add(industry)
     strong = " \n ".join([title or "", *_flatten(extra or {})])
@@ -404,7 +410,7 @@ def industries(
 def _in_strong(strong: str) -> frozenset[str]:
     """The industries the title and the source's tags name (one hit is enough there)."""
     present = _INDUSTRY_LITERALS.present(fold(strong))
-    return frozenset(industry for industry, rx in _narrowed(present) if rx.search(strong))
+    return frozenset(industry for industry, rx, _lead in _narrowed(present) if rx.search(strong))
 
 
 # a source repeats its titles and tags: their industries are remembered (short texts only)
@@ -412,22 +418,26 @@ _REMEMBER_STRONG = 1_000
 _strong_industries = lru_cache(maxsize=4096)(_in_strong)
 
 
-def _narrowed(present: frozenset[str]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+Narrowed = tuple[tuple[str, re.Pattern[str], frozenset[str] | None], ...]
+
+
+def _narrowed(present: frozenset[str]) -> Narrowed:
     """Each industry's alternation narrowed to the words a text holding `present` may hold,
-    for the industries that may match at all; remembered by `present` (texts share few)."""
+    and the literals its matches start with, for the industries that may match at all;
+    remembered by `present` (texts share few)."""
     narrowed = _narrowed_by_literals.get(present)
     if narrowed is None:
         if len(_narrowed_by_literals) >= 4096:
             _narrowed_by_literals.clear()  # a bound, not an LRU
         narrowed = _narrowed_by_literals[present] = tuple(
-            (industry, rx)
+            (industry, rx, leading_literals(rx.pattern, rx.flags))
             for industry, alternation in _INDUSTRY_PATTERNS.items()
             if (rx := alternation.for_present(present)) is not None
         )
     return narrowed
 
 
-_narrowed_by_literals: dict[frozenset[str], tuple[tuple[str, re.Pattern[str]], ...]] = {}
+_narrowed_by_literals: dict[frozenset[str], Narrowed] = {}
 
 
 # --- skills -----------------------------------------------------------------------------------
@@ -489,12 +499,17 @@ def skills(text: str | None) -> list[str]:
     text = normalize_text(text)
     # casefold, not lower: it folds what re.IGNORECASE also matches (ſ → s, K → k, and
     # re's dotless ı → i)
-    present = _SKILL_INDEX.present(text.casefold().replace("ı", "i"))
+    folded = text.casefold().replace("ı", "i")
+    present = _SKILL_INDEX.present(folded)
+    aligned = folded if len(folded) == len(text) else None  # as `aligned_fold` folds
     return [
         skill
         for skill, pattern in _SKILLS.items()
-        if not present.isdisjoint(_SKILL_LITERALS[skill]) and pattern.search(text)
+        if not present.isdisjoint(_SKILL_LITERALS[skill])
+        # searched from where the skill's first word first occurs (`pipeline.leading`)
+        and search_from(pattern, text, aligned, _SKILL_STARTS[skill])
     ]
 
 
+_SKILL_STARTS = {skill: leading_literals(*both) for skill, both in SKILL_PATTERNS.items()}
 _SKILL_INDEX = LiteralIndex(literal for both in _SKILL_LITERALS.values() for literal in both)

@@ -121,6 +121,17 @@ _OTHER_SPACES = re.compile(r"[\t\r\f\v\u00a0\u200b\u202f\u2009]")  # _SPACES's c
 _ODD_SPACE = re.compile(r"[^\S \n]")
 
 
+# The ASCII characters _ODD_SPACE matches (str.isspace, but " " and "\n")
+_ASCII_ODD_SPACES = "\t\x0b\x0c\r\x1c\x1d\x1e\x1f"
+
+
+def _has_odd_space(text: str) -> bool:
+    """`_ODD_SPACE.search(text) is not None`; on ASCII text a few C scans, not a regex pass."""
+    if text.isascii():
+        return any(char in text for char in _ASCII_ODD_SPACES)
+    return _ODD_SPACE.search(text) is not None
+
+
 def normalize_text(text: str) -> str:
     """Collapse runs of spaces per line and keep at most one blank line between paragraphs."""
     if (
@@ -130,7 +141,7 @@ def normalize_text(text: str) -> str:
         and "\n " not in text
         and "\n\n\n" not in text
         and "\u200b" not in text
-        and _ODD_SPACE.search(text) is None
+        and not _has_odd_space(text)
     ):
         return text  # normalized already (the enrichment rules get text that mostly is)
     # a line with no two spaces and no other space character is left as it is by _SPACES (a

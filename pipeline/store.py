@@ -59,6 +59,7 @@ _GAP_FIELDS = tuple(f for f in _POSTING_FIELDS if f not in _FACT_FIELDS)
 # The table, not the model: the ORM's bulk INSERT groups rows by which columns are None and
 # sends each small group alone; Core sends every row's every column in one executemany.
 _POSTINGS = SQLModel.metadata.tables["postings"]
+_SIGHTINGS = SQLModel.metadata.tables["posting_sources"]  # the same, without the ORM's bulk path
 
 
 @dataclass
@@ -196,7 +197,7 @@ def _store(session: Session, items: list[CleanPosting], now: datetime) -> BatchR
         session.execute(insert(_POSTINGS), [vars(row) for row in new_rows])
     if sightings:
         session.execute(
-            insert(PostingSource),
+            insert(_SIGHTINGS),
             [
                 {
                     "posting_id": target.id, "source": item.source, "external_id": item.external_id,

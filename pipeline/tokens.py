@@ -7,13 +7,22 @@ import unicodedata
 from functools import lru_cache
 
 _WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
+# ASCII but letters and digits made spaces: on ASCII text, split() then gives _WORD_RE's words
+_ASCII_NON_WORD = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
+
+
+def _words(folded: str) -> list[str]:
+    """`_WORD_RE.findall(folded)`; ASCII text is translated and split in C (~2x faster)."""
+    if folded.isascii():
+        return folded.translate(_ASCII_NON_WORD).split()
+    return _WORD_RE.findall(folded)
 
 
 def tokenize(text: str | None) -> list[str]:
     """Split text into normalized tokens (lowercase, no accents, letters and digits only)."""
     if not text:
         return []
-    return _WORD_RE.findall(fold(text))
+    return _words(fold(text))
 
 
 def tokenize_text(text: str | None) -> list[str]:
@@ -21,7 +30,7 @@ def tokenize_text(text: str | None) -> list[str]:
     keep thousands of descriptions that seldom come twice."""
     if not text:
         return []
-    return _WORD_RE.findall(_fold(text))
+    return _words(_fold(text))
 
 
 @lru_cache(maxsize=65536)

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import relevance
+from pipeline import enrich, relevance, sanitize, tokens
+from pipeline.enrich import INDUSTRY_KEYWORDS
+from pipeline.leading import aligned_fold, leading_literals, search_from
 from pipeline.relevance import RoleProfile, classify, load_profile
 from pipeline.relevance_score import read_rows
 from pipeline.relevance_text import fold, fold_title
@@ -70,3 +72,79 @@ def test_each_profile_remembers_its_own_judgements(tmp_path: Path) -> None:
     assert isinstance(other, RoleProfile) and other is not default
     assert classify("Bakery Supervisor", None, other).reason == "bakery"
     assert classify("Bakery Supervisor", None, default).keep
+
+
+def test_odd_spaces_are_found_as_the_regex_finds_them() -> None:
+    rng = random.Random(6)
+    pool = [*(chr(c) for c in range(128)), *SPACES, "é"]
+    texts = ["".join(rng.choice(pool) for _ in range(rng.randint(0, 8))) for _ in range(30000)]
+    for text in [*texts, *(chr(c) for c in range(128))]:
+        assert sanitize._has_odd_space(text) == (sanitize._ODD_SPACE.search(text) is not None)
+
+
+def test_ascii_words_are_the_regex_words() -> None:
+    rng = random.Random(2)
+    pool = [*(chr(c) for c in range(128)), "lean", "5S", "é", "ß", "\u0131"]
+    texts = ["".join(rng.choice(pool) for _ in range(rng.randint(0, 16))) for _ in range(30000)]
+    for text in texts:
+        assert tokens._words(text) == tokens._WORD_RE.findall(text)
+        assert tokens.tokenize_text(text) == tokens._WORD_RE.findall(tokens._fold(text))
+
+
+@pytest.mark.parametrize(
+    ("pattern", "flags", "expected"),
+    [
+        (r"\bLean\b(?!\s+on)", 0, {"lean"}),
+        (r"(?<![\w.])[56]S\b", 0, {"5", "6"}),
+        (r"\bsix[\s-]?sigma\b|\b6σ|\b(?:green|black)\s+belt\b", 0, {"six", "6", "green", "black"}),
+        (r"(?i:\bjust\s+in)", 0, {"just"}),
+        (r"\b[cC]?GMPs?\b", 0, None),  # an optional first letter: anything may come first
+        (r"\bfoo|\w+", 0, None),  # one alternative starts anywhere
+        (r"(?=x)", 0, None),  # only zero-width: the empty match starts anywhere
+        (r"é\w", 0, None),  # not ASCII
+    ],
+)  # fmt: skip
+def test_leading_literals(pattern: str, flags: int, expected: set[str] | None) -> None:
+    found = leading_literals(pattern, flags)
+    assert (found if found is None else set(found)) == expected
+
+
+def test_searches_begun_at_the_first_leading_literal_find_the_first_match(
+    descriptions: list[str],
+) -> None:
+    regexes = [*enrich._SKILLS.values(), re.compile(r"(?<![\w.,$-])5S\b|\bkaizen\b", re.I)]
+    regexes += [re.compile(rf"\b(?:{w})\b", re.I) for ws in INDUSTRY_KEYWORDS.values() for w in ws]
+    rng = random.Random(12)
+    words = ["5S", "x.5S", "lean", "LEAN on", "Six-Sigma", "SAP", "sap", "a", "\u212aaizen",
+             "ſap", "ıso 9001", "İSO 9001", "straße", "ß", "i\u0307", "ﬁll", "café"]  # fmt: skip
+    texts = descriptions + [
+        " ".join(rng.choice(words) for _ in range(rng.randint(0, 20))) for _ in range(600)
+    ]
+    matched = aligned = 0
+    for regex in regexes:
+        leading = leading_literals(regex.pattern, regex.flags)
+        for text in texts:
+            want = regex.search(text)
+            folded = aligned_fold(text)
+            got = search_from(regex, text, folded, leading)
+            assert (got and got.span()) == (want and want.span()), (regex.pattern, text)
+            matched += want is not None
+            aligned += folded is not None and not text.isascii()
+    assert matched > 500 and aligned > 500  # and not only on ASCII text
+
+
+def test_industries_and_skills_read_the_same_searched_from_the_start(
+    descriptions: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    skills = "Lean on kaizen, 5S and Six Sigma; SAP/JD Edwards, MRP II, ISO 9001 and OSHA."
+    texts = descriptions + [f"{t.upper()} Straße İ ſ {skills}" for t in descriptions]
+    texts += [f"{t} {skills.lower()} café" for t in descriptions]
+
+    def read() -> list[tuple[list[str], list[str]]]:
+        return [(enrich.industries("Plant Manager", "Acme", t), enrich.skills(t)) for t in texts]
+
+    begun_late = read()
+    monkeypatch.setattr(enrich, "start_at", lambda _folded, _leading: 0)
+    monkeypatch.setattr(enrich, "search_from", lambda rx, text, _f, _l: rx.search(text))
+    assert read() == begun_late
+    assert sum(bool(i) for i, _s in begun_late) > 20 and sum(bool(s) for _i, s in begun_late) > 20
