@@ -174,11 +174,21 @@ def employment_type(raw: str | list[str] | None) -> str | None:
     for value in values:
         if not isinstance(value, str):
             continue
-        text = _CAMEL.sub(" ", value)  # Ashby "FullTime"
-        for kind, pattern in _EMPLOYMENT:
-            if pattern.search(text):
-                return kind
+        kind = _employment_of(value) if len(value) <= 200 else _read_employment(value)
+        if kind:
+            return kind
     return None
+
+
+def _read_employment(value: str) -> str | None:
+    text = _CAMEL.sub(" ", value)  # Ashby "FullTime"
+    for kind, pattern in _EMPLOYMENT:
+        if pattern.search(text):
+            return kind
+    return None
+
+
+_employment_of = lru_cache(maxsize=1024)(_read_employment)  # a source repeats its few values
 
 
 # --- seniority --------------------------------------------------------------------------------

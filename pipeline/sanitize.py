@@ -132,6 +132,13 @@ def _has_odd_space(text: str) -> bool:
     return _ODD_SPACE.search(text) is not None
 
 
+def _has_other_space(line: str) -> bool:
+    """`_OTHER_SPACES.search(line) is not None`; printable ASCII has none (one C pass)."""
+    if line.isascii() and line.isprintable():  # \t\r\f\v are not printable
+        return False
+    return _OTHER_SPACES.search(line) is not None
+
+
 def normalize_text(text: str) -> str:
     """Collapse runs of spaces per line and keep at most one blank line between paragraphs."""
     if (
@@ -147,10 +154,15 @@ def normalize_text(text: str) -> str:
     # a line with no two spaces and no other space character is left as it is by _SPACES (a
     # sub that matches every single space costs ~40 us on a description)
     lines = [
-        (_SPACES.sub(" ", line) if "  " in line or _OTHER_SPACES.search(line) else line).strip()
+        (_SPACES.sub(" ", line) if "  " in line or _has_other_space(line) else line).strip()
         for line in text.split("\n")
     ]
-    return _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip()
+    joined = "\n".join(lines)
+    # `_MANY_NEWLINES.sub("\n\n", joined)` in C: each pass cuts a run of k >= 3 line breaks
+    # to k - k // 3, so every run ends at two, in a few passes
+    while "\n\n\n" in joined:
+        joined = joined.replace("\n\n\n", "\n\n")
+    return joined.strip()
 
 
 def html_to_text(fragment: str | None) -> str:

@@ -148,3 +148,28 @@ def test_industries_and_skills_read_the_same_searched_from_the_start(
     monkeypatch.setattr(enrich, "search_from", lambda rx, text, _f, _l: rx.search(text))
     assert read() == begun_late
     assert sum(bool(i) for i, _s in begun_late) > 20 and sum(bool(s) for _i, s in begun_late) > 20
+
+
+def _plain_normalize_text(text: str) -> str:
+    """normalize_text without its shortcuts: every line's spaces squeezed, runs of breaks cut."""
+    lines = [sanitize._SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return sanitize._MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def test_normalize_text_is_the_plain_squeeze() -> None:
+    rng = random.Random(10)
+    pool = [" ", "  ", "\n", "\n\n\n\n", "\t", "\r", "\f", "\v", "\xa0", "\u200b", "\u2009",
+            "\x1c", "\u2028", "a", "word", "é", "-", "\n- "]  # fmt: skip
+    texts = ["".join(rng.choice(pool) for _ in range(rng.randint(0, 30))) for _ in range(30000)]
+    texts += ["\n" * n for n in range(12)] + ["a" + "\n" * n + "b" for n in range(12)]
+    for text in texts:
+        assert sanitize.normalize_text(text) == _plain_normalize_text(text), repr(text)
+
+
+def test_remembered_employment_types_are_read_anew() -> None:
+    values = ["Full-time", "FullTime", "PartTime", "Contract", "Intern", "x" * 300 + " temporary",
+              "Vollzeit", "", "per diem", "Full-time"]  # fmt: skip
+    for value in values * 2:
+        assert enrich.employment_type(value) == enrich._read_employment(value)
+        assert enrich.employment_type([3, value]) == enrich._read_employment(value)  # type: ignore[list-item]
+    assert enrich._employment_of.cache_info().hits > 0
