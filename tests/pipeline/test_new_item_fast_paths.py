@@ -7,12 +7,14 @@ import random
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from pipeline import enrich, relevance, sanitize, tokens
+from pipeline import enrich, normalize, relevance, sanitize, tokens
 from pipeline.enrich import INDUSTRY_KEYWORDS
 from pipeline.leading import aligned_fold, leading_literals, search_from
+from pipeline.location import Place
 from pipeline.relevance import RoleProfile, classify, load_profile
 from pipeline.relevance_score import read_rows
 from pipeline.relevance_text import fold, fold_title
@@ -173,3 +175,42 @@ def test_remembered_employment_types_are_read_anew() -> None:
         assert enrich.employment_type(value) == enrich._read_employment(value)
         assert enrich.employment_type([3, value]) == enrich._read_employment(value)  # type: ignore[list-item]
     assert enrich._employment_of.cache_info().hits > 0
+
+
+def _plain_rate_range(text: str, place: Any, report: Any) -> Any:
+    """`normalize._rate_range_in_text` searching the whole text, from its start."""
+    match = normalize._RATE_RANGE.search(text, 0, 20000)
+    if match is None:
+        return None
+    salary = normalize.read_salary(
+        None, match.group(0), currency_hint=normalize.currency_for_country(place.country)
+    )
+    if salary is not None and normalize.is_plausible(salary):
+        report.count("salary/from_description")
+        return salary
+    return None
+
+
+def test_pay_in_descriptions_is_read_as_the_ungated_search_reads_it(
+    descriptions: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pay = ["Salary: $95,000 - $115,000 per year.", "$30.50 - $34.00 per hour", "€18–22/h",
+           "The hiring range is $88,000 to $104,000.", "£30k to £35k per annum", "WAGES $20/hr",
+           "Vergütung: 4.500 EUR", "a $5M budget", "x" * 20100 + " $20 - $25 per hour"]  # fmt: skip
+    rng = random.Random(14)
+    texts = [*descriptions, *pay]
+    texts += [f"{rng.choice(descriptions)[:400]}\n{rng.choice(pay)}" for _ in range(200)]
+    places = [Place(), Place(country="DE"), Place(country="GB")]
+
+    def read() -> list[Any]:
+        found = []
+        for i, text in enumerate(texts):
+            report = normalize.Report()
+            found.append((normalize._salary_in_text(text, places[i % 3], report), report.counts))
+        return found
+
+    gated = read()
+    monkeypatch.setattr(normalize, "_PAY_WORD_GATED", normalize._PAY_WORD)
+    monkeypatch.setattr(normalize, "_rate_range_in_text", _plain_rate_range)
+    assert read() == gated
+    assert sum(bool(salary) for salary, _counts in gated) > 100
