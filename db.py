@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, event
+from sqlalchemy import ARRAY, JSON, DateTime, Integer, String, any_, bindparam, event, func, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DisconnectionError
@@ -221,3 +221,13 @@ def _connect(engine: Engine) -> Iterator[Any]:
         raise DatabaseError(f"cannot reach the database at {safe_url(engine)}: {reason}") from None
     with conn:
         yield conn
+
+
+def id_in(column: Any, ids: Sequence[int], session: Session) -> Any:
+    """`column IN ids` with the ids as one parameter, not one each (SQLAlchemy renders and binds
+    thousands of those per statement, and psycopg parses each placeholder again: ~0.7 s for two
+    statements of 2,000 ids): an array on PostgreSQL, a JSON array on SQLite."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
+    values = func.json_each(bindparam(None, json.dumps(list(ids)), type_=String))
+    return column.in_(select(values.table_valued("value").c.value))

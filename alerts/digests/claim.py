@@ -29,7 +29,7 @@ from alerts.digests.rows import insert_ignore_many
 from alerts.digests.summary import ProgressFn
 from alerts.models import ClosedNotice, Delivery, Digest, SavedSearch
 from config import Settings
-from db import session_scope, utcnow
+from db import id_in, session_scope, utcnow
 from search.matcher import Match
 
 CHUNK = 500  # due searches claimed in one transaction (its deliveries: one statement)
@@ -113,7 +113,7 @@ def _lock(session: Session, chunk: Sequence[Due]) -> set[int]:
     if not ids:
         return set()
     stmt = select(col(SavedSearch.id), col(SavedSearch.next_due_at)).where(
-        col(SavedSearch.id).in_(ids)
+        id_in(col(SavedSearch.id), ids, session)
     )
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
@@ -217,12 +217,12 @@ def _deliver(session: Session, made: Sequence[_Claim]) -> None:
     table = Delivery.__table__  # type: ignore[attr-defined]
     insert_ignore_many(session, table, rows, ["subscriber_id", "posting_id"])
     got: dict[int, int] = {}
-    ids = [c.digest_id for c in made if c.chosen]
+    ids = [c.digest_id for c in made if c.chosen and c.digest_id is not None]
     if ids:
         got = dict(
             session.execute(
                 select(col(Delivery.digest_id), func.count())
-                .where(col(Delivery.digest_id).in_(ids))
+                .where(id_in(col(Delivery.digest_id), ids, session))
                 .group_by(col(Delivery.digest_id))
             ).all()
         )

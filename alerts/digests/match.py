@@ -32,6 +32,7 @@ from alerts.digests.rows import live
 from alerts.digests.summary import LATE_COMMIT_SLACK
 from alerts.models import ClosedNotice, Delivery, Digest, Feedback
 from alerts.subscriptions import spec_of
+from db import id_in
 from pipeline.models import Posting
 from search.filters import PostingDoc
 from search.matcher import Hit, SavedSearchSpec, SearchIndex
@@ -219,13 +220,13 @@ def _excluded(
         delivered = (
             select(col(Delivery.subscriber_id), col(Delivery.posting_id))
             .join(Posting, col(Posting.id) == col(Delivery.posting_id))
-            .where(col(Delivery.subscriber_id).in_(chunk), in_window)
+            .where(id_in(col(Delivery.subscriber_id), chunk, session), in_window)
         )
         applied = (
             select(col(Feedback.subscriber_id), col(Posting.id))
             .join(Posting, copy_of)
             .where(
-                col(Feedback.subscriber_id).in_(chunk),
+                id_in(col(Feedback.subscriber_id), chunk, session),
                 col(Feedback.action) == "applied",
                 col(Feedback.undone_at).is_(None),
                 in_window,
@@ -251,7 +252,7 @@ def _closed_since_sent(session: Session, search_ids: Sequence[int]) -> dict[int,
             .join(Delivery, col(Delivery.posting_id) == col(Posting.id))
             .join(Digest, col(Digest.id) == col(Delivery.digest_id))
             .where(
-                col(Digest.saved_search_id).in_(chunk),
+                id_in(col(Digest.saved_search_id), chunk, session),
                 col(Delivery.subscriber_id) == col(Digest.subscriber_id),
                 col(Digest.status) == "sent",
                 col(Posting.status) == "closed",
