@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from pipeline.record import CleanPosting
@@ -112,15 +113,25 @@ def storable_url(value: str | None) -> str | None:
     return value if value and len(value) <= MAX_URL else None
 
 
+# Short one-line values repeat (countries, workplaces, skills, a source's titles and
+# places): each is made storable once. `one_line` is pure; texts over MAX_TITLE are not kept.
+_short_line = lru_cache(maxsize=8192)(one_line)
+
+
+def _line(value: str, limit: int) -> str:
+    """`one_line(value, limit)`, remembered for values of at most MAX_TITLE characters."""
+    return _short_line(value, limit) if len(value) <= MAX_TITLE else one_line(value, limit)
+
+
 def make_storable(item: CleanPosting) -> tuple[CleanPosting, list[str]]:
     """The posting with every field storable, and the names of the fields that had to change."""
     changes: dict[str, Any] = {}
     for name, limit in _LINE_FIELDS.items():
-        _change(changes, item, name, one_line, limit)
+        _change(changes, item, name, _line, limit)
     for name in _SHORT_FIELDS:
-        _change(changes, item, name, one_line, MAX_SHORT)
-    _change(changes, item, "location_text", one_line, MAX_LOCATION_TEXT)
-    _change(changes, item, "attribution", one_line, MAX_LOCATION_TEXT)
+        _change(changes, item, name, _line, MAX_SHORT)
+    _change(changes, item, "location_text", _line, MAX_LOCATION_TEXT)
+    _change(changes, item, "attribution", _line, MAX_LOCATION_TEXT)
     _change(changes, item, "description_text", lambda v: cut(storable_text(v), MAX_DESCRIPTION))
     _change(changes, item, "description_html", _storable_html)
     for name in ("external_id", "req_id"):
@@ -132,7 +143,7 @@ def make_storable(item: CleanPosting) -> tuple[CleanPosting, list[str]]:
             changes[name] = url
     for name in ("industries", "skills"):
         values = getattr(item, name) or []
-        kept = [one_line(str(v), MAX_SHORT) for v in values[:MAX_LIST]]
+        kept = [_line(str(v), MAX_SHORT) for v in values[:MAX_LIST]]
         if kept != values:
             changes[name] = kept
     if not changes:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from pipeline import enrich, normalize, relevance, sanitize, tokens
+from pipeline import enrich, normalize, relevance, sanitize, storable, tokens
 from pipeline.enrich import INDUSTRY_KEYWORDS
 from pipeline.leading import aligned_fold, leading_literals, search_from
 from pipeline.location import Place
@@ -214,3 +214,14 @@ def test_pay_in_descriptions_is_read_as_the_ungated_search_reads_it(
     monkeypatch.setattr(normalize, "_rate_range_in_text", _plain_rate_range)
     assert read() == gated
     assert sum(bool(salary) for salary, _counts in gated) > 100
+
+
+def test_remembered_storable_lines_are_made_anew() -> None:
+    rng = random.Random(15)
+    pool = ["a", " ", "  ", "\n", "\t", "\x00", "\u202e", "\ud800", "é", "x" * 70, "\u2028"]
+    values = ["".join(rng.choice(pool) for _ in range(rng.randint(0, 12))) for _ in range(3000)]
+    values += ["t" * 299 + " x", "y" * 400]  # around the remembered length
+    for value in values * 2:
+        for limit in (storable.MAX_SHORT, storable.MAX_TITLE, storable.MAX_LOCATION_TEXT):
+            assert storable._line(value, limit) == storable.one_line(value, limit)
+    assert storable._short_line.cache_info().hits > 0
