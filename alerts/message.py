@@ -180,7 +180,7 @@ _LINE_LIMIT = 998  # RFC 5322 2.1.1, without the CRLF
 # RFC 2369/8058 headers are lists of <URI>: encoded words are not allowed in them, and a URI
 # must not be broken. Python's folder encodes a header whose one word is longer than a line
 # (=?utf-8?q?=3Chttps...), which is what made receivers drop one-click unsubscribe.
-_URI_LIST_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post"})
+URI_LIST_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post"})
 
 
 class _WirePolicy(EmailPolicy):
@@ -191,17 +191,17 @@ class _WirePolicy(EmailPolicy):
     """
 
     def fold(self, name: str, value: Any) -> str:
-        if name.lower() not in _URI_LIST_HEADERS:
+        if name.lower() not in URI_LIST_HEADERS:
             return super().fold(name, value)
-        return _fold_uri_list(name, str(value), self.linesep)
+        return fold_uri_list(name, str(value), self.linesep)
 
     def fold_binary(self, name: str, value: Any) -> bytes:
-        if name.lower() not in _URI_LIST_HEADERS:
+        if name.lower() not in URI_LIST_HEADERS:
             return super().fold_binary(name, value)
         return self.fold(name, value).encode("ascii")
 
 
-def _fold_uri_list(name: str, value: str, linesep: str) -> str:
+def fold_uri_list(name: str, value: str, linesep: str) -> str:
     value = " ".join(value.split())
     if not value.isascii():
         raise ValueError(f"{name} must be ASCII: {value!r}")

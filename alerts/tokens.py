@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import base64
+import binascii
 import functools
 import hashlib
 import hmac
@@ -61,7 +61,7 @@ def make_token(secret: str | Sequence[str], purpose: Purpose, value: TokenValue)
         raise TypeError("token value must be an opaque str or int id")
     keys = (secret,) if isinstance(secret, str) else tuple(secret)
     key = _signing_key(keys, purpose)
-    payload = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    payload = _compact_json(value).encode()
     if len(zlib.compress(payload)) < len(payload) - 1:
         return str(_serializer(secret, purpose).dumps(value))
     return _signed(key, payload, _CLOCK.get_timestamp())
@@ -69,15 +69,24 @@ def make_token(secret: str | Sequence[str], purpose: Purpose, value: TokenValue)
 
 # itsdangerous's clock (`TimestampSigner.get_timestamp`), so what patches it patches ours too
 _CLOCK = TimestampSigner(b"clock only: never signs")
+# json.dumps(value, ensure_ascii=False, separators=(",", ":")), without a new encoder per call
+_compact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
 def _b64(data: bytes) -> bytes:
-    return base64.urlsafe_b64encode(data).rstrip(b"=")
+    """`base64.urlsafe_b64encode(data).rstrip(b"=")`, without its two Python layers."""
+    return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).rstrip(b"=")
+
+
+@functools.lru_cache(maxsize=4)
+def _stamp(timestamp: int) -> bytes:
+    """The token's timestamp part: the same for every token signed within one second."""
+    return _b64(timestamp.to_bytes(8, "big").lstrip(b"\x00"))
 
 
 def _signed(key: bytes, payload: bytes, timestamp: int) -> str:
-    stamp = _b64(timestamp.to_bytes(8, "big").lstrip(b"\x00"))
-    value = _b64(payload) + b"." + stamp
+    value = _b64(payload) + b"." + _stamp(timestamp)
     signature = hmac.digest(key, value, "sha1")  # itsdangerous's default, in one C call
     return (value + b"." + _b64(signature)).decode("ascii")
 

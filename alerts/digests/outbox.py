@@ -18,8 +18,9 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
@@ -261,25 +262,32 @@ def _deliver(run: SendRun, ready: _Ready) -> Step:
             attempts=_DIGESTS.c.attempts - 1,
         )
         return Step(Outcome.AUTH, str(exc))
-    _record(
-        run.engine,
-        ready.digest_id,
-        status="sent",
-        sent_at=utcnow(),
-        provider_message_id=result.provider_message_id,
-        error=None,
-    )
+    sent = {"digest_id_": ready.digest_id, "sent_at_": utcnow(), "id_": result.provider_message_id}
+    _autocommit(run.engine, _SENT, sent)
     return Step(Outcome.SENT)
 
 
 def _record(engine: Engine, digest_id: int, **values: object) -> None:
-    """The provider's answer, committed at once (a Core UPDATE: no session to build).
+    """The provider's answer, committed at once (a Core UPDATE: no session to build)."""
+    _autocommit(engine, update(_DIGESTS).where(_DIGESTS.c.id == digest_id).values(**values), {})
 
-    One statement in autocommit: as atomic as BEGIN; UPDATE; COMMIT, in one round trip instead
-    of three.
-    """
+
+def _autocommit(engine: Engine, statement: Any, params: dict[str, object]) -> None:
+    """One statement in autocommit: as atomic as BEGIN; UPDATE; COMMIT, in one round trip
+    instead of three."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(update(_DIGESTS).where(_DIGESTS.c.id == digest_id).values(**values))
+        conn.execute(statement, params)
 
 
 _DIGESTS: Table = Digest.__table__  # type: ignore[attr-defined]
+# `_record(status="sent", ...)` built once: each digest sent differs only in the parameters
+_SENT = (
+    update(_DIGESTS)
+    .where(_DIGESTS.c.id == bindparam("digest_id_"))
+    .values(
+        status="sent",
+        sent_at=bindparam("sent_at_"),
+        provider_message_id=bindparam("id_"),
+        error=None,
+    )
+)

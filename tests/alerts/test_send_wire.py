@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import email
+import random
+import string
+from collections import Counter
 from email.message import EmailMessage
 from email.policy import default
 
 import pytest
 
-from alerts.mailers.wire import wire_bytes
+from alerts.mailers.wire import _folded, _plain_line, wire_bytes
 from alerts.message import WIRE_POLICY, OutgoingMessage, to_email_message
 
 LONG = "x" * 120
@@ -119,3 +122,57 @@ def test_wire_headers_refuse_a_line_break_as_the_email_package_does() -> None:
         to_email_message(msg)
     with pytest.raises(ValueError, match="linefeed or carriage return"):
         wire_bytes(msg)
+
+
+def _policy_line(name: str, value: str) -> bytes:
+    _, header = WIRE_POLICY.header_store_parse(name, value)
+    return WIRE_POLICY.fold_binary(name, header)
+
+
+def _values(rng: random.Random, alphabet: str, n: int) -> list[str]:
+    """Random dot-separated words of `alphabet`; now and then a dot doubled or at an end."""
+    out = []
+    for _ in range(n):
+        words = [
+            "".join(rng.choices(alphabet, k=rng.randint(1, 9))) for _ in range(rng.randint(1, 3))
+        ]
+        sep = rng.choice([".", ".", ".", ".", "..", "-"])
+        ends = rng.choice([("", "")] * 6 + [(".", ""), ("", ".")])
+        out.append(ends[0] + sep.join(words) + ends[1])
+    return out
+
+
+def test_plain_header_lines_are_the_policys_lines() -> None:
+    """To, Message-ID and List-Unsubscribe written without the header registry: the same bytes,
+    over random values of the characters they allow and some they do not."""
+    rng = random.Random(20261130)
+    atext = string.ascii_letters + string.digits + "_+-"
+    odd = atext + "!#$%&'*/=?^`{|}~ ()<>,;:\"[]\\é"
+    plain: Counter[str] = Counter()
+    for alphabet, n in ((atext, 1000), (odd, 300)):
+        for local, domain in zip(_values(rng, alphabet, n), _values(rng, alphabet, n), strict=True):
+            address = f"{local}@{domain}"
+            for name, value in (
+                ("To", address), ("to", address), ("Message-ID", f"<{address}>"),
+                ("List-Unsubscribe", f"<https://{domain}/unsubscribe/{local}>"),
+                ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+            ):  # fmt: skip
+                if not value.isascii() and name.startswith("List"):
+                    continue  # refused either way (ValueError), tested below
+                fast = _plain_line(name, value)
+                if fast is not None:
+                    plain[name.lower()] += 1
+                    assert fast == _policy_line(name, value), (name, value)
+    # the dot-atom values took the plain way, the others the registry's
+    assert min(plain[key] for key in ("to", "message-id", "list-unsubscribe")) > 200
+    assert _plain_line("To", "pat@example.com") == b"To: pat@example.com\r\n"
+    assert _plain_line("To", "x" * 80 + "@example.com") is None  # longer than a line
+    assert _plain_line("Subject", "hello") is None  # other headers: the registry's way
+
+
+def test_plain_header_lines_refuse_what_the_policy_refuses() -> None:
+    for value in ("<https://a.example/é>", "<https://a.example/x>\r\nBcc: x@y"):
+        with pytest.raises(ValueError, match=r"must be ASCII|linefeed"):
+            _policy_line("List-Unsubscribe", value)
+        with pytest.raises(ValueError, match=r"must be ASCII|linefeed"):
+            _folded("List-Unsubscribe", value)
