@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +37,8 @@ from spiders.items import JobItem
 # Raise this whenever a change to relevance, normalisation, enrichment or dedup should
 # re-process items that did not change at their source (their stored values or their verdict
 # would differ now).
-PIPELINE_VERSION = "2026-11-30.1"
+# (.2: fingerprints encode a fixed-order array of values, not a sorted-key object.)
+PIPELINE_VERSION = "2026-11-30.2"
 
 # Not what the source said: when it was crawled, and what the relevance stage wrote on the item
 # (decided by the role profile, which is in the salt). A field added to JobItem counts by default.
@@ -43,11 +46,16 @@ _NOT_FROM_SOURCE = frozenset({"crawled_at", "relevance_rule"})
 _FIELDS = tuple(f.name for f in fields(JobItem) if f.name not in _NOT_FROM_SOURCE)
 
 
-# json.dumps(raw, sort_keys=True, default=str, ensure_ascii=False, separators=(",", ":")), one
-# encoder for every item: sort_keys makes dict order irrelevant; default=str covers datetimes
-# and odd values in extra
+# The values of `_FIELDS`, in that fixed order, as one JSON array: the same as
+# json.dumps([getattr(item, name) for name in _FIELDS], sort_keys=True, default=str,
+# separators=(",", ":")), one encoder for every item. A fixed order needs no key names and no
+# sort of the top level; sort_keys still makes the order of keys inside `extra`, `salary` and
+# `location_parts` irrelevant; default=str covers datetimes and odd values in extra. ASCII output
+# (non-ASCII text as \u escapes, lone surrogates included) takes json's fast C path for strings:
+# ~5 us an item against ~19 us for a sorted-key dict with ensure_ascii=False.
+_VALUES = attrgetter(*_FIELDS)
 _ENCODE = json.JSONEncoder(
-    sort_keys=True, default=str, ensure_ascii=False, separators=(",", ":")
+    sort_keys=True, default=str, ensure_ascii=True, separators=(",", ":")
 ).encode
 
 
@@ -61,11 +69,8 @@ def profile_salt(profile_path: str | Path | None) -> bytes:
 
 def fingerprint(item: JobItem, salt: bytes) -> str:
     """A stable hash of the raw item's fields (not `crawled_at`), keyed by `salt`."""
-    raw = {name: getattr(item, name) for name in _FIELDS}
-    data = _ENCODE(raw)
-    return hashlib.blake2b(
-        data.encode("utf-8", "surrogatepass"), key=salt, digest_size=16
-    ).hexdigest()
+    data = _ENCODE(_VALUES(item)).encode("ascii")
+    return hashlib.blake2b(data, key=salt, digest_size=16).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -149,6 +154,9 @@ class SkipUnchangedPipeline:
         self.book = FingerprintBook.of(crawler)
         self.known: dict[str, dict[str, Known]] = {}  # per source, loaded on its first item
         self.dropped: dict[str, dict[str, Dropped]] = {}  # likewise
+        # counted here and added to the crawl's stats at close: Scrapy's inc_value goes through
+        # two deprecation wrappers (~4 us a call, ~10 ms for a 2,000-item crawl)
+        self.counts: Counter[str] = Counter()
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> SkipUnchangedPipeline:
@@ -169,22 +177,24 @@ class SkipUnchangedPipeline:
         digest = fingerprint(item, self.salt)
         hit = known.get(item.external_id)
         if hit is not None and hit.fingerprint == digest:
-            self.crawler.stats.inc_value("andon/fingerprint/unchanged")
+            self.counts["andon/fingerprint/unchanged"] += 1
             return Unchanged(item.source, item.external_id, hit.sighting_id, hit.posting_id)
         drop = self.dropped[item.source].get(item.external_id)
         if drop is not None and drop.fingerprint == digest:
             # counted as the relevance stage counts its drops, which it would repeat
-            self.crawler.stats.inc_value("andon/fingerprint/dropped_unchanged")
-            self.crawler.stats.inc_value(f"andon/relevance/dropped/{drop.reason}")
+            self.counts["andon/fingerprint/dropped_unchanged"] += 1
+            self.counts[f"andon/relevance/dropped/{drop.reason}"] += 1
             self.book.redropped.append(drop.row_id)
             raise Irrelevant(drop.reason)
-        self.crawler.stats.inc_value(
-            "andon/fingerprint/changed" if hit else "andon/fingerprint/new"
-        )
+        self.counts["andon/fingerprint/changed" if hit else "andon/fingerprint/new"] += 1
         self.book.pending[(item.source, item.external_id)] = digest
         return item
 
     def close_spider(self) -> None:
+        # before the spider_closed signal, where the store records the crawl's stats
+        for key, count in self.counts.items():
+            self.crawler.stats.inc_value(key, count)
+        self.counts.clear()
         self.known.clear()
         self.dropped.clear()
         self.engine.dispose()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
-from dataclasses import asdict, replace
+from dataclasses import asdict, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -203,6 +204,44 @@ def test_fingerprint_ignores_crawl_time_and_sees_every_other_field():
     assert fingerprint(item, salt) != fingerprint(replace(item, locations=["Toledo, OH"]), salt)
     assert fingerprint(item, salt) != fingerprint(item, profile_salt(_other_profile()))
     assert PIPELINE_VERSION
+
+
+def test_fingerprint_is_the_keyed_hash_of_the_values_in_field_order():
+    """The encoding equals the plain one it stands for: json.dumps of the values in order."""
+    salt = profile_salt(None)
+    names = [f.name for f in fields(JobItem) if f.name not in ("crawled_at", "relevance_rule")]
+    base = items(1)[0]
+    odd = replace(
+        base,
+        title="Produktionsleiter (m/w/d) – Süd",
+        locations=["Köln", "Zürich"],
+        location_parts={"city": "Köln", "latitude": 50.9},
+        salary={"min": 4500, "currency": "EUR", "period": "month"},
+        description_text="lone \ud800 surrogate, NUL \x00 and 😀",
+        posted=1764000000,
+        extra={"b": [1, None], "a": DAY1, "c": {"z": 1, "y": True}},
+    )
+    for item in (base, odd):
+        plain = json.dumps([getattr(item, n) for n in names], sort_keys=True, default=str,
+                           separators=(",", ":"))  # fmt: skip
+        expected = hashlib.blake2b(plain.encode("ascii"), key=salt, digest_size=16).hexdigest()
+        assert fingerprint(item, salt) == expected
+
+
+def test_fingerprint_tells_fields_apart_and_ignores_key_order():
+    salt = profile_salt(None)
+    item = items(1)[0]
+    same = fingerprint(replace(item, extra={"a": 1, "b": 2}), salt)
+    assert same == fingerprint(replace(item, extra={"b": 2, "a": 1}), salt)
+    # a value moved from one field to the next is another item
+    moved = (replace(item, title="X", company=None), replace(item, title=None, company="X"))
+    assert fingerprint(moved[0], salt) != fingerprint(moved[1], salt)
+    assert fingerprint(replace(item, apply_url=None), salt) != fingerprint(
+        replace(item, apply_url=""), salt
+    )
+    assert fingerprint(replace(item, title="Süd"), salt) != fingerprint(
+        replace(item, title="Sud"), salt
+    )
 
 
 def _other_profile() -> Path:
