@@ -15,7 +15,7 @@ from spiders.collect import CollectItemsPipeline
 from spiders.items import JobItem
 from spiders.middlewares import BackoffRetryMiddleware, retry_after_seconds
 from spiders.runner import SourceReport, _parse_set
-from spiders.settings import DEFAULT_ITEM_PIPELINES, scrapy_settings
+from spiders.settings import DEFAULT_ITEM_PIPELINES, PIPELINE_STAGES, scrapy_settings
 
 
 def test_scrapy_settings_are_polite_and_bounded():
@@ -34,12 +34,10 @@ def test_scrapy_settings_are_polite_and_bounded():
     assert s["DOWNLOADER_MIDDLEWARES"]["scrapy.downloadermiddlewares.retry.RetryMiddleware"] is None
     assert s["LOG_LEVEL"] == "INFO"
     assert s["ITEM_PIPELINES"] == DEFAULT_ITEM_PIPELINES
-    # Unchanged items are recognised first, before relevance, normalise, dedup and store.
-    assert list(DEFAULT_ITEM_PIPELINES) == [
-        "pipeline.fingerprint.SkipUnchangedPipeline",
-        *[name for name in DEFAULT_ITEM_PIPELINES if "fingerprint" not in name],
-    ]
-    assert list(DEFAULT_ITEM_PIPELINES.values()) == [50, 100, 200, 300, 400]
+    # Scrapy runs one item pipeline, which calls the stages in their order (pipeline.chain)
+    assert DEFAULT_ITEM_PIPELINES == {"pipeline.chain.StageChainPipeline": 100}
+    assert s["ANDON_PIPELINE_STAGES"] == PIPELINE_STAGES
+    assert list(PIPELINE_STAGES.values()) == [50, 100, 200, 300, 400]
     if hasattr(default_settings, "REMOTE_CONTROL_ENABLED"):
         assert s["REMOTE_CONTROL_ENABLED"] is False
     else:
@@ -47,6 +45,31 @@ def test_scrapy_settings_are_polite_and_bounded():
     assert scrapy_settings(Settings(), item_pipelines={})["ITEM_PIPELINES"] == {}
     # the default user agent already carries the contact URL: not added twice
     assert scrapy_settings(Settings(), item_pipelines={})["USER_AGENT"].count("github.com") == 1
+
+
+def test_the_default_pipeline_runs_the_stages_in_order(tmp_path):
+    """Unchanged items are recognised first, then relevance, normalise, dedup and the store."""
+    from pipeline.chain import StageChainPipeline
+
+    app = Settings(database_url=f"sqlite:///{tmp_path / 'andon.db'}")
+    settings = scrapy_settings(app)
+    del settings["TWISTED_REACTOR"]  # whichever reactor this test process runs
+    crawler = get_crawler(settings_dict=settings)
+    crawler.andon_settings = app  # type: ignore[attr-defined]
+    (name,) = crawler.settings.getdict("ITEM_PIPELINES")
+    assert name == "pipeline.chain.StageChainPipeline"
+    chain = StageChainPipeline.from_crawler(crawler)
+    assert [type(stage).__name__ for stage in chain.stages] == [
+        "SkipUnchangedPipeline",
+        "FilterRelevantPipeline",
+        "NormalizePostingPipeline",
+        "DedupPostingPipeline",
+        "StorePostingPipeline",
+    ]
+    for stage in chain.stages:
+        engine = getattr(stage, "engine", None)
+        if engine is not None:
+            engine.dispose()
 
 
 def test_retry_after_values():
