@@ -150,7 +150,11 @@ def _fresh_db(folder: Path, template: Path | None) -> str:
     if template is not None:
         shutil.copy(template, path)
     else:
-        migrate(make_engine(f"sqlite:///{path}"))
+        # disposed, not left to the garbage collector: a pooled connection left open keeps the
+        # seed crawl's last writes in the WAL file, which the template's copy would miss
+        engine = make_engine(f"sqlite:///{path}")
+        migrate(engine)
+        engine.dispose()
     return f"sqlite:///{path}"
 
 
