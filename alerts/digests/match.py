@@ -52,20 +52,33 @@ class Page:
     first_seen: dict[int, datetime]  # posting id -> first_seen_at, for every posting read
     excluded: set[Pair]  # delivered before, applied to, or taken earlier in this run
     closed: dict[int, list[int]] = field(default_factory=dict)  # search -> closed since sent
+    # The first_seen_at bounds (low, high] of every posting read; None: unknown
+    read: tuple[datetime, datetime] | None = None
+    excluding: set[int] = field(init=False)  # the subscribers `excluded` names
+
+    def __post_init__(self) -> None:
+        self.excluding = {sub for sub, _ in self.excluded}
 
     def ranked(self, d: Due) -> list[Hit]:
         """The search's eligible matches, best first (the matcher's order)."""
         low, high = d.window_start - LATE_COMMIT_SLACK, d.occurrence
         sub, seen, excluded = d.subscriber.id, self.first_seen, self.excluded
+        matches = self.matches.get(d.search_id, ())
+        read = self.read
+        if read is not None and low <= read[0] and read[1] <= high and sub not in self.excluding:
+            # The usual case, a window that holds every posting read and a subscriber with
+            # nothing to skip: every match is eligible (the filter below would keep them all).
+            return list(matches)
         return [
             m
-            for m in self.matches.get(d.search_id, ())
+            for m in matches
             if low < seen[m.posting_id] <= high and (sub, m.posting_id) not in excluded
         ]
 
     def take(self, subscriber_id: int, posting_ids: Iterable[int]) -> None:
         """These postings went (or would go) to this subscriber: later searches skip them."""
         self.excluded.update((subscriber_id, p) for p in posting_ids)
+        self.excluding.add(subscriber_id)
 
 
 @dataclass(slots=True)
@@ -105,7 +118,8 @@ class PageMatcher:
         subscribers = sorted({d.subscriber.id for d in due if d.subscriber.id is not None})
         excluded = _excluded(session, subscribers, low, high) | self._carry
         closed = _closed_since_sent(session, [d.search_id for d in due])
-        return Page(matches, broken, window.first_seen, excluded, closed)
+        read = (window.low, window.high)
+        return Page(matches, broken, window.first_seen, excluded, closed, read)
 
     def done(self, page: Page, last: Due) -> None:
         """Carry the page's takes of its last subscriber, whose searches may go on next page
