@@ -91,10 +91,9 @@ def claim_chunk(
     with gc_paused(), session_scope(engine) as session:
         won = _lock(session, chunk)
         claims = [_plan(settings, d, page) for d in chunk if d.search_id in won]
-        _advance(session, [c.due for c in claims])
         _insert_digests(session, claims)
         made = [c for c in claims if c.digest_id is not None]
-        _move_windows(session, made)
+        _advance(session, claims)
         _deliver(session, made)
         _note_closed(session, made, page)
     by_search = {c.due.search_id: c.status for c in made}
@@ -141,14 +140,29 @@ def _plan(settings: Settings, d: Due, page: Page) -> _Claim:
     return _Claim(d, chosen, len(ranked), "pending" if chosen else "empty", None)
 
 
-def _advance(session: Session, due: Sequence[Due]) -> None:
-    """Move each search to its next occurrence (the rows are ours: locked above)."""
-    if due:
+def _advance(session: Session, claims: Sequence[_Claim]) -> None:
+    """Move each search to its next occurrence (the rows are ours: locked above) and, where its
+    digest exists, its window past this one, in one UPDATE of each row. Only a digest that
+    exists moves the window: a period already served (say the hour was changed after today's
+    digest) must not swallow its postings."""
+    if claims:
         session.execute(
             update(_SEARCHES)
             .where(_SEARCHES.c.id == bindparam("sid"))
-            .values(next_due_at=bindparam("nxt")),
-            [{"sid": d.search_id, "nxt": d.next_due_at} for d in due],
+            .values(
+                next_due_at=bindparam("nxt"),
+                last_digest_at=func.coalesce(bindparam("last"), _SEARCHES.c.last_digest_at),
+            ),
+            [
+                {
+                    "sid": c.due.search_id,
+                    "nxt": c.due.next_due_at,
+                    "last": None
+                    if c.digest_id is None
+                    else max(c.due.occurrence, c.due.window_start),
+                }
+                for c in claims
+            ],
         )
 
 
@@ -177,21 +191,6 @@ def _insert_digests(session: Session, claims: Sequence[_Claim]) -> None:
                                    returning=[table.c.saved_search_id, table.c.id]))  # fmt: skip
     for c in claims:
         c.digest_id = made.get(c.due.search_id)
-
-
-def _move_windows(session: Session, made: Sequence[_Claim]) -> None:
-    """Only a digest that exists moves the window: a period already served (say the hour was
-    changed after today's digest) must not swallow its postings."""
-    if made:
-        session.execute(
-            update(_SEARCHES)
-            .where(_SEARCHES.c.id == bindparam("sid"))
-            .values(last_digest_at=bindparam("last")),
-            [
-                {"sid": c.due.search_id, "last": max(c.due.occurrence, c.due.window_start)}
-                for c in made
-            ],
-        )
 
 
 def _deliver(session: Session, made: Sequence[_Claim]) -> None:
