@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from scrapy import signals
-from sqlalchemy import ARRAY, Integer, String, any_, bindparam, func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from db import session_scope
+from db import id_in, session_scope
 from pipeline.dropped import Drop, Dropped, dropped_fingerprints
 from pipeline.models import Posting, PostingSource
 from pipeline.relevance import Irrelevant
@@ -238,12 +238,3 @@ def touch_unchanged(
             .execution_options(synchronize_session=False)
         )
     return moved
-
-
-def id_in(column: Any, ids: Sequence[int], session: Session) -> Any:
-    """`column IN ids` with the ids as one parameter, not one each (SQLAlchemy renders and binds
-    thousands of those per statement): an array on PostgreSQL, a JSON array on SQLite."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
-    values = func.json_each(bindparam(None, json.dumps(list(ids)), type_=String))
-    return column.in_(select(values.table_valued("value").c.value))

@@ -17,9 +17,10 @@ from sqlmodel import col
 
 import db
 from bench.ingest import make_items
+from db import id_in
 from pipeline import candidates, store
 from pipeline.candidates import NEAR_DUPLICATE, text_shingles
-from pipeline.fingerprint import _FIELDS, fingerprint, id_in, profile_salt
+from pipeline.fingerprint import _FIELDS, fingerprint, profile_salt
 from pipeline.keys import shingles, similarity
 from pipeline.models import Posting, PostingSource
 from pipeline.store import store_batch
