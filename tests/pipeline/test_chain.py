@@ -6,10 +6,7 @@ through the same five stages listed in ITEM_PIPELINES, and expects the same stat
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +21,7 @@ from pipeline.chain import STAGES_SETTING, StageChainPipeline
 from pipeline.models import CrawlRun, DroppedItem, Posting, PostingSource
 from spiders.items import JobItem
 from spiders.settings import PIPELINE_STAGES
-from tests.pipeline.test_fingerprint import DAY1, DAY2, items
+from tests.pipeline.test_fingerprint import DAY1, DAY2, crawl, items
 
 PROJECT = Path(__file__).resolve().parents[2]
 HERE = "tests.pipeline.test_chain"
@@ -129,28 +126,11 @@ def test_a_coroutine_stage_a_spider_taking_stage_or_no_stage_is_refused():
         chain({})
 
 
-def run_crawls(db_url: str, tmp_path: Path, pipelines: dict[str, int], crawls: list[list[JobItem]]):
-    plan = {
-        "database_url": db_url,
-        "item_pipelines": pipelines,
-        "crawls": [[_jsonable(i) for i in batch] for batch in crawls],
-    }
-    path = tmp_path / "plan.json"
-    path.write_text(json.dumps(plan))
-    proc = subprocess.run(
-        [sys.executable, "-m", "tests.pipeline.chain_crawl", str(path)],
-        cwd=PROJECT, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    assert len(lines) == len(crawls), proc.stdout + proc.stderr[-3000:]
-    return lines
-
-
-def _jsonable(item: JobItem) -> dict[str, Any]:
-    data = asdict(item)
-    data["crawled_at"] = item.crawled_at.isoformat() if item.crawled_at else None
-    return data
+def run_crawls(
+    db_url: str, tmp_path: Path, pipelines: dict[str, int], crawls: list[list[JobItem]]
+) -> list[dict[str, Any]]:
+    batches = [{"items": batch} for batch in crawls]
+    return crawl(db_url, tmp_path, *batches, item_pipelines=pipelines)
 
 
 def _comparable(stats: dict[str, Any]) -> dict[str, Any]:

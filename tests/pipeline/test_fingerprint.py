@@ -49,10 +49,16 @@ def items(n: int = 10, crawled_at: datetime = DAY1) -> list[JobItem]:
     ]
 
 
-def crawl(db_url: str, tmp_path: Path, *crawls: dict[str, Any]) -> list[dict[str, Any]]:
+def crawl(
+    db_url: str,
+    tmp_path: Path,
+    *crawls: dict[str, Any],
+    item_pipelines: dict[str, int] | None = None,
+) -> list[dict[str, Any]]:
     """Run the crawls one after the other in one Scrapy process; their stats, in order."""
     plan = {
         "database_url": db_url,
+        "item_pipelines": item_pipelines,
         "crawls": [
             {"items": [_jsonable(i) for i in c["items"]], "profile": c.get("profile")}
             for c in crawls
