@@ -405,7 +405,7 @@ def run_ours(
         matches = index.hits(doc)
         total += len(matches)
         if doc.id in keep:
-            kept[doc.id] = [m.search_id for m in matches]
+            kept[doc.id] = [m[0] for m in matches]
     return built - start, time.perf_counter() - built, index, total, kept
 
 

@@ -6,7 +6,7 @@ import operator
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import compress, repeat
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from search.compiled import (
     FIELD_ORDER,
@@ -39,6 +39,7 @@ SALARY_KNOWN_BONUS = 1.0  # score for a posting that states a salary (see `Searc
 # The matcher's parts, importable from here as before (tests and the benchmark use them).
 __all__ = [
     "FIELD_ORDER",
+    "HIT_POSTING",
     "Hit",
     "Match",
     "SavedSearchSpec",
@@ -47,6 +48,7 @@ __all__ = [
     "_Doc",
     "_compile",
     "doc_fields",
+    "hit_match",
     "reference_matches",
 ]
 
@@ -72,21 +74,21 @@ class Match(NamedTuple):
     why: str
 
 
-class Hit(NamedTuple):
-    """A `Match` whose reason is still in two parts that many hits share (" · query words ·
-    place" and " · other filters", each "" when empty): a page of a digest run holds hundreds of
-    thousands of hits and writes out the reasons of the few its digests keep (`match`)."""
+# A `Match` whose reason is still in two parts that many hits share: (search id, posting id,
+# score, " · query words · place", " · other filters"), a part "" when empty. A page of a digest
+# run holds a million hits and writes out the reasons of the few its digests keep (`hit_match`).
+# A plain tuple on purpose: the cyclic collector stops tracking a tuple of ints, floats and
+# strings once it has seen it, but walks a tuple subclass (a NamedTuple) at every collection for
+# as long as it lives, a quarter of a digest run's match and claim time (measured).
+Hit = tuple[int, int, float, str, str]
+HIT_POSTING: Final = 1  # a hit's posting id
 
-    search_id: int
-    posting_id: int
-    score: float
-    query_place_why: str
-    filters_why: str
 
-    def match(self) -> Match:
-        """This hit with its reason written out."""
-        why = (self.query_place_why + self.filters_why)[3:] or "every new posting"
-        return Match(self.search_id, self.posting_id, self.score, why)
+def hit_match(hit: Hit) -> Match:
+    """This hit as a `Match`, its reason written out."""
+    search_id, posting_id, score, query_place_why, filters_why = hit
+    why = (query_place_why + filters_why)[3:] or "every new posting"
+    return Match(search_id, posting_id, score, why)
 
 
 def reference_matches(specs: Iterable[SavedSearchSpec], doc: PostingDoc) -> list[SavedSearchSpec]:
@@ -201,7 +203,7 @@ class SearchIndex:
 
     def match(self, doc: PostingDoc) -> list[Match]:
         """The searches this posting matches, in the order they were given to `build`."""
-        return [hit.match() for hit in self.hits(doc)]
+        return [hit_match(hit) for hit in self.hits(doc)]
 
     def hits(self, doc: PostingDoc) -> list[Hit]:
         """`match`'s matches with their reasons in shared parts (see `Hit`)."""
@@ -250,26 +252,22 @@ class SearchIndex:
             pair_score[key] = round(query_why[q][0] + place_why[p][0] + bonus, 3)
             pair_why[key] = _sep(query_why[q][1]) + _sep(place_why[p][1])
         rest_why = {r: _sep(explain_filters(self._rest_active[r], doc)) for r in set(rest_ids)}
-        # Hit(search, posting, score, query and place why, filters why) per kept search, built
-        # by C-level map/zip: no Python frame per hit
+        # (search, posting, score, query and place why, filters why) per kept search, made by
+        # C-level map/zip: no Python frame per hit, and plain tuples (see `Hit`)
         return list(
-            map(
-                _new_match,
-                repeat(Hit),
-                zip(
-                    map(self._ids.__getitem__, kept),
-                    repeat(doc.id),
-                    map(pair_score.__getitem__, pair_keys),
-                    map(pair_why.__getitem__, pair_keys),
-                    map(rest_why.__getitem__, rest_ids),
-                ),
+            zip(
+                map(self._ids.__getitem__, kept),
+                repeat(doc.id),
+                map(pair_score.__getitem__, pair_keys),
+                map(pair_why.__getitem__, pair_keys),
+                map(rest_why.__getitem__, rest_ids),
             )
         )
 
     def match_many(self, docs: Iterable[PostingDoc]) -> dict[int, list[Match]]:
         """Matches keyed by search id, each list best first (ties: lower posting id first)."""
         return {
-            search_id: [hit.match() for hit in hits]
+            search_id: [hit_match(hit) for hit in hits]
             for search_id, hits in self.hits_many(docs).items()
         }
 
@@ -278,7 +276,7 @@ class SearchIndex:
         by_search: dict[int, list[Hit]] = {}
         for doc in docs:
             for m in self.hits(doc):
-                by_search.setdefault(m.search_id, []).append(m)
+                by_search.setdefault(m[0], []).append(m)
         # Best first, ties by lower posting id: two stable C-level sorts (posting id, then score
         # descending; `reverse` keeps equal scores in posting-id order) instead of a key tuple
         # built by a Python lambda for each of millions of matches.
@@ -294,8 +292,3 @@ _SCORE = operator.itemgetter(2)  # Hit.score
 
 def _sep(part: str) -> str:
     return f" · {part}" if part else ""
-
-
-# NamedTuple's generated __new__ is a Python function; tuple.__new__ builds the same object
-# without that call, once per hit (millions per digest run).
-_new_match = tuple.__new__

@@ -26,8 +26,6 @@ LONG_FUNCTIONS: dict[tuple[str, str], str] = {
     "sightings share the batch's maps; next in line for named steps (issue 15)",
     ("web/jobs.py", "api_jobs"): "grew past 60 with the plant-facts filters (676feda); its "
     "parameter checks are the next named step to take out",
-    ("search/matcher.py", "hits"): "the digest hot path, written as C-level map/compress "
-    "steps over the candidates on purpose; bench/matching.py measures it",
 }
 
 # module -> why it stays over MAX_MODULE_LINES.

@@ -35,7 +35,7 @@ from alerts.subscriptions import spec_of
 from db import id_in
 from pipeline.models import Posting
 from search.filters import PostingDoc
-from search.matcher import Hit, SavedSearchSpec, SearchIndex
+from search.matcher import HIT_POSTING, Hit, SavedSearchSpec, SearchIndex
 from search.query import QueryError
 
 _ID_CHUNK = 2000  # ids per IN (...) list: far below SQLite's and PostgreSQL's limits
@@ -72,7 +72,7 @@ class Page:
         return [
             m
             for m in matches
-            if low < seen[m.posting_id] <= high and (sub, m.posting_id) not in excluded
+            if low < seen[m[HIT_POSTING]] <= high and (sub, m[HIT_POSTING]) not in excluded
         ]
 
     def take(self, subscriber_id: int, posting_ids: Iterable[int]) -> None:

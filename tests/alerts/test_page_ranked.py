@@ -26,8 +26,8 @@ def _due(search_id: int, subscriber_id: int, window_start: datetime) -> Due:
 
 def _page(read: tuple[datetime, datetime] | None, excluded: set[tuple[int, int]]) -> Page:
     first_seen = {p: AT - timedelta(hours=p) for p in range(1, 21)}  # 1 h to 20 h before AT
-    hits = [Hit(1, p, 10.0 - p / 10, "", "") for p in range(1, 21)]
-    hits2 = [Hit(2, p, 5.0, "", "") for p in range(1, 21, 2)]
+    hits: list[Hit] = [(1, p, 10.0 - p / 10, "", "") for p in range(1, 21)]
+    hits2: list[Hit] = [(2, p, 5.0, "", "") for p in range(1, 21, 2)]
     return Page({1: hits, 2: hits2}, {}, first_seen, set(excluded), {}, read)
 
 
@@ -48,19 +48,17 @@ def test_ranked_equals_the_per_match_filter(
     assert fast.ranked(d) == plain.ranked(d)
     low = window_start - LATE_COMMIT_SLACK
     want = [
-        h.posting_id
-        for h in plain.matches[1]
-        if low < plain.first_seen[h.posting_id] and (7, h.posting_id) not in excluded
+        h[1] for h in plain.matches[1] if low < plain.first_seen[h[1]] and (7, h[1]) not in excluded
     ]
-    assert [h.posting_id for h in fast.ranked(d)] == want
+    assert [h[1] for h in fast.ranked(d)] == want
 
 
 def test_a_take_makes_the_subscribers_next_search_skip_those_postings() -> None:
     page = _page(READ, set())
     first, second = _due(1, 7, AT - DAY), _due(2, 7, AT - DAY)
-    taken = [h.posting_id for h in page.ranked(first)[:3]]
+    taken = [h[1] for h in page.ranked(first)[:3]]
     assert taken == [1, 2, 3]
     page.take(7, taken)
-    assert [h.posting_id for h in page.ranked(second)] == [5, 7, 9, 11, 13, 15, 17, 19]
+    assert [h[1] for h in page.ranked(second)] == [5, 7, 9, 11, 13, 15, 17, 19]
     # another subscriber's search is not touched by it
     assert len(page.ranked(_due(2, 8, AT - DAY))) == 10

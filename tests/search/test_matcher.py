@@ -25,6 +25,7 @@ from search.matcher import (
     _Constraints,
     _Doc,
     doc_fields,
+    hit_match,
     reference_matches,
 )
 from search.query import And, Node, Not, Or, Phrase, Term, evaluate, parse_query
@@ -396,15 +397,17 @@ def test_hits_are_the_matches_with_their_reasons_in_shared_parts() -> None:
     index = SearchIndex.build(searches)
     doc = _doc(7, "Plant Manager", annual_min_usd=95_000, annual_max_usd=120_000)
     hits = index.hits(doc)
-    assert [h.search_id for h in hits] == [1, 2, 3]
-    assert [h.match() for h in hits] == index.match(doc)
+    assert [h[0] for h in hits] == [1, 2, 3]
+    assert [hit_match(h) for h in hits] == index.match(doc)
     assert (
-        hits[0].match().why == '"plant manager" in title · 7 mi from Dearborn, MI · $120k ≥ $100k'
+        hit_match(hits[0]).why
+        == '"plant manager" in title · 7 mi from Dearborn, MI · $120k ≥ $100k'
     )
-    assert (hits[0].query_place_why, hits[0].filters_why) == (
+    assert hits[0][3:] == (
         ' · "plant manager" in title · 7 mi from Dearborn, MI',
         " · $120k ≥ $100k",
     )
-    assert hits[2].match() == Match(3, 7, 1.0, "every new posting")
+    assert hit_match(hits[2]) == Match(3, 7, 1.0, "every new posting")
+    assert all(type(h) is tuple for h in hits)  # plain tuples: the collector untracks them
     many = index.hits_many([doc])
-    assert {k: [h.match() for h in v] for k, v in many.items()} == index.match_many([doc])
+    assert {k: [hit_match(h) for h in v] for k, v in many.items()} == index.match_many([doc])
