@@ -38,8 +38,6 @@ from search.filters import PostingDoc
 from search.matcher import HIT_POSTING, Hit, SavedSearchSpec, SearchIndex
 from search.query import QueryError
 
-_ID_CHUNK = 2000  # ids per IN (...) list: far below SQLite's and PostgreSQL's limits
-
 Pair = tuple[int, int]  # (subscriber id, posting id)
 
 
@@ -228,26 +226,25 @@ def _excluded(
         col(Feedback.company_key) == col(Posting.company_key),
         col(Feedback.title_key) == col(Posting.title_key),
     )
+    # the page's subscribers as one parameter (`id_in`): no list to keep short
+    delivered = (
+        select(col(Delivery.subscriber_id), col(Delivery.posting_id))
+        .join(Posting, col(Posting.id) == col(Delivery.posting_id))
+        .where(id_in(col(Delivery.subscriber_id), subscribers, session), in_window)
+    )
+    applied = (
+        select(col(Feedback.subscriber_id), col(Posting.id))
+        .join(Posting, copy_of)
+        .where(
+            id_in(col(Feedback.subscriber_id), subscribers, session),
+            col(Feedback.action) == "applied",
+            col(Feedback.undone_at).is_(None),
+            in_window,
+        )
+    )
     out: set[Pair] = set()
-    for i in range(0, len(subscribers), _ID_CHUNK):
-        chunk = list(subscribers[i : i + _ID_CHUNK])
-        delivered = (
-            select(col(Delivery.subscriber_id), col(Delivery.posting_id))
-            .join(Posting, col(Posting.id) == col(Delivery.posting_id))
-            .where(id_in(col(Delivery.subscriber_id), chunk, session), in_window)
-        )
-        applied = (
-            select(col(Feedback.subscriber_id), col(Posting.id))
-            .join(Posting, copy_of)
-            .where(
-                id_in(col(Feedback.subscriber_id), chunk, session),
-                col(Feedback.action) == "applied",
-                col(Feedback.undone_at).is_(None),
-                in_window,
-            )
-        )
-        for query in (delivered, applied):
-            out.update((s, p) for s, p in session.execute(query))
+    for query in (delivered, applied):
+        out.update((s, p) for s, p in session.execute(query))
     return out
 
 
@@ -258,23 +255,21 @@ def _closed_since_sent(session: Session, search_ids: Sequence[int]) -> dict[int,
         col(ClosedNotice.subscriber_id) == col(Delivery.subscriber_id),
         col(ClosedNotice.posting_id) == col(Posting.id),
     )
-    out: dict[int, list[int]] = {}
-    for i in range(0, len(search_ids), _ID_CHUNK):
-        chunk = list(search_ids[i : i + _ID_CHUNK])
-        rows = session.execute(
-            select(col(Digest.saved_search_id), col(Posting.id))
-            .join(Delivery, col(Delivery.posting_id) == col(Posting.id))
-            .join(Digest, col(Digest.id) == col(Delivery.digest_id))
-            .where(
-                id_in(col(Digest.saved_search_id), chunk, session),
-                col(Delivery.subscriber_id) == col(Digest.subscriber_id),
-                col(Digest.status) == "sent",
-                col(Posting.status) == "closed",
-                col(Posting.closed_at) > col(Digest.sent_at),
-                ~noticed,
-            )
-            .order_by(col(Digest.saved_search_id), col(Posting.closed_at), col(Posting.id))
+    rows = session.execute(
+        select(col(Digest.saved_search_id), col(Posting.id))
+        .join(Delivery, col(Delivery.posting_id) == col(Posting.id))
+        .join(Digest, col(Digest.id) == col(Delivery.digest_id))
+        .where(
+            id_in(col(Digest.saved_search_id), search_ids, session),
+            col(Delivery.subscriber_id) == col(Digest.subscriber_id),
+            col(Digest.status) == "sent",
+            col(Posting.status) == "closed",
+            col(Posting.closed_at) > col(Digest.sent_at),
+            ~noticed,
         )
-        for search_id, posting_id in rows:
-            out.setdefault(search_id, []).append(posting_id)
+        .order_by(col(Digest.saved_search_id), col(Posting.closed_at), col(Posting.id))
+    )
+    out: dict[int, list[int]] = {}
+    for search_id, posting_id in rows:
+        out.setdefault(search_id, []).append(posting_id)
     return out
