@@ -127,13 +127,14 @@ def _digest_lines(
     senders = {
         "bench": "scale-digest-senders", **common,
         "ours_s": round(d["send_4_s"], 2),
-        "baseline": "one `andon digest` process sending the claimed digests",
+        "baseline": "the send phase of the one-sender cycle's `andon digest` process",
         "baseline_s": round(d["send_1_s"], 2),
         "ratio": round(d["send_1_s"] / d["send_4_s"], 3),
         "digests_sent": stages["digests"], "sent_sample_every": d["sent_sample_every"],
-        "method": "the digests the one-sender cycle sent, pending again (claims and deliveries "
-        "kept); then 1 `andon digest` process, then 4 at once (FOR UPDATE SKIP LOCKED shares the "
-        "queue), wall time to the last exit",
+        "method": "baseline: the one-sender cycle's send phase, as its summary line reports it; "
+        "ours: the digests that cycle sent, pending again (claims and deliveries kept), sent by 4 "
+        "`andon digest` processes at once (FOR UPDATE SKIP LOCKED shares the queue), wall time "
+        "from their start to the last exit (their start-up and empty claim pass included)",
     }  # fmt: skip
     return [cycle, senders]
 

@@ -27,6 +27,7 @@ window_start; what went out already is excluded by the deliveries table, never b
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
@@ -97,13 +98,17 @@ def run_digests(
     if own:
         active.open()
     try:
+        started = time.perf_counter()
         claimed = claim_due(settings, engine, at, progress)
         summary.due, summary.empty, summary.failed = claimed.due, claimed.empty, claimed.failed
+        claimed_at = time.perf_counter()
+        summary.claim_s = claimed_at - started
         if liveness is not None:
             recheck_stale(settings, engine, at, liveness)
         cutoff = utcnow() - resend_sending_after
         run = SendRun(settings, engine, active, at, cutoff, run_started)
         send_claimed(run, summary, progress)
+        summary.send_s = time.perf_counter() - claimed_at
     finally:
         if own:
             active.close()

@@ -47,9 +47,13 @@ class DigestSummary:
     waiting: int = 0  # left `sending` less than `resend_sending_after` ago (maybe in flight)
     stopped: str | None = None  # why the run stopped sending early
     planned: list[PlannedDigest] = field(default_factory=list)  # dry run only
+    # wall seconds of the two phases, for operators watching a run's length (None: not run)
+    claim_s: float | None = None
+    send_s: float | None = None
 
     def line(self) -> str:
-        """'due 3, sent 2, empty 1, failed 0' and the unusual counts when there are any."""
+        """'due 3, sent 2, empty 1, failed 0', the unusual counts when there are any, and how long
+        the claim and send phases took ('; claim 1.2 s, send 0.4 s') after a real run."""
         text = f"due {self.due}, sent {self.sent}, empty {self.empty}, failed {self.failed}"
         extra = [
             f"{n} {label}"
@@ -61,4 +65,7 @@ class DigestSummary:
             )
             if n
         ]
-        return text + (f" ({', '.join(extra)})" if extra else "")
+        text += f" ({', '.join(extra)})" if extra else ""
+        if self.claim_s is not None and self.send_s is not None:
+            text += f"; claim {self.claim_s:.1f} s, send {self.send_s:.1f} s"
+        return text

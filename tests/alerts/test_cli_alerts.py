@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -167,7 +168,10 @@ def test_digest_puts_the_right_jobs_in_the_outbox_and_a_second_run_sends_nothing
 
     res = andon("digest", "--at", at.isoformat(), cwd=tmp_path, env=env)
     assert res.returncode == 0, res.stderr
-    assert "due 2, sent 2, empty 0, failed 0" in res.stdout
+    assert "due 2, sent 2, empty 0, failed 0; claim " in res.stdout
+    # how long each phase took, for operators (and `bench scale`, which reads the send phase)
+    assert re.search(r"; claim \d+\.\d s, send \d+\.\d s$", res.stdout, re.MULTILINE)
+    assert "claim" not in dry.stdout.splitlines()[-1]
     by_to = {
         m["To"]: m.get_body(preferencelist=("plain",)).get_content()
         for m in emls(tmp_path / "mail")
