@@ -33,7 +33,7 @@ from pipeline.facts_labels import SHIFTS, STANDARDS
 from pipeline.facts_labels import STANDARD_LABELS as STANDARD_LABELS
 from pipeline.facts_labels import fact_columns as fact_columns
 from pipeline.facts_labels import fact_labels as fact_labels
-from pipeline.prefilter import Gated, LiteralIndex, fold
+from pipeline.prefilter import Gated, LiteralIndex, PatternIndex, fold
 
 MAX_CHARS = 40_000  # longer descriptions are boilerplate beyond this; the cap bounds the work
 QUOTE_CHARS = 160
@@ -308,16 +308,45 @@ _FINDERS: tuple[tuple[str, Any, tuple[Gated, ...]], ...] = (
 )
 
 
-Rules = tuple[list[tuple[str, Gated]], list[tuple[str, Gated]], bool, list[Any]]
+# the shift and standard rules, whether the team rule, the finders, and whether "hand over"
+# and the "preferred" words may match in some sentence of a text
+Rules = tuple[list[tuple[str, Gated]], list[tuple[str, Gated]], bool, list[Any], bool, bool]
 
 
 def _rules_for(text: str) -> Rules:
     """The rules that may match in some sentence of `text`, checked once on the whole text.
 
-    A rule lacking a literal it needs anywhere in the text cannot match any of its sentences
-    (a sentence's literals are in the text: they hold no whitespace, which is all that a
-    sentence's clean-up changes), so it is not searched sentence by sentence.
+    A sentence, cleaned (`_squeeze`), is a piece of the text with its runs of spaces and tabs
+    made one space (it holds no line break), and what lies around it in the text (a line break,
+    a space, a bullet, a full stop) is no ASCII word character: a match of an RE2 rule in a
+    sentence is a match in the text so squeezed (`_spaced`), with the same word boundaries. So
+    a rule that matches nowhere in it (one RE2 pass for every rule, `_PATTERNS`) is not
+    searched sentence by sentence. When RE2 cannot tell, the rules lacking a literal they need
+    anywhere in the text are left out (their literals hold no whitespace).
     """
+    found = _PATTERNS.matching(_spaced(text))
+    if found is None:
+        return _rules_for_literals(text)
+    rules = _rules_by_patterns.get(found)
+    if rules is None:
+        if len(_rules_by_patterns) >= _REMEMBERED_RULES:
+            _rules_by_patterns.clear()  # a bound, not an LRU: texts share few combinations
+        rules = _rules_by_patterns[found] = _rules_of_patterns(found)
+    return rules
+
+
+def _spaced(text: str) -> str:
+    """The text with tabs made spaces and runs of spaces made one (what `_squeeze` does to a
+    sentence, which holds no other whitespace it squeezes: `splitlines` breaks at the rest)."""
+    if "\t" in text:
+        text = text.replace("\t", " ")
+    while "  " in text:  # each pass halves every run of spaces
+        text = text.replace("  ", " ")
+    return text
+
+
+def _rules_for_literals(text: str) -> Rules:
+    """`_rules_for` by the literals alone: the rules none of whose literals `text` lacks."""
     present = _LITERALS.present(fold(text))  # one pass for every rule's literals
     rules = _rules_by_literals.get(present)
     if rules is None:
@@ -328,7 +357,7 @@ def _rules_for(text: str) -> Rules:
 
 
 def _rules_of(present: frozenset[str]) -> Rules:
-    """`_rules_for` of a text holding these literals (of `_LITERALS`)."""
+    """`_rules_for_literals` of a text holding these literals (of `_LITERALS`)."""
     shift_res = [(k, rx) for k, rx in _SHIFT_RES.items() if rx.admits_present(present)]
     standard_res = [(k, rx) for k, rx in _STANDARD_RES.items() if rx.admits_present(present)]
     finders = [
@@ -336,13 +365,34 @@ def _rules_of(present: frozenset[str]) -> Rules:
         for key, finder, gates in _FINDERS
         if any(gate.admits_present(present) for gate in gates)
     ]
-    return shift_res, standard_res, _TEAM_RE.admits_present(present), finders
+    return shift_res, standard_res, _TEAM_RE.admits_present(present), finders, True, True
 
 
-# The rules depend only on which literals a text holds, and texts hold few combinations of
-# them: each combination's rules are worked out once (~15 us a text otherwise).
+def _rules_of_patterns(found: frozenset[int]) -> Rules:
+    """`_rules_for` of a text in which the patterns of `_PATTERN_GATES` at `found` may match."""
+    possible = {id(gate) for i, gate in enumerate(_PATTERN_GATES) if i in found}
+    shift_res = [(k, rx) for k, rx in _SHIFT_RES.items() if id(rx) in possible]
+    standard_res = [(k, rx) for k, rx in _STANDARD_RES.items() if id(rx) in possible]
+    finders = [
+        (key, finder)
+        for key, finder, gates in _FINDERS
+        if any(id(gate) in possible for gate in gates)
+    ]
+    return (
+        shift_res,
+        standard_res,
+        id(_TEAM_RE) in possible,
+        finders,
+        id(_HANDOVER_RE) in possible,
+        id(_PREFERRED_RE) in possible,
+    )
+
+
+# The rules depend only on which literals (or patterns) a text holds, and texts hold few
+# combinations of them: each combination's rules are worked out once (~15 us a text otherwise).
 _REMEMBERED_RULES = 4096
 _rules_by_literals: dict[frozenset[str], Rules] = {}
+_rules_by_patterns: dict[frozenset[int], Rules] = {}
 
 
 _GATES = (
@@ -352,6 +402,8 @@ _GATES = (
     *(gate for _key, _finder, gates in _FINDERS for gate in gates),
 )
 _LITERALS = LiteralIndex(literal for gate in _GATES for literal in gate.literals)
+_PATTERN_GATES = (*_GATES, _HANDOVER_RE, _PREFERRED_RE)
+_PATTERNS = PatternIndex(_PATTERN_GATES)
 
 
 def extract_facts(text: str | None) -> dict[str, Any]:
@@ -363,12 +415,16 @@ def extract_facts(text: str | None) -> dict[str, Any]:
     standards: dict[str, dict[str, Any]] = {}
     out: dict[str, Any] = {}
     team: tuple[int, str] | None = None
-    shift_res, standard_res, team_re, finders = _rules_for(text)
+    shift_res, standard_res, team_re, finders, handover, preferring = _rules_for(text)
     for sentence, under_preferred in _segments(text):
         clean = _squeeze(sentence)
         for kind, rx in shift_res:
             m = _duty_call(rx, clean) if kind == "on_call" else rx.search(clean)
-            if m and kind not in shifts and not _HANDOVER_RE.search(clean, 0, m.start()):
+            if (
+                m
+                and kind not in shifts
+                and not (handover and _HANDOVER_RE.search(clean, 0, m.start()))
+            ):
                 shifts[kind] = _quote(clean, m.start(), m.end())
         preferred: bool | None = None  # looked for once a standard matches
         for kind, rx in standard_res:
@@ -376,7 +432,9 @@ def extract_facts(text: str | None) -> dict[str, Any]:
             if m is None:
                 continue
             if preferred is None:
-                preferred = under_preferred or bool(_PREFERRED_RE.search(clean))
+                preferred = under_preferred or (
+                    preferring and _PREFERRED_RE.search(clean) is not None
+                )
             seen = standards.get(kind)
             if seen is None or (seen["preferred"] and not preferred):
                 quote = _quote(clean, m.start(), m.end())

@@ -328,6 +328,40 @@ class Gated:
         return self.regex.findall(text, *args) if self.admits(text) else []
 
 
+class PatternIndex:
+    """Which of a fixed list of gated RE2 patterns may match somewhere in a text, found in one
+    RE2 pass (a set of the patterns, each widened where `widened` opens it) instead of a
+    search per pattern.
+
+    `matching(text)` holds the index of every pattern that matches in `text` (and may hold a
+    widened one's that does not); None when RE2 cannot tell: text that is not valid UTF-8, or
+    a set whose automaton outgrew its memory (the empty pattern, added last, is then missing).
+    """
+
+    def __init__(self, gates: Iterable[Gated]) -> None:
+        options = re2.Options()
+        options.max_mem = 64 << 20
+        options.log_errors = False
+        self._set = re2.Set.SearchSet(options)
+        for gate in gates:
+            if isinstance(gate.regex, re.Pattern):
+                raise TypeError(f"not an RE2 pattern: {gate.pattern!r}")
+            self._set.Add(gate.pattern if gate.wide is None else gate.wide.regex.pattern)
+        self._always = self._set.Add("")
+        self._set.Compile()
+
+    def matching(self, text: str) -> frozenset[int] | None:
+        """The indices of the patterns that may match in `text`; None when not known."""
+        try:
+            data = text.encode()
+        except UnicodeEncodeError:  # a lone surrogate: what google-re2 itself refuses
+            return None
+        hits = self._set.Match(data)
+        if not hits or self._always not in hits:
+            return None
+        return frozenset(hits).difference((self._always,))
+
+
 class GatedAlternation:
     """`template` around an alternation of `words` ("\\b(?:{})\\b"), searched with only the
     words whose literals the text holds: a word that cannot match anywhere in a text changes

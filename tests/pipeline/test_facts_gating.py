@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -15,12 +14,14 @@ from pipeline.relevance_text import html_to_text
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
-def _all_rules(_text: str) -> tuple[list[Any], list[Any], bool, list[Any]]:
+def _all_rules(_text: str) -> facts.Rules:
     return (
         list(facts._SHIFT_RES.items()),
         list(facts._STANDARD_RES.items()),
         True,
         [(key, finder) for key, finder, _gates in facts._FINDERS],
+        True,
+        True,
     )
 
 

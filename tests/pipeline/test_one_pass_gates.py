@@ -59,6 +59,13 @@ class _Failing:
         return None
 
 
+class _Unknown:
+    """A pattern index for which RE2 could not tell (`PatternIndex.matching` is None)."""
+
+    def matching(self, _text: str) -> None:
+        return None
+
+
 class _Everything:
     """A literal index that says every literal is there: every rule runs, nothing is gated."""
 
@@ -113,8 +120,10 @@ def test_industries_and_skills_are_what_ungated_rules_find(monkeypatch: pytest.M
 def test_facts_are_what_ungated_rules_find(monkeypatch: pytest.MonkeyPatch) -> None:
     texts = _texts(7)
     gated = [facts.extract_facts(t) for t in texts]
+    monkeypatch.setattr(facts, "_PATTERNS", _Unknown())  # the literals decide alone
+    by_literals = [facts.extract_facts(t) for t in texts]
     monkeypatch.setattr(facts, "_LITERALS", _Everything(facts._LITERALS))
-    assert gated == [facts.extract_facts(t) for t in texts]
+    assert gated == by_literals == [facts.extract_facts(t) for t in texts]
     assert sum(bool(f) for f in gated) > 50
 
 
