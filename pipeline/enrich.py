@@ -32,7 +32,7 @@ from functools import lru_cache
 from itertools import islice
 from typing import Any
 
-from pipeline.leading import aligned_fold, leading_literals, search_from, start_at
+from pipeline.leading import aligned_fold, leading_literals, search_from
 from pipeline.prefilter import Gated, GatedAlternation, LiteralIndex, fold
 from pipeline.sanitize import normalize_text
 
@@ -400,11 +400,7 @@ def industries(
         folded = fold(description)
         aligned = folded if description.isascii() else aligned_fold(description)
         for industry, narrowed, leading in _narrowed(_INDUSTRY_LITERALS.present(folded)):
-            # no match starts before the first of its words (`pipeline.leading`)
-            if (start := start_at(aligned, leading)) < 0:
-                continue
-            hits = islice(narrowed.finditer(description, start), _DESCRIPTION_MIN_HITS)
-            if len(list(hits)) >= _DESCRIPTION_MIN_HITS:
+            if _hits(narrowed, description, aligned, leading) >= _DESCRIPTION_MIN_HITS:
                 found.add(industry)
     strong = " \n ".join([title or "", *_flatten(extra or {})])
     found.update(
@@ -415,6 +411,23 @@ def industries(
     if found & GOODS_PRODUCING:
         found.add("manufacturing")
     return [industry for industry in INDUSTRY_KEYWORDS if industry in found]
+
+
+def _hits(
+    regex: re.Pattern[str], text: str, folded: str | None, leading: frozenset[str] | None
+) -> int:
+    """How many of `regex.finditer(text)`'s matches there are, up to _DESCRIPTION_MIN_HITS:
+    each searched only where one of its words occurs (`pipeline.leading`)."""
+    count = pos = 0
+    while count < _DESCRIPTION_MIN_HITS:
+        match = search_from(regex, text, folded, leading, pos)
+        if match is None:
+            break
+        count += 1
+        if match.end() == match.start():  # finditer steps past an empty match: count its way
+            return len(list(islice(regex.finditer(text), _DESCRIPTION_MIN_HITS)))
+        pos = match.end()
+    return count
 
 
 def _in_strong(strong: str) -> frozenset[str]:

@@ -2,9 +2,10 @@
 
 A search for a rare word scans the text position by position up to its first match; a
 substring search (`str.find`, in C) finds where the word first occurs far faster. When every
-match starts with one of a few literals, no match starts before the first of them, and the
-search can begin there (`search_from`): Python's `re` still reads what lies before its start
-position for `\\b` and lookbehinds, so the match found is the one a search from 0 finds.
+match starts with one of a few literals, no match starts anywhere but where one of them
+occurs, and the search tries those places only (`search_from`): Python's `re` still reads what
+lies before a position for `\\b` and lookbehinds, so the match found is the one a search from 0
+finds.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ def _leading(items: Any) -> frozenset[str] | None:
             return frozenset({"".join(run)}) if run else None
         if op is sre.SUBPATTERN:
             return _leading(av[-1])  # a group matches its content once
+        if op in _REPEATS:
+            return _repeat_leading(av, items[at + 1 :])
         if op is sre.BRANCH:
             union: set[str] = set()
             for alternative in av[1]:
@@ -56,6 +59,44 @@ def _leading(items: Any) -> frozenset[str] | None:
     return None  # only zero-width items: the empty match starts anywhere
 
 
+def _repeat_leading(repeat: Any, rest: list[Any]) -> frozenset[str] | None:
+    """What a repeat followed by `rest` starts with: its body's literals, and when it may be
+    skipped, `rest`'s (an optional literal run joins them: `c?gmp` starts with cgmp or gmp)."""
+    low, high, body = repeat
+    first = _leading(body)
+    if first is None or high == 0:
+        return None
+    if low >= 1:
+        return first
+    after = _leading(rest)
+    if after is None:
+        return None
+    whole = _whole(body)
+    if high == 1 and whole is not None:
+        return frozenset(head + literal for head in whole for literal in after) | after
+    return first | after
+
+
+def _whole(items: Any) -> frozenset[str] | None:
+    """The few lower-case ASCII strings a sequence of literals and classes of literals
+    matches in full (`[cC]`, `x`), else None."""
+    strings = {""}
+    for op, av in items:
+        if op is sre.LITERAL and av < 128:
+            chars = {chr(av).lower()}
+        elif op is sre.IN and all(o is sre.LITERAL and a < 128 for o, a in av):
+            chars = {chr(a).lower() for _o, a in av}
+        else:
+            return None
+        strings = {head + char for head in strings for char in chars}
+        if len(strings) > 8:
+            return None
+    return frozenset(strings) if "" not in strings else None
+
+
+_REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT)
+
+
 def aligned_fold(text: str) -> str | None:
     """The text case-folded (the dotless ı made i) when each character folds to one, so a
     literal found in it is at the same position in the text; None when one folds to more
@@ -65,23 +106,43 @@ def aligned_fold(text: str) -> str | None:
     return folded if len(folded) == len(text) else None
 
 
-def start_at(folded: str | None, leading: frozenset[str] | None) -> int:
-    """Where a search for a pattern whose matches start with one of `leading` may begin in
-    a text folded by `aligned_fold`: the first of them, -1 when none occurs (no match), 0
-    when that is not known."""
-    if leading is None or folded is None:
-        return 0
-    start = -1
-    for literal in leading:
-        at = folded.find(literal)
-        if at >= 0 and (start < 0 or at < start):
-            start = at
-    return start
-
-
 def search_from(
-    regex: re.Pattern[str], text: str, folded: str | None, leading: frozenset[str] | None
+    regex: re.Pattern[str],
+    text: str,
+    folded: str | None,
+    leading: frozenset[str] | None,
+    pos: int = 0,
 ) -> re.Match[str] | None:
-    """`regex.search(text)`, begun where `start_at` says (`leading` are the regex's)."""
-    start = start_at(folded, leading)
-    return regex.search(text, start) if start >= 0 else None
+    """`regex.search(text, pos)`, tried only where one of its `leading` literals occurs in the
+    text folded by `aligned_fold`: every match starts at one, so the first position where the
+    regex matches (`match`, which reads before its position for `\\b` and lookbehinds as
+    `search` does) is where `search` finds its match. Past a few misses the rest is one search.
+    """
+    if leading is None or folded is None:
+        return regex.search(text, pos)
+    if len(leading) == 1:  # most patterns: one word
+        (literal,) = leading
+        for _ in range(_TRIES):
+            if (start := folded.find(literal, pos)) < 0:
+                return None
+            if (match := regex.match(text, start)) is not None:
+                return match
+            pos = start + 1
+        return regex.search(text, pos)
+    found = [at for literal in leading if (at := folded.find(literal, pos)) >= 0]
+    if not found:
+        return None
+    start = min(found)
+    for _ in range(_TRIES):
+        if (match := regex.match(text, start)) is not None:
+            return match
+        found = [at for literal in leading if (at := folded.find(literal, start + 1)) >= 0]
+        if not found:
+            return None
+        start = min(found)
+    return regex.search(text, start)
+
+
+# candidates tried one by one: a literal that occurs often and rarely starts a match (a digit,
+# "lean" in "lean on") is left to the regex's own scan
+_TRIES = 4

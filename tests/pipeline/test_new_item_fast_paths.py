@@ -100,7 +100,12 @@ def test_ascii_words_are_the_regex_words() -> None:
         (r"(?<![\w.])[56]S\b", 0, {"5", "6"}),
         (r"\bsix[\s-]?sigma\b|\b6σ|\b(?:green|black)\s+belt\b", 0, {"six", "6", "green", "black"}),
         (r"(?i:\bjust\s+in)", 0, {"just"}),
-        (r"\b[cC]?GMPs?\b", 0, None),  # an optional first letter: anything may come first
+        (r"\b[cC]?GMPs?\b", 0, {"cgmp", "gmp"}),  # an optional first letter, or none
+        (r"(?:ab)?c*d", 0, {"abc", "abd", "c", "d"}),
+        (r"(?:ab|cd)?e", 0, {"ab", "cd", "e"}),
+        (r"x*", 0, None),  # the empty match starts anywhere
+        (r"[^a]?b", 0, None),
+        (r"(?:a|b\w)+c", 0, {"a", "b"}),  # a repeat taken at least once
         (r"\bfoo|\w+", 0, None),  # one alternative starts anywhere
         (r"(?=x)", 0, None),  # only zero-width: the empty match starts anywhere
         (r"é\w", 0, None),  # not ASCII
@@ -115,9 +120,11 @@ def test_searches_begun_at_the_first_leading_literal_find_the_first_match(
     descriptions: list[str],
 ) -> None:
     regexes = [*enrich._SKILLS.values(), re.compile(r"(?<![\w.,$-])5S\b|\bkaizen\b", re.I)]
+    regexes += [re.compile(r"\b(?:c?GMP|a?sap)\b", re.I), re.compile(r"\b[56]?S\b(?!\s+on)")]
     regexes += [re.compile(rf"\b(?:{w})\b", re.I) for ws in INDUSTRY_KEYWORDS.values() for w in ws]
     rng = random.Random(12)
-    words = ["5S", "x.5S", "lean", "LEAN on", "Six-Sigma", "SAP", "sap", "a", "\u212aaizen",
+    words = ["5S", "x.5S", "lean", "LEAN on", "Six-Sigma", "SAP", "sap", "a", "\u212aaizen", "cGMP",
+             "gmp", "GMPs", "xgmp", "c", "S", "6S on", "asap",
              "ſap", "ıso 9001", "İSO 9001", "straße", "ß", "i\u0307", "ﬁll", "café"]  # fmt: skip
     texts = descriptions + [
         " ".join(rng.choice(words) for _ in range(rng.randint(0, 20))) for _ in range(600)
@@ -130,6 +137,10 @@ def test_searches_begun_at_the_first_leading_literal_find_the_first_match(
             folded = aligned_fold(text)
             got = search_from(regex, text, folded, leading)
             assert (got and got.span()) == (want and want.span()), (regex.pattern, text)
+            for pos in (1, len(text) // 2, len(text)):  # and from later on
+                later = regex.search(text, pos)
+                got = search_from(regex, text, folded, leading, pos)
+                assert (got and got.span()) == (later and later.span()), (regex.pattern, text, pos)
             matched += want is not None
             aligned += folded is not None and not text.isascii()
     assert matched > 500 and aligned > 500  # and not only on ASCII text
@@ -146,8 +157,8 @@ def test_industries_and_skills_read_the_same_searched_from_the_start(
         return [(enrich.industries("Plant Manager", "Acme", t), enrich.skills(t)) for t in texts]
 
     begun_late = read()
-    monkeypatch.setattr(enrich, "start_at", lambda _folded, _leading: 0)
-    monkeypatch.setattr(enrich, "search_from", lambda rx, text, _f, _l: rx.search(text))
+    monkeypatch.setattr(enrich, "search_from", lambda rx, text, _f, _l, pos=0: rx.search(text, pos))
+    monkeypatch.setattr(enrich, "_hits", lambda rx, text, _f, _l: len(rx.findall(text)[:2]))
     assert read() == begun_late
     assert sum(bool(i) for i, _s in begun_late) > 20 and sum(bool(s) for _i, s in begun_late) > 20
 
