@@ -67,6 +67,8 @@ class Rule:
     text: str
     pattern: str  # the RE2 pattern, edges included; group 1 is the rule's own match
     regex: re2._Regexp = field(repr=False, compare=False)
+    # the one string group 1 can match when the rule is a plain word or phrase ("haccp")
+    literal: str | None = field(default=None, repr=False, compare=False)
 
     def search(self, text: str, data: bytes | None = None) -> tuple[int, int] | None:
         """The span of the first match in `text` (whose UTF-8 bytes `data` may be), or None."""
@@ -80,12 +82,17 @@ class Rule:
         return (found.start(1), found.end(1)) if found else None
 
 
+# RE2's metacharacters: a pattern without any matches exactly its own text
+_SPECIAL = frozenset("\\.+*?()|[]{}^$")
+
+
 def compile_rule(text: str, expanded: str, where: str) -> Rule:
     """Compile `expanded` (the pattern with its {macros} replaced) into a Rule named `text`."""
     bare = lower(unaccent(expanded))
     pattern = f"{_EDGE_BEFORE}({bare}){_EDGE_AFTER}"
+    literal = bare if bare and _SPECIAL.isdisjoint(bare) else None
     try:
-        return Rule(text, pattern, re2.compile(pattern, _OPTIONS))
+        return Rule(text, pattern, re2.compile(pattern, _OPTIONS), literal)
     except re2.error as exc:
         raise ValueError(f"{where}: bad pattern {text!r} (RE2 syntax): {exc}") from exc
 
@@ -136,7 +143,11 @@ class RuleSet:
         words: list[str] = []
         data = text.encode() if data is None else data
         for index in self.indices(data) if indices is None else indices:
-            span = self.rules[index].search(text, data)
+            rule = self.rules[index]
+            if rule.literal is not None:  # what it matched is its own text: no search
+                words.append(rule.literal)
+                continue
+            span = rule.search(text, data)
             if span is not None:
                 words.append(text[span[0] : span[1]])
         return words
