@@ -40,8 +40,11 @@ def fold(text: str) -> str:
 
     Beyond ASCII only letters and digits stay: "superviseur·e" is "superviseur e".
     """
-    text = text.casefold().translate(_PUNCTUATION)
-    if not text.isascii():  # most postings are ASCII: skip the per-character work
+    text = text.casefold()
+    if text.isascii():  # most postings are: skip the per-character work
+        # "`" is the one ASCII character _PUNCTUATION maps (a translate looks up every one)
+        text = text.replace("`", "'") if "`" in text else text
+    elif not (text := text.translate(_PUNCTUATION)).isascii():
         decomposed = unicodedata.normalize("NFKD", text)
         text = "".join(
             ch if ch < "\x80" or ch.isalnum() else " "
@@ -65,7 +68,9 @@ def html_to_text(markup: str) -> str:
 def _drop_scripts(markup: str) -> str:
     # Scripts and styles are not words. A scan with str.find, linear: a regex ("<script.*?
     # </script>") rescans the rest of the page from every unclosed "<script".
-    low = markup.translate(_ASCII_LOWER)  # same length, so positions carry over
+    # ASCII upper case made lower, same length, so positions carry over (on ASCII markup what
+    # str.lower does, without a translate's lookup per character)
+    low = markup.lower() if markup.isascii() else markup.translate(_ASCII_LOWER)
     out: list[str] = []
     pos = 0
     following = {tag: low.find(f"<{tag}", pos) for tag in ("script", "style")}

@@ -69,3 +69,33 @@ def test_only_patterns_without_metacharacters_are_plain() -> None:
         rule = compile_rule(pattern, pattern, "test")
         assert (rule.literal == pattern) == (pattern in plain), pattern
         assert (rule.literal is None) == bool(re.search(r"[\\.+*?()|\[\]{}^$]", pattern))
+
+
+def _plain_fold(text: str) -> str:
+    """`fold` as it reads: casefold, the punctuation table, accents off, spaces squeezed."""
+    import unicodedata
+
+    from pipeline.relevance_text import _PUNCTUATION
+
+    text = text.casefold().translate(_PUNCTUATION)
+    if not text.isascii():
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(
+            ch if ch < "\x80" or ch.isalnum() else " "
+            for ch in decomposed
+            if not unicodedata.combining(ch)
+        )
+    return " ".join(text.split())
+
+
+def test_fold_and_script_dropping_shortcuts_are_the_plain_ones() -> None:
+    from pipeline import relevance_text
+
+    rng = random.Random(8)
+    pool = [*(chr(c) for c in range(128)), "\u2019", "\u2013", "\u00a0", "é", "K", "ß", "İ", "`",
+            "<script>", "</SCRIPT >", "<Style>", "</style>", "x"]  # fmt: skip
+    texts = ["".join(rng.choice(pool) for _ in range(rng.randint(0, 20))) for _ in range(30000)]
+    for text in texts:
+        assert relevance_text.fold(text) == _plain_fold(text), repr(text)
+        low = text.translate(relevance_text._ASCII_LOWER)
+        assert (text.lower() if text.isascii() else low) == low
