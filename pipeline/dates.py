@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from typing import Any
 
 # Posted dates later than this after the crawl are clock skew or garbage.
@@ -32,6 +33,17 @@ def _from_epoch(number: float) -> datetime | None:
 
 
 def _from_text(text: str, now: datetime) -> datetime | None:
+    found = _absolute(text)
+    return _relative(text, now) if found is _RELATIVE else found
+
+
+_RELATIVE = object()  # what `_absolute` says of a text that is no absolute date
+
+
+@lru_cache(maxsize=4096)  # remembered: a source gives many items the same timestamp or day
+def _absolute(text: str) -> Any:
+    """The date an ISO 8601, loose ISO or RFC 822 text states (None when it is not a valid
+    one), or _RELATIVE when the text is none of these; it does not depend on the crawl's time."""
     m = _LOOSE_DATE.match(text)
     if m:  # "2026-5-15", which fromisoformat refuses
         try:
@@ -48,7 +60,7 @@ def _from_text(text: str, now: datetime) -> datetime | None:
             return _aware(parsedate_to_datetime(text))
         except (TypeError, ValueError):
             return None
-    return _relative(text, now)
+    return _RELATIVE
 
 
 def _relative(text: str, now: datetime) -> datetime | None:

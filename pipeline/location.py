@@ -517,6 +517,13 @@ def parse_location(
     """Resolve a posting's location from structured parts and/or free strings (first = primary)."""
     hint = country_hint.upper() if country_hint else None
     strings = [s for s in (strings or []) if isinstance(s, str) and s.strip()]
+    if not parts and sum(map(len, strings)) <= _REMEMBER_CHARS:
+        return _place_of_strings(tuple(strings), hint)
+    return _parse_location(strings, parts, hint)
+
+
+def _parse_location(strings: list[str], parts: dict[str, Any] | None, hint: str | None) -> Place:
+    """`parse_location` of non-blank strings and an upper-case hint."""
     remote = any(_REMOTE.search(s) for s in strings)
     candidates: list[Place] = []
     structured_country: str | None = None
@@ -549,6 +556,15 @@ def parse_location(
         longitude=best.longitude,
         remote=remote or best.remote,
     )
+
+
+@lru_cache(maxsize=4096)  # remembered: a source repeats its few places
+def _place_of_strings(strings: tuple[str, ...], hint: str | None) -> Place:
+    """`parse_location` of free strings alone (a Place is frozen: one serves every caller)."""
+    return _parse_location(list(strings), None, hint)
+
+
+_REMEMBER_CHARS = 600  # longer location texts are pasted descriptions, not places
 
 
 def geocode(query: str) -> Place | None:
