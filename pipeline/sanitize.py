@@ -99,6 +99,8 @@ class _TextExtractor(HTMLParser):
 
 def _join_bullets(text: str) -> str:
     """Drop the blank line a closing block leaves between two list items, and empty bullets."""
+    if "\n\n- " not in text and not _has_dash_line(text):
+        return text  # no "-" line, and no blank line before a "- " line: nothing to drop
     lines = [line for line in text.split("\n") if line != "-"]
     kept = [
         line
@@ -108,6 +110,11 @@ def _join_bullets(text: str) -> str:
         or not (lines[i - 1].startswith("- ") and lines[i + 1].startswith("- "))
     ]
     return "\n".join(kept)
+
+
+def _has_dash_line(text: str) -> bool:
+    """Whether a line of `text` is "-" alone."""
+    return text == "-" or text.startswith("-\n") or text.endswith("\n-") or "\n-\n" in text
 
 
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b\u202f\u2009]+")
@@ -153,10 +160,13 @@ def normalize_text(text: str) -> str:
         return text  # normalized already (the enrichment rules get text that mostly is)
     # a line with no two spaces and no other space character is left as it is by _SPACES (a
     # sub that matches every single space costs ~40 us on a description)
-    lines = [
-        (_SPACES.sub(" ", line) if "  " in line or _has_other_space(line) else line).strip()
-        for line in text.split("\n")
-    ]
+    if text.isascii() and "  " not in text and not any(c in text for c in "\t\r\f\v"):
+        lines = [line.strip() for line in text.split("\n")]  # no line has either
+    else:
+        lines = [
+            (_SPACES.sub(" ", line) if "  " in line or _has_other_space(line) else line).strip()
+            for line in text.split("\n")
+        ]
     joined = "\n".join(lines)
     # `_MANY_NEWLINES.sub("\n\n", joined)` in C: each pass cuts a run of k >= 3 line breaks
     # to k - k // 3, so every run ends at two, in a few passes
@@ -170,39 +180,54 @@ def html_to_text(fragment: str | None) -> str:
     if not fragment:
         return ""
     fragment = unescape_if_escaped(fragment)
-    parser = _TextExtractor()
-    if not _feed_simple(parser, fragment):
+    parts = _simple_parts(fragment)
+    if parts is None:
         parser = _TextExtractor()
         parser.feed(fragment)
         parser.close()
-    return _join_bullets(normalize_text("".join(parser.parts)))
+        parts = parser.parts
+    return _join_bullets(normalize_text("".join(parts)))
 
 
 # Markup as nh3 writes it (`clean_html`, what the pipeline turns into text): lower-case tags
-# with double-quoted attributes, text without "<". HTMLParser reads it as these tokens do.
-_SIMPLE_TOKEN = re.compile(r'<(/?)([a-z][a-z0-9]*)((?: [a-z][a-z-]*="[^"<>]*")*)>|([^<]+)')
+# with double-quoted attributes, text without "<". HTMLParser reads it as these tags and the
+# text between them.
+_SIMPLE_TAG = re.compile(r'<(/?)([a-z][a-z0-9]*)((?: [a-z][a-z-]*="[^"<>]*")*)>')
 # no script/style (HTMLParser reads their content as raw text) nor any other odd element
 _SIMPLE_TAGS = ALLOWED_TAGS | _BLOCK_TAGS
 
 
-def _feed_simple(parser: _TextExtractor, markup: str) -> bool:
-    """Drive the extractor's handlers as HTMLParser would, without its per-token Python work;
-    False, having done part of it, when the markup is not that simple shape."""
-    pos = 0
-    for m in _SIMPLE_TOKEN.finditer(markup):
-        if m.start() != pos:
-            return False  # a "<" that starts no simple tag
-        pos = m.end()
-        closing, tag, attrs, data = m.groups()
-        if data is not None:
-            parser.handle_data(html.unescape(data))
-        elif tag not in _SIMPLE_TAGS or (closing and attrs):
-            return False
-        elif closing:
-            parser.handle_endtag(tag)
+def _simple_parts(markup: str) -> list[str] | None:
+    """The parts `_TextExtractor` collects from markup of that simple shape, its handlers'
+    work done inline (no parser, no call per tag); None when the markup is not that shape."""
+    parts: list[str] = []
+    bullet_open = False  # `_TextExtractor._bullet_open`
+    pos, size = 0, len(markup)
+    while pos < size:
+        if markup.startswith("<", pos):
+            m = _SIMPLE_TAG.match(markup, pos)
+            if m is None:
+                return None  # a "<" that starts no simple tag
+            closing, tag, attrs = m.groups()
+            if tag not in _SIMPLE_TAGS or (closing and attrs):
+                return None
+            if tag == "li" and not closing:
+                parts.append("\n- ")
+                bullet_open = True
+            elif tag in _BLOCK_TAGS and tag != "li" and not bullet_open:
+                parts.append("\n")  # a block's start or end is a line break
+            pos = m.end()
         else:
-            parser.handle_starttag(tag, [])
-    return pos == len(markup)
+            end = markup.find("<", pos)
+            end = size if end < 0 else end
+            data = markup[pos:end]
+            if "&" in data:
+                data = html.unescape(data)
+            parts.append(data)
+            if bullet_open and data.strip():
+                bullet_open = False
+            pos = end
+    return parts
 
 
 # C0 controls (ESC starts every terminal escape sequence), DEL, C1 controls (U+009B is a
