@@ -34,6 +34,7 @@ from pipeline.facts_labels import STANDARD_LABELS as STANDARD_LABELS
 from pipeline.facts_labels import fact_columns as fact_columns
 from pipeline.facts_labels import fact_labels as fact_labels
 from pipeline.prefilter import Gated, LiteralIndex, PatternIndex, fold
+from pipeline.re2_bytes import AsciiRE2
 
 MAX_CHARS = 40_000  # longer descriptions are boilerplate beyond this; the cap bounds the work
 QUOTE_CHARS = 160
@@ -213,6 +214,8 @@ _HANDOVER_RE, _PREFERRED_RE, _TEAM_RE = map(Gated, (_HANDOVER_RE, _PREFERRED_RE,
 _UNION_NO, _UNION_YES = Gated(_UNION_NO), Gated(_UNION_YES)
 _RELO_NO, _RELO_YES = Gated(_RELO_NO), Gated(_RELO_YES)
 _TRAVEL_RE, _NO_TRAVEL_RE = Gated(_TRAVEL_RE), Gated(_NO_TRAVEL_RE)
+# every short line is tried: RE2 on an ASCII line's bytes, without the wrapper's work per call
+_HEADING = AsciiRE2(_HEADING_RE)
 
 
 def _number(text: str) -> int:
@@ -231,7 +234,7 @@ def _segments(text: str) -> Iterator[tuple[str, bool]]:
         stripped = line.strip(" \t-•*·")
         if not stripped:
             continue
-        if len(stripped) <= 70 and _HEADING_RE.search(stripped):
+        if len(stripped) <= 70 and _HEADING.search(stripped):
             under_preferred = bool(_PREFERRED_RE.search(stripped))
         # every split needs one of ".!?" (a line holds no line break): most list lines have none
         pieces = _SPLIT_RE.split(stripped) if _has_any(stripped, ".!?") else (stripped,)
