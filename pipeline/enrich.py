@@ -523,16 +523,33 @@ def skills(text: str | None) -> list[str]:
     # casefold, not lower: it folds what re.IGNORECASE also matches (ſ → s, K → k, and
     # re's dotless ı → i)
     folded = text.casefold().replace("ı", "i")
-    present = _SKILL_INDEX.present(folded)
     aligned = folded if len(folded) == len(text) else None  # as `aligned_fold` folds
     return [
         skill
-        for skill, pattern in _SKILLS.items()
-        if not present.isdisjoint(_SKILL_LITERALS[skill])
-        # searched from where the skill's first word first occurs (`pipeline.leading`)
-        and search_from(pattern, text, aligned, _SKILL_STARTS[skill])
+        for skill, pattern, starts in _skills_holding(_SKILL_INDEX.present(folded))
+        # searched only where the skill's first words occur (`pipeline.leading`)
+        if search_from(pattern, text, aligned, starts)
     ]
 
 
+Candidates = tuple[tuple[str, re.Pattern[str], frozenset[str] | None], ...]
+
+
+def _skills_holding(present: frozenset[str]) -> Candidates:
+    """The skills (in vocabulary order, with their patterns and leading literals) one of whose
+    literals is in `present`; remembered by `present` (texts share few)."""
+    candidates = _candidates_by_literals.get(present)
+    if candidates is None:
+        if len(_candidates_by_literals) >= 4096:
+            _candidates_by_literals.clear()  # a bound, not an LRU
+        candidates = _candidates_by_literals[present] = tuple(
+            (skill, pattern, _SKILL_STARTS[skill])
+            for skill, pattern in _SKILLS.items()
+            if not present.isdisjoint(_SKILL_LITERALS[skill])
+        )
+    return candidates
+
+
+_candidates_by_literals: dict[frozenset[str], Candidates] = {}
 _SKILL_STARTS = {skill: leading_literals(*both) for skill, both in SKILL_PATTERNS.items()}
 _SKILL_INDEX = LiteralIndex(literal for both in _SKILL_LITERALS.values() for literal in both)

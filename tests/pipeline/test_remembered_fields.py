@@ -91,3 +91,20 @@ def test_remembered_dates_are_the_ones_read_anew() -> None:
         for now in (NOW, later):
             assert dates._from_text(text, now) == _plain_from_text(text, now), value
     assert dates._absolute.cache_info().hits > len(values)
+
+
+def test_remembered_skill_candidates_are_the_ones_worked_out_anew() -> None:
+    from pipeline import enrich
+
+    literals = sorted(enrich._SKILL_INDEX.literals)
+    rng = random.Random(6)
+    sets = [frozenset(rng.sample(literals, rng.randint(0, 8))) for _ in range(300)]
+    enrich._candidates_by_literals.clear()
+    for present in sets * 2:  # worked out, then remembered
+        fresh = [
+            (skill, pattern, enrich._SKILL_STARTS[skill])
+            for skill, pattern in enrich._SKILLS.items()
+            if not present.isdisjoint(enrich._SKILL_LITERALS[skill])
+        ]
+        assert list(enrich._skills_holding(present)) == fresh
+    assert len(enrich._candidates_by_literals) <= len(set(sets))
