@@ -26,7 +26,7 @@ from sqlmodel import Session, col
 from alerts.digests.claim import CHUNK, claim_chunk
 from alerts.digests.compose import digest_message, render_stored
 from alerts.digests.due import due_page
-from alerts.digests.match import PageMatcher
+from alerts.digests.match import PageMatcher, gc_paused
 from alerts.mailers import SmtpMailer
 from alerts.models import Digest, SavedSearch, Subscriber
 from bench.scale_data import connect, reset
@@ -162,14 +162,18 @@ def _match_and_claim(cycle: Cycle, settings: Settings, engine: Any) -> dict[str,
         with session_scope(engine) as session:
             due = due_page(session, cycle.at, after)
             session.expunge_all()
-            page = matcher.match(session, due) if due else None
-        match_s += time.perf_counter() - start
-        if page is None:
+        if not due:
+            match_s += time.perf_counter() - start
             break
-        start = time.perf_counter()
-        for i in range(0, len(due), CHUNK):
-            claim_chunk(settings, engine, due[i : i + CHUNK], page)
-        claim_s += time.perf_counter() - start
+        with gc_paused():  # as `claim_due` pauses it: until the page's matches are gone
+            with session_scope(engine) as session:
+                page = matcher.match(session, due)
+            match_s += time.perf_counter() - start
+            start = time.perf_counter()
+            for i in range(0, len(due), CHUNK):
+                claim_chunk(settings, engine, due[i : i + CHUNK], page)
+            del page
+            claim_s += time.perf_counter() - start
         due_n += len(due)
         after = (due[-1].search.subscriber_id, due[-1].search_id)
     return {"match_s": match_s, "claim_s": claim_s, "due": due_n}

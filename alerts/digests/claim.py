@@ -59,15 +59,18 @@ def claim_due(
     matcher = PageMatcher(at)
     # On PostgreSQL the pages are leased: processes started together each match other pages.
     for due in due_pages(engine, at, batch or BATCH):
-        with session_scope(engine) as session:
-            page = matcher.match(session, due)
-        for i in range(0, len(due), CHUNK):
-            statuses = claim_chunk(settings, engine, due[i : i + CHUNK], page)
-            counts.due += len(statuses)
-            counts.empty += statuses.count("empty")
-            counts.failed += statuses.count("failed")
-            progress("claim", counts.due, max(total, counts.due))
-        del page, due  # before the next page's are built
+        # The collector waits until the page's matches are gone (`gc_paused`): resumed between
+        # matching and claiming, its next collection would walk every one of them once more.
+        with gc_paused():
+            with session_scope(engine) as session:
+                page = matcher.match(session, due)
+            for i in range(0, len(due), CHUNK):
+                statuses = claim_chunk(settings, engine, due[i : i + CHUNK], page)
+                counts.due += len(statuses)
+                counts.empty += statuses.count("empty")
+                counts.failed += statuses.count("failed")
+                progress("claim", counts.due, max(total, counts.due))
+            del page, due  # before the collector resumes, and the next page's are built
     return counts
 
 

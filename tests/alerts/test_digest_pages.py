@@ -82,3 +82,33 @@ def test_a_sender_walks_the_queue_window_by_window(engine, settings, monkeypatch
     assert (summary.due, summary.sent) == (5, 5)
     assert sorted(m.to for m in mailer.sent) == addresses
     assert {d.status for d in digests(engine)} == {"sent"}
+
+
+def test_the_collector_stays_paused_from_a_page_s_matching_to_its_last_claim(
+    engine, settings, monkeypatch
+):
+    import gc
+
+    # resumed between matching and claiming, a collection would walk every match of the page
+    monkeypatch.setattr(claim_module, "BATCH", 2)
+    monkeypatch.setattr(claim_module, "CHUNK", 1)
+    for n in range(3):
+        add_search(engine, f"p{n}@example.com", query="manager")
+    store(engine, job(1, "Plant Manager"))
+    at_claim: list[bool] = []
+    claim_chunk = claim_module.claim_chunk
+
+    def recording(*args, **kwargs):
+        at_claim.append(gc.isenabled())
+        return claim_chunk(*args, **kwargs)
+
+    monkeypatch.setattr(claim_module, "claim_chunk", recording)
+    enabled = gc.isenabled()
+    gc.enable()
+    try:
+        summary = run_digests(settings, engine, at=RUN1, mailer=Recording())
+        assert gc.isenabled()  # as the run found it
+    finally:
+        (gc.enable if enabled else gc.disable)()
+    assert (summary.due, summary.sent) == (3, 3)
+    assert at_claim == [False, False, False]
