@@ -94,6 +94,7 @@ _DESC_PATTERNS: list[tuple[str, Gated]] = [
 ]
 
 
+@lru_cache(maxsize=1024)  # remembered: a source sends a few hints
 def _hint_workplace(hint: str | None) -> str | None:
     if not hint or not hint.strip():
         return None
@@ -118,14 +119,10 @@ def workplace(
         return from_hint
     if remote_flag is True:
         return "remote"
-    texts = [t for t in (location_texts or []) if isinstance(t, str)]
-    for pattern, value in (
-        (_LOCATION_HYBRID, "hybrid"),
-        (_LOCATION_ONSITE, "onsite"),
-        (_LOCATION_REMOTE, "remote"),
-    ):
-        if any(pattern.search(t) for t in texts):
-            return value
+    texts = tuple(t for t in (location_texts or []) if isinstance(t, str))
+    from_places = _places_workplace(texts) if sum(map(len, texts)) <= 600 else _read_places(texts)
+    if from_places:
+        return from_places
     if description_text:
         head = description_text[:DESCRIPTION_WINDOW]
         found = [(m.start(), value) for value, p in _DESC_PATTERNS if (m := p.search(head))]
@@ -134,6 +131,21 @@ def workplace(
     if remote_flag is False:
         return "onsite"
     return None
+
+
+def _read_places(texts: tuple[str, ...]) -> str | None:
+    """The workplace words wrapped around a location ("Hybrid - London", "Remote - US")."""
+    for pattern, value in (
+        (_LOCATION_HYBRID, "hybrid"),
+        (_LOCATION_ONSITE, "onsite"),
+        (_LOCATION_REMOTE, "remote"),
+    ):
+        if any(pattern.search(t) for t in texts):
+            return value
+    return None
+
+
+_places_workplace = lru_cache(maxsize=4096)(_read_places)  # a source repeats its places
 
 
 # --- employment type --------------------------------------------------------------------------

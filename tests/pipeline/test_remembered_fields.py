@@ -108,3 +108,21 @@ def test_remembered_skill_candidates_are_the_ones_worked_out_anew() -> None:
         ]
         assert list(enrich._skills_holding(present)) == fresh
     assert len(enrich._candidates_by_literals) <= len(set(sets))
+
+
+def test_remembered_workplaces_are_the_ones_read_anew() -> None:
+    from pipeline import enrich
+
+    short = _fixture_strings()
+    rng = random.Random(9)
+    places = ["Hybrid - London", "Remote - US", "On-site, Toledo", "In-office", "Anywhere", "x"]
+    hints = [None, "", "remote", "Hybrid", "TELECOMMUTE", "on_site", "unspecified", *places]
+    cases = [tuple(rng.sample(short + places, rng.randint(0, 3))) for _ in range(1500)]
+    cases += [(p,) for p in places] + [("x" * 700,)]
+    enrich._places_workplace.cache_clear()
+    enrich._hint_workplace.cache_clear()
+    for texts in cases * 2:  # read, then remembered
+        assert enrich._places_workplace(texts) == enrich._read_places(texts), texts
+    for hint in hints * 2:
+        assert enrich._hint_workplace(hint) == enrich._hint_workplace.__wrapped__(hint), hint
+    assert enrich._places_workplace.cache_info().hits > 1000
