@@ -13,9 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from scrapy import signals
+from sqlmodel import Session
 
 from db import session_scope, utcnow
-from pipeline.dropped import forget_unseen_drops, remember_drops, touch_drops
+from pipeline.dropped import Drop, forget_unseen_drops, remember_drops, touch_drops
 from pipeline.expiry import CrawlOutcome, close_unseen, closing_verdict
 from pipeline.fingerprint import FingerprintBook, Unchanged, touch_unchanged
 from pipeline.models import CrawlRun
@@ -168,14 +169,49 @@ class StorePostingPipeline:
             self.flush()
 
     def flush(self) -> None:
-        if self.touches:
-            self._touch()
-        if self.book is not None and (self.book.drops or self.book.redropped):
-            self._remember_drops(self.book)
-        if not self.buffer:
-            self.buffer_since = None
-            return
+        """Write what waits: unchanged items' `last_seen_at`, remembered drops, the postings.
+
+        All three go in one transaction (one write lock and commit, not three). If it fails,
+        each part is written alone as it would be on its own: a failed touch makes the crawl
+        partial, failed drops are judged again next time, a failed batch is retried one
+        posting at a time.
+        """
+        touches, self.touches = self.touches, []
+        drops: list[Drop] = []
+        redropped: list[int] = []
+        if self.book is not None:
+            drops, self.book.drops = self.book.drops, []
+            redropped, self.book.redropped = self.book.redropped, []
         batch, self.buffer, self.buffer_since = self.buffer, [], None
+        if not (touches or drops or redropped or batch):
+            return
+        try:
+            with session_scope(self.engine, write=True) as session:
+                now = utcnow()
+                if touches:
+                    _touch_in(session, touches, now)
+                if drops or redropped:
+                    remember_drops(session, drops, now=now)
+                    touch_drops(session, redropped, now=now)
+                result = store_batch(session, batch, now=now) if batch else None
+        except Exception as exc:
+            log.info("%s: a shared write failed (%s); writing its parts one by one",
+                     self.source_name, _why(exc))  # fmt: skip
+        else:
+            self._touched(touches)
+            if result is not None:
+                self._stored(result)
+                self.crawler.stats.inc_value("andon/store/batches")
+            return
+        if touches:
+            self._touch(touches)
+        if drops or redropped:
+            self._remember_drops(drops, redropped)
+        if batch:
+            self._write_batch(batch)
+
+    def _write_batch(self, batch: list[CleanPosting]) -> None:
+        """Store a batch in a transaction of its own; if that fails, one posting at a time."""
         try:
             self._write(batch)
             self.crawler.stats.inc_value("andon/store/batches")
@@ -200,17 +236,11 @@ class StorePostingPipeline:
             self.failed_batches += 1
             self.crawler.stats.inc_value("andon/store/failed_batches")
 
-    def _touch(self) -> None:
-        """Move `last_seen_at` of the buffered unchanged items, in one transaction."""
-        touches, self.touches = self.touches, []
+    def _touch(self, touches: list[Unchanged]) -> None:
+        """Move `last_seen_at` of unchanged items, in a transaction of their own."""
         try:
             with session_scope(self.engine, write=True) as session:
-                touch_unchanged(
-                    session,
-                    [t.sighting_id for t in touches],
-                    [t.posting_id for t in touches],
-                    now=utcnow(),
-                )
+                _touch_in(session, touches, utcnow())
         except Exception as exc:
             # not marked seen, these would be closed as no longer listed: the crawl is partial
             log.warning("%s: %d unchanged postings not marked seen (%s)",
@@ -218,13 +248,15 @@ class StorePostingPipeline:
             self.failed_batches += 1
             self.crawler.stats.inc_value("andon/store/failed_batches")
             return
-        self.totals.unchanged += len(touches)
-        self.crawler.stats.inc_value("andon/store/unchanged", len(touches))
+        self._touched(touches)
 
-    def _remember_drops(self, book: FingerprintBook) -> None:
+    def _touched(self, touches: list[Unchanged]) -> None:
+        if touches:
+            self.totals.unchanged += len(touches)
+            self.crawler.stats.inc_value("andon/store/unchanged", len(touches))
+
+    def _remember_drops(self, drops: list[Drop], redropped: list[int]) -> None:
         """Remember the items judged irrelevant, and mark those dropped again unchanged seen."""
-        drops, book.drops = book.drops, []
-        redropped, book.redropped = book.redropped, []
         try:
             with session_scope(self.engine, write=True) as session:
                 remember_drops(session, drops, now=utcnow())
@@ -238,6 +270,9 @@ class StorePostingPipeline:
     def _write(self, batch: list[CleanPosting]) -> None:
         with session_scope(self.engine, write=True) as session:
             result = store_batch(session, batch, now=utcnow())
+        self._stored(result)
+
+    def _stored(self, result: BatchResult) -> None:
         self.totals.add(result)
         for name, count in result.cleaned.items():
             self.crawler.stats.inc_value(f"andon/store/cleaned/{name}", count)
@@ -254,6 +289,12 @@ class StorePostingPipeline:
         else:
             log.error("%s: %s", self.source_name, message)
         self.failed_items.append(message)
+
+
+def _touch_in(session: Session, touches: list[Unchanged], now: datetime) -> None:
+    touch_unchanged(
+        session, [t.sighting_id for t in touches], [t.posting_id for t in touches], now=now
+    )
 
 
 def _why(exc: BaseException) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlmodel import col
 
 import db
+from pipeline import store as storing_store
 from pipeline import storing
 from pipeline.fingerprint import Unchanged
 from pipeline.models import PostingSource
@@ -67,3 +68,72 @@ def test_waiting_unchanged_items_move_at_the_close(engine: Any) -> None:
     assert _seen_since(engine, 1) == 0
     pipe.close_spider()
     assert _seen_since(engine, 1) == 4
+
+
+def test_touches_and_postings_share_one_transaction(engine: Any, monkeypatch: Any) -> None:
+    unchanged = _stored(engine, 3)
+    pipe, _spider = _pipeline(engine)
+    scopes: list[bool] = []
+    real_scope = storing.session_scope
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        scopes.append(kwargs.get("write", False))
+        return real_scope(*args, **kwargs)
+
+    monkeypatch.setattr(storing, "session_scope", counted)
+    for item in unchanged:
+        pipe.process_item(item)
+    pipe.process_item(
+        posting(external_id="new-1", title="Plant Manager", url="https://x.example/new-1")
+    )
+    pipe.close_spider()
+    assert scopes == [True]
+    assert _seen_since(engine, 1) == 3 + 1
+    assert pipe.crawler.stats.get_value("andon/store/unchanged") == 3
+    assert pipe.crawler.stats.get_value("andon/store/batches") == 1
+    assert (pipe.totals.new, pipe.totals.unchanged, pipe.failed_batches) == (1, 3, 0)
+
+
+def test_a_failing_batch_does_not_cost_the_touches(engine: Any, monkeypatch: Any) -> None:
+    """The shared transaction fails on a poison posting: the touches go alone, the postings one by
+    one, and only the poison one is lost (named in the errors)."""
+    monkeypatch.setattr(storing_store, "make_storable", lambda item: (item, []))
+    unchanged = _stored(engine, 3)
+    pipe, spider = _pipeline(engine)
+    for item in unchanged:
+        pipe.process_item(item)
+    pipe.process_item(
+        posting(external_id="good", title="Plant Manager", url="https://x.example/good")
+    )
+    pipe.process_item(
+        posting(external_id="poison", title="Production Manager \ud800", url="https://x.example/p")
+    )
+    pipe.close_spider()
+    assert _seen_since(engine, 1) == 3 + 1
+    assert (pipe.totals.new, pipe.totals.unchanged, pipe.failed_batches) == (1, 3, 0)
+    assert len(spider.errors) == 1 and "'poison'" in spider.errors[0]
+    stats = pipe.crawler.stats
+    assert stats.get_value("andon/store/retried_batches") == 1
+    assert stats.get_value("andon/store/batches") is None  # no batch went in whole
+
+
+def test_a_failing_touch_makes_the_crawl_partial_but_the_postings_go_in(
+    engine: Any, monkeypatch: Any
+) -> None:
+    unchanged = _stored(engine, 2)
+    pipe, _spider = _pipeline(engine)
+
+    def broken(*_args: Any, **_kwargs: Any) -> int:
+        raise RuntimeError("no touching today")
+
+    monkeypatch.setattr(storing, "touch_unchanged", broken)
+    for item in unchanged:
+        pipe.process_item(item)
+    pipe.process_item(
+        posting(external_id="new-1", title="Plant Manager", url="https://x.example/new-1")
+    )
+    pipe.close_spider()
+    assert _seen_since(engine, 1) == 1  # the new posting's sighting only
+    assert (pipe.totals.new, pipe.totals.unchanged, pipe.failed_batches) == (1, 0, 1)
+    assert pipe.crawler.stats.get_value("andon/store/failed_batches") == 1
+    assert pipe.crawler.stats.get_value("andon/store/unchanged") is None
