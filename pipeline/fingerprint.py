@@ -213,6 +213,11 @@ def touch_unchanged(
     and its sighting's old `last_seen_at` lets the next crawl process (and reopen) it in full.
     Returns how many sightings moved. Rows the session holds are not updated in memory (no
     synchronize_session): the store calls it in a session of its own.
+
+    On SQLite both are UPDATE OR FAIL: no constraint can fail there, and a statement that may
+    abort inside a transaction first copies every page it changes to a statement journal, a
+    temporary file (~1,300 pages, one a posting, in the bench's re-crawl). A failed statement
+    fails the store's whole transaction either way.
     """
     moved = 0
     for start in range(0, len(sighting_ids), _TOUCH_CHUNK):
@@ -223,6 +228,7 @@ def touch_unchanged(
                 col(PostingSource.status) == "open",
             )
             .values(last_seen_at=now)
+            .prefix_with("OR FAIL", dialect="sqlite")
             .execution_options(synchronize_session=False)
         )
         moved += res.rowcount or 0  # type: ignore[attr-defined]  # DML returns a CursorResult
@@ -235,6 +241,7 @@ def touch_unchanged(
                 col(Posting.status) == "open",
             )
             .values(last_seen_at=now)
+            .prefix_with("OR FAIL", dialect="sqlite")
             .execution_options(synchronize_session=False)
         )
     return moved
