@@ -28,7 +28,7 @@ from operator import itemgetter
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, text, tuple_, update
+from sqlalchemy import JSON, Table, func, insert, select, text, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col
 
@@ -240,14 +240,14 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     driver = cast(sqlite3.Connection, conn.connection.driver_connection)
     limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
     per_statement = max(1, min(_MAX_VALUES_ROWS, limit // plan.width))
-    instants: dict[datetime, Any] = {}
+    seen: dict[Any, Any] = {}
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
         params: list[Any] = []
         for row in chunk:
             if len(row) != plan.width:
                 raise ValueError(f"the rows to insert into {table.name} differ in their keys")
-            params += plan.values(row, instants)
+            params += plan.values(row, seen)
         conn.exec_driver_sql(plan.sql(len(chunk)), tuple(params))
 
 
@@ -271,9 +271,8 @@ class _ValuesPlan:
         # plain values first, all taken by one itemgetter (it returns a bare value for one key)
         self._plain = itemgetter(*(c.key for c in plain)) if len(plain) > 1 else None
         self._plain_keys = [c.key for c in plain]
-        self._converted: list[tuple[str, Callable[[Any], Any], bool]] = [
-            (c.key, cast(Callable[[Any], Any], processors[c.key]), isinstance(c.type, UTCDateTime))
-            for c in converted
+        self._converted: list[tuple[str, Callable[[Any], Any], object]] = [
+            (c.key, cast(Callable[[Any], Any], processors[c.key]), _kind(c.type)) for c in converted
         ]
         quote = dialect.identifier_preparer.quote
         self._head = (
@@ -282,23 +281,31 @@ class _ValuesPlan:
         )
         self._sql: dict[int, str] = {}
 
-    def values(self, row: dict[str, Any], instants: dict[datetime, Any]) -> list[Any]:
-        """The row's parameters in the statement's column order, converted as SQLAlchemy would."""
+    def values(self, row: dict[str, Any], seen: dict[Any, Any]) -> list[Any]:
+        """The row's parameters in the statement's column order, converted as SQLAlchemy would;
+        `seen` keeps the conversions of a batch's repeated values."""
         if self._plain is not None:
             out = list(self._plain(row))
         else:
             out = [row[key] for key in self._plain_keys]
-        for key, convert, instant in self._converted:
+        for key, convert, kind in self._converted:
             value = row[key]
-            if instant and value is not None:
+            memo: Any = None
+            if kind is _INSTANT and value is not None:
                 # a batch's rows share a few instants (its time, posted dates): a UTC column's
                 # text depends on the instant only, and equal instants are equal dict keys
-                text = instants.get(value)
-                if text is None:
-                    text = instants[value] = convert(value)
-                out.append(text)
-            else:
+                memo = value
+            elif kind is _JSON and type(value) is list and all(type(v) is str for v in value):
+                # lists of words (skills, industries, shifts) repeat: equal lists of str are
+                # the same JSON text
+                memo = (key, *value)
+            if memo is None:
                 out.append(convert(value))
+                continue
+            text = seen.get(memo)
+            if text is None:
+                text = seen[memo] = convert(value)
+            out.append(text)
         return out
 
     def sql(self, rows: int) -> str:
@@ -310,6 +317,14 @@ class _ValuesPlan:
 
 
 _values_plan = lru_cache(maxsize=32)(_ValuesPlan)
+# what `_ValuesPlan.values` may remember of a column's values: instants, lists of words, nothing
+_INSTANT, _JSON, _OTHER = object(), object(), object()
+
+
+def _kind(type_: Any) -> object:
+    if isinstance(type_, UTCDateTime):
+        return _INSTANT
+    return _JSON if isinstance(type_, JSON) else _OTHER
 
 
 def _new_ids(session: Session, count: int) -> list[int]:
