@@ -135,12 +135,12 @@ def _plan(settings: Settings, d: Due, page: Page) -> _Claim:
     broken = page.broken.get(d.search_id)
     if broken is not None:
         return _Claim(d, [], 0, "failed", broken)
-    ranked = page.ranked(d)
-    chosen = [hit_match(hit) for hit in ranked[: settings.digest_cap]]
+    best, ranked = page.top(d, settings.digest_cap)
+    chosen = [hit_match(hit) for hit in best]
     assert d.subscriber.id is not None
     # Taken even if another sender delivers some first: then they went to this person already.
     page.take(d.subscriber.id, (m.posting_id for m in chosen))
-    return _Claim(d, chosen, len(ranked), "pending" if chosen else "empty", None)
+    return _Claim(d, chosen, ranked, "pending" if chosen else "empty", None)
 
 
 def _advance(session: Session, claims: Sequence[_Claim]) -> None:

@@ -19,6 +19,7 @@ insert skips it.
 from __future__ import annotations
 
 import gc
+import operator
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from search.matcher import HIT_POSTING, Hit, SavedSearchSpec, SearchIndex
 from search.query import QueryError
 
 Pair = tuple[int, int]  # (subscriber id, posting id)
+_POSTING = operator.itemgetter(HIT_POSTING)
 
 
 @dataclass(slots=True)
@@ -53,9 +55,13 @@ class Page:
     # The first_seen_at bounds (low, high] of every posting read; None: unknown
     read: tuple[datetime, datetime] | None = None
     excluding: set[int] = field(init=False)  # the subscribers `excluded` names
+    skips: dict[int, set[int]] = field(init=False)  # `excluded` by subscriber
 
     def __post_init__(self) -> None:
-        self.excluding = {sub for sub, _ in self.excluded}
+        self.skips = {}
+        for sub, posting in self.excluded:
+            self.skips.setdefault(sub, set()).add(posting)
+        self.excluding = set(self.skips)
 
     def ranked(self, d: Due) -> list[Hit]:
         """The search's eligible matches, best first (the matcher's order)."""
@@ -73,9 +79,36 @@ class Page:
             if low < seen[m[HIT_POSTING]] <= high and (sub, m[HIT_POSTING]) not in excluded
         ]
 
+    def top(self, d: Due, cap: int) -> tuple[list[Hit], int]:
+        """The search's `cap` best eligible matches, and how many are eligible (`ranked`'s
+        first `cap` and its length, without listing every eligible match)."""
+        matches = self.matches.get(d.search_id, ())
+        read = self.read
+        low, high = d.window_start - LATE_COMMIT_SLACK, d.occurrence
+        if read is None or not (low <= read[0] and read[1] <= high):
+            ranked = self.ranked(d)
+            return ranked[:cap], len(ranked)
+        skip = self.skips.get(d.subscriber.id)  # type: ignore[arg-type]  # ids are set once stored
+        if not skip:
+            return list(matches[:cap]), len(matches)
+        # Every match is in the window: only the subscriber's skips leave, counted in C, and
+        # the best are picked until `cap` (a subscriber's later search skips what the earlier
+        # ones took, and has hundreds of matches).
+        skipped = sum(map(skip.__contains__, map(_POSTING, matches)))
+        best = []
+        if cap > 0:
+            for m in matches:
+                if m[HIT_POSTING] not in skip:
+                    best.append(m)
+                    if len(best) == cap:
+                        break
+        return best, len(matches) - skipped
+
     def take(self, subscriber_id: int, posting_ids: Iterable[int]) -> None:
         """These postings went (or would go) to this subscriber: later searches skip them."""
-        self.excluded.update((subscriber_id, p) for p in posting_ids)
+        taken = list(posting_ids)
+        self.excluded.update((subscriber_id, p) for p in taken)
+        self.skips.setdefault(subscriber_id, set()).update(taken)
         self.excluding.add(subscriber_id)
 
 

@@ -79,8 +79,7 @@ def _plan_one(settings: Settings, session: Session, d: Due, page: Page) -> Plann
     """The digest a claim of `d` would make (None: empty); its postings are taken."""
     subscriber_id = d.subscriber.id
     assert subscriber_id is not None
-    ranked = page.ranked(d)
-    chosen = ranked[: settings.digest_cap]
+    chosen, ranked = page.top(d, settings.digest_cap)
     page.take(subscriber_id, (m[HIT_POSTING] for m in chosen))
     if not chosen:
         return None
@@ -90,7 +89,7 @@ def _plan_one(settings: Settings, session: Session, d: Due, page: Page) -> Plann
         d.search.name,
         d.period_key,
         len(chosen),
-        len(ranked),
+        ranked,
         tuple(_titles(session, [m[HIT_POSTING] for m in chosen])),
     )
 

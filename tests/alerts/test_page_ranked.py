@@ -62,3 +62,33 @@ def test_a_take_makes_the_subscribers_next_search_skip_those_postings() -> None:
     assert [h[1] for h in page.ranked(second)] == [5, 7, 9, 11, 13, 15, 17, 19]
     # another subscriber's search is not touched by it
     assert len(page.ranked(_due(2, 8, AT - DAY))) == 10
+
+
+@pytest.mark.parametrize("cap", [0, 1, 3, 25])
+@pytest.mark.parametrize(
+    ("window_start", "excluded", "read"),
+    [
+        (AT - DAY, set(), READ),  # nothing to skip
+        (AT - DAY, {(7, 1), (7, 4), (7, 20)}, READ),  # skips, counted without the filter
+        (AT - DAY, {(7, 3)}, None),  # read bounds unknown: the filter
+        (AT - timedelta(hours=10), {(7, 2)}, READ),  # a narrower window: the filter
+    ],
+)
+def test_top_is_ranked_s_first_cap_and_its_length(
+    cap: int, window_start: datetime, excluded: set[tuple[int, int]], read
+) -> None:
+    d = _due(1, 7, window_start)
+    page, plain = _page(read, excluded), _page(None, excluded)
+    best, count = page.top(d, cap)
+    want = plain.ranked(d)
+    assert (best, count) == (want[:cap], len(want))
+
+
+def test_top_skips_what_the_subscriber_s_earlier_search_took() -> None:
+    page = _page(READ, set())
+    best, count = page.top(_due(1, 7, AT - DAY), 3)
+    assert count == 20
+    page.take(7, [h[1] for h in best])
+    assert [h[1] for h in page.top(_due(2, 7, AT - DAY), 25)[0]] == [5, 7, 9, 11, 13, 15, 17, 19]
+    assert page.top(_due(2, 7, AT - DAY), 2)[1] == 8
+    assert page.top(_due(2, 8, AT - DAY), 25)[1] == 10  # another subscriber's: untouched
