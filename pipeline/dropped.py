@@ -18,10 +18,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from db import session_scope
+from db import id_in, session_scope
 from pipeline.models import DroppedItem
-
-_CHUNK = 500  # rows per statement: well under SQLite's 32,766 parameters
 
 
 @dataclass(frozen=True)
@@ -82,14 +80,19 @@ def remember_drops(session: Session, drops: Sequence[Drop], *, now: datetime) ->
 
 
 def touch_drops(session: Session, row_ids: Sequence[int], *, now: datetime) -> None:
-    """Mark remembered drops seen again (dropped again unchanged) in this crawl."""
+    """Mark remembered drops seen again (dropped again unchanged) in this crawl: one UPDATE,
+    the ids one parameter (`db.id_in`); on SQLite OR FAIL, as `touch_unchanged` (no statement
+    journal: no constraint can fail, and a failure fails the store's transaction)."""
     ids = sorted(set(row_ids))
-    for start in range(0, len(ids), _CHUNK):
-        session.execute(
-            update(DroppedItem)
-            .where(col(DroppedItem.id).in_(ids[start : start + _CHUNK]))
-            .values(seen_at=now)
-        )
+    if not ids:
+        return
+    session.execute(
+        update(DroppedItem)
+        .where(id_in(col(DroppedItem.id), ids, session))
+        .values(seen_at=now)
+        .prefix_with("OR FAIL", dialect="sqlite")
+        .execution_options(synchronize_session=False)
+    )
 
 
 def forget_unseen_drops(session: Session, source: str, *, since: datetime) -> int:
