@@ -73,3 +73,21 @@ def test_the_batch_insert_leaves_the_rows_row_by_row_inserts_leave(engine: Engin
     assert [r[1:3] for r in results[1][1:]] == [
         (r["subscriber_id"], r["posting_id"]) for r in rows[:-1] if r is not rows[3]
     ]  # in the order given
+
+
+def test_returning_gives_the_rows_inserted_and_only_those(engine: Engine) -> None:
+    subscribers = [add_search(engine, f"p{n}@example.com", query="manager")[0] for n in range(2)]
+    postings = sorted(store(engine, *(job(n, f"Plant Manager {n}") for n in range(3))).values())
+    rows = _rows(subscribers, postings)
+    returning = [_TABLE.c.subscriber_id, _TABLE.c.posting_id, _TABLE.c.id, _TABLE.c.created_at]
+    with db.session_scope(engine) as s:
+        s.execute(delete(Delivery))
+        insert_ignore_many(s, _TABLE, [rows[2]], KEYS)
+        got = insert_ignore_many(s, _TABLE, rows, KEYS, returning=returning)
+    table = {(r[1], r[2]): (r[0], r[7]) for r in _table(engine)}
+    # every row but the one there before and the key given twice, each with its id and its
+    # time read back as the column gives it (aware UTC)
+    assert sorted(got) == sorted((sub, post, *table[sub, post]) for sub, post in table
+                                 if (sub, post) != (rows[2]["subscriber_id"], rows[2]["posting_id"]))  # fmt: skip
+    assert len(got) == len(rows) - 2
+    assert all(r[3].tzinfo is not None for r in got)
