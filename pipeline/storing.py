@@ -30,6 +30,11 @@ log = logging.getLogger(__name__)
 # timer, or the close), up to one UPDATE's worth (`pipeline.fingerprint._TOUCH_CHUNK`), instead
 # of costing a transaction per `ANDON_STORE_BATCH` of them on a re-crawl.
 TOUCH_BATCH = 5_000
+# While no item has come for IDLE_S (a page being downloaded, the pipeline worker computing the
+# changed items), at least IDLE_TOUCHES waiting unchanged items are marked seen then, not at the
+# close, which the crawl waits for.
+IDLE_S = 0.05
+IDLE_TOUCHES = 500
 
 
 class StorePostingPipeline:
@@ -55,6 +60,7 @@ class StorePostingPipeline:
         self.failed_batches = 0
         self.failed_items: list[str] = []
         self._timer: Any = None
+        self.last_item_at = time.monotonic()
         self.book: FingerprintBook | None = None  # the drops to remember are noted there
 
     @classmethod
@@ -86,10 +92,11 @@ class StorePostingPipeline:
             session.add(run)
             session.flush()
             self.run_id = run.id
-        self._timer = task.LoopingCall(self._flush_if_old)
-        self._timer.start(max(self.max_delay / 2, 0.2), now=False)
+        self._timer = task.LoopingCall(self._tick)
+        self._timer.start(IDLE_S, now=False)
 
     def process_item(self, item: CleanPosting | Unchanged) -> CleanPosting | Unchanged:
+        self.last_item_at = time.monotonic()
         if isinstance(item, Unchanged):
             self.touches.append(item)
         else:
@@ -164,9 +171,15 @@ class StorePostingPipeline:
         run.stats = {storable_text(k): _jsonable(v) for k, v in stats.get_stats().items()}
 
     # -- batching -------------------------------------------------------------------------
-    def _flush_if_old(self) -> None:
-        if self.buffer_since is not None and time.monotonic() - self.buffer_since >= self.max_delay:
+    def _tick(self) -> None:
+        """The timer: flush a buffer whose oldest item has waited `max_delay`; while the crawl is
+        idle, mark enough waiting unchanged items seen."""
+        now = time.monotonic()
+        if self.buffer_since is not None and now - self.buffer_since >= self.max_delay:
             self.flush()
+        elif len(self.touches) >= IDLE_TOUCHES and now - self.last_item_at >= IDLE_S:
+            touches, self.touches = self.touches, []
+            self._touch(touches)
 
     def flush(self) -> None:
         """Write what waits: unchanged items' `last_seen_at`, remembered drops, the postings.

@@ -137,3 +137,30 @@ def test_a_failing_touch_makes_the_crawl_partial_but_the_postings_go_in(
     assert (pipe.totals.new, pipe.totals.unchanged, pipe.failed_batches) == (1, 0, 1)
     assert pipe.crawler.stats.get_value("andon/store/failed_batches") == 1
     assert pipe.crawler.stats.get_value("andon/store/unchanged") is None
+
+
+def test_waiting_unchanged_items_move_while_the_crawl_is_idle(
+    engine: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(storing, "IDLE_TOUCHES", 3)
+    unchanged = _stored(engine, 4)
+    pipe, _spider = _pipeline(engine)
+    for item in unchanged[:2]:
+        pipe.process_item(item)
+    pipe.process_item(
+        posting(external_id="new-1", title="Plant Manager", url="https://x.example/1")
+    )
+    pipe.last_item_at -= 2 * storing.IDLE_S
+    pipe._tick()
+    assert _seen_since(engine, 1) == 0  # idle, but too few unchanged items wait
+    pipe.process_item(unchanged[2])
+    pipe._tick()
+    assert _seen_since(engine, 1) == 0  # enough wait, but an item just came
+    pipe.last_item_at -= 2 * storing.IDLE_S
+    pipe._tick()
+    assert pipe.touches == [] and len(pipe.buffer) == 1  # the postings still wait for a batch
+    assert _seen_since(engine, 1) == 3
+    pipe.process_item(unchanged[3])
+    pipe.close_spider()
+    assert _seen_since(engine, 1) == 4 + 1
+    assert pipe.crawler.stats.get_value("andon/store/unchanged") == 4
