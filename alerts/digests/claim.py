@@ -13,6 +13,7 @@ for the whole chunk. Nothing matched → the digest is `empty`.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +26,7 @@ from sqlmodel import Session, col
 from alerts.digests.due import BATCH, Due, count_due
 from alerts.digests.lease import due_pages
 from alerts.digests.match import Page, PageMatcher, gc_paused
-from alerts.digests.rows import insert_ignore_many
+from alerts.digests.rows import insert_columns, insert_ignore_many
 from alerts.digests.summary import ProgressFn
 from alerts.models import ClosedNotice, Delivery, Digest, SavedSearch
 from config import Settings
@@ -199,25 +200,20 @@ def _insert_digests(session: Session, claims: Sequence[_Claim]) -> None:
 def _deliver(session: Session, made: Sequence[_Claim]) -> None:
     """Insert the deliveries; a digest some of whose postings another sender delivered first
     holds fewer (or is empty)."""
-    now = utcnow()
     rows = [
-        {
-            "subscriber_id": c.due.subscriber.id,
-            "posting_id": m.posting_id,
-            "digest_id": c.digest_id,
-            "rank": rank,
-            "score": m.score,
-            "why": m.why[:500],
-            "created_at": now,
-        }
+        (c.due.subscriber.id, m.posting_id, c.digest_id, rank, m.score, m.why[:500])
         for c in made
         for rank, m in enumerate(c.chosen, 1)
     ]
     # In (subscriber, posting) order: two senders filling two searches of one subscriber then
     # take the keys in the same order and cannot deadlock.
-    rows.sort(key=lambda r: (r["subscriber_id"], r["posting_id"]))
+    rows.sort(key=_SUBSCRIBER_POSTING)
     table = Delivery.__table__  # type: ignore[attr-defined]
-    insert_ignore_many(session, table, rows, ["subscriber_id", "posting_id"])
+    if rows:
+        names = ("subscriber_id", "posting_id", "digest_id", "rank", "score", "why")
+        columns = dict(zip(names, map(list, zip(*rows, strict=True)), strict=True))
+        columns["created_at"] = [utcnow()] * len(rows)
+        insert_columns(session, table, columns, ["subscriber_id", "posting_id"])
     got: dict[int, int] = {}
     ids = [c.digest_id for c in made if c.chosen and c.digest_id is not None]
     if ids:
@@ -246,6 +242,9 @@ def _deliver(session: Session, made: Sequence[_Claim]) -> None:
                 for c in short
             ],
         )
+
+
+_SUBSCRIBER_POSTING = operator.itemgetter(0, 1)
 
 
 def _got(got: dict[int, int], c: _Claim) -> int:
