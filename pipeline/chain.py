@@ -19,8 +19,9 @@ The pipeline worker (`pipeline.offload`, the `ANDON_PIPELINE_WORKER` setting): t
 split their work in `compute` and `apply` (relevance, normalize), when they follow one another,
 have `compute` run in one forked process beside the crawl while the crawl process runs Scrapy, the
 stages before them (skip) and after them (dedup, store) and their `apply`: the same stats, drops,
-log lines and rows, from two CPUs. `process_item` then returns an asyncio future that Scrapy
-awaits. It needs Scrapy's asyncio reactor (without it the chain runs in-process); unset, it is on
+log lines and rows, from two CPUs. The worker starts with the first item it is for (after the
+stages' `warm`, which that item would have paid for in-process); `process_item` then returns an
+asyncio future that Scrapy awaits. It needs Scrapy's asyncio reactor (without it the chain runs in-process); unset, it is on
 where there is a second CPU and the "fork" start method (Linux); off, every stage runs here as
 above.
 """
@@ -113,20 +114,9 @@ class StageChainPipeline:
         except RuntimeError:
             log.info("no asyncio loop (Scrapy's asyncio reactor): the stages run in-process")
             return None
-        for stage in stages[first:end]:
-            try:
-                if hasattr(stage, "warm"):
-                    stage.warm()  # before the fork: built once, shared by every crawl's worker
-            except Exception:
-                # only slower: the worker builds it on its first items
-                log.exception("%s.warm failed", type(stage).__name__)
         then = [s.process_item for s in stages[end:]]
+        # started with the first item for it (`Offload.begin`)
         offload = Offload(stages[first:end], then, loop, lambda: self._nudge(loop, NUDGES))
-        try:
-            offload.start()
-        except (OSError, NotImplementedError) as exc:
-            log.warning("no pipeline worker (%s): the stages run in-process", exc)
-            return None
         self._before = tuple(s.process_item for s in stages[:first])
         return offload
 

@@ -142,8 +142,26 @@ class Offload:
         self._flush_scheduled = False
         self._draining = False
         self._frozen = False
+        self._tried = False  # `begin` ran: the worker is running, or could not be started
 
     # -- lifecycle ----------------------------------------------------------------------------
+    def begin(self) -> None:
+        """Warm the stages (each one's `warm`, if any) and start the worker; on the first item
+        that needs it, so a crawl's first requests do not wait for it. The first item would
+        have built the same in-process. A worker that cannot start leaves the stages here."""
+        self._tried = True
+        for stage in self.stages:
+            try:
+                if hasattr(stage, "warm"):
+                    stage.warm()  # before the fork: built once, shared by every later worker
+            except Exception:
+                # only slower: the worker builds it on its first items
+                log.exception("%s.warm failed", type(stage).__name__)
+        try:
+            self.start()
+        except (OSError, NotImplementedError) as exc:
+            log.warning("no pipeline worker (%s): the stages run in-process", exc)
+
     def start(self) -> None:
         """Fork the worker and watch its pipe; raises OSError when it cannot be started."""
         items_r, items_w = os.pipe()
@@ -197,7 +215,7 @@ class Offload:
             raise
 
     def close(self) -> None:
-        """End the worker after its last result (Scrapy closes the pipeline with none in
+        """End the worker (if it started) after its last result (Scrapy closes the pipeline with none in
         flight; any left are computed here)."""
         if self.alive and self.queue:
             self._fall_back(None)
@@ -230,7 +248,10 @@ class Offload:
     # -- items in ------------------------------------------------------------------------------
     def submit(self, item: Any) -> Any:
         """The item after the stages, or a future of it (failing with the stage's exception)."""
-        worker = self.alive and any(stage.handles(item) for stage in self.stages)
+        worker = any(stage.handles(item) for stage in self.stages)
+        if worker and not self._tried and not self.alive:
+            self.begin()
+        worker = worker and self.alive
         if not worker and not self.queue:
             return self._finish(item, [])  # nothing before it: straight on
         entry = _Entry(item, self.loop.create_future(), None if worker else [])

@@ -168,6 +168,8 @@ def test_the_chain_computes_its_split_stages_in_the_worker():
             pipe = chain(stages, worker=worker)
             pipe.open_spider()
             split = [type(s).__name__ for s in pipe._offload.stages] if pipe._offload else []
+            # forked with the first item for it, not at open (a crawl's requests go first)
+            assert pipe._offload is None or not pipe._offload.alive
             docs = [Doc("a", "text"), Doc("b", "drop"), Doc("c", "text")]
             results = await asyncio.gather(
                 *(_settle(pipe, doc) for doc in docs), return_exceptions=True

@@ -306,3 +306,27 @@ def test_compute_all_stops_at_the_stage_that_drops():
     assert isinstance(raised, offload._Raised) and "in the pipeline worker" in "".join(
         raised.exc.__notes__
     )
+
+
+class CannotFork(Offload):
+    def start(self) -> None:
+        raise OSError("no fork here")
+
+
+def test_a_worker_that_cannot_start_leaves_the_stages_in_process(caplog):
+    async def main() -> Outcome:
+        work = CannotFork([Judge(), Shape()], [Tail().process_item], asyncio.get_running_loop())
+        outcome: Outcome = []
+        for item in docs():
+            try:
+                outcome.append(("ok", work.submit(item)))  # begins on the first Doc
+            except Exception as exc:
+                outcome.append(("error", f"{type(exc).__name__}: {exc}"))
+        work.close()
+        return outcome
+
+    with caplog.at_level(logging.WARNING, logger="pipeline.offload"):
+        got = asyncio.run(main())
+    assert got == in_process([Judge(), Shape()], Tail(), docs())
+    warnings = [r.getMessage() for r in caplog.records if r.name == "pipeline.offload"]
+    assert warnings == ["no pipeline worker (no fork here): the stages run in-process"]
