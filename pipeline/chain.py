@@ -21,9 +21,10 @@ have `compute` run in one forked process beside the crawl while the crawl proces
 stages before them (skip) and after them (dedup, store) and their `apply`: the same stats, drops,
 log lines and rows, from two CPUs. The worker starts with the first item it is for (after the
 stages' `warm`, which that item would have paid for in-process); `process_item` then returns an
-asyncio future that Scrapy awaits. It needs Scrapy's asyncio reactor (without it the chain runs in-process); unset, it is on
-where there is a second CPU and the "fork" start method (Linux); off, every stage runs here as
-above.
+asyncio future that Scrapy awaits. It needs Scrapy's asyncio reactor (without it the chain runs
+in-process) and fork (Linux). Off by default: on the bench's 2,000-item crawls it was slower than
+in-process (the crawl process stays the bottleneck, with Scrapy and the store; the worker starts
+with cold memos each crawl and adds a tail); off, every stage runs here as above.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from scrapy.utils.conf import build_component_list
 from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.internet.defer import Deferred
 
-from pipeline.offload import Offload, Splittable, fork_available
+from pipeline.offload import Offload, Splittable
 
 log = logging.getLogger(__name__)
 
@@ -77,9 +78,7 @@ class StageChainPipeline:
                 continue
             _check_plain(stage, path)
             stages.append(stage)
-        wanted = crawler.settings.get(WORKER_SETTING)
-        worker = fork_available() if wanted is None else crawler.settings.getbool(WORKER_SETTING)
-        chain = cls(stages, worker=worker)
+        chain = cls(stages, worker=crawler.settings.getbool(WORKER_SETTING, False))
         chain.crawler = crawler
         return chain
 

@@ -95,11 +95,6 @@ def compute_all(stages: Sequence[Splittable], item: Any) -> list[Any]:
     return results
 
 
-def fork_available() -> bool:
-    """True where a worker makes sense: a second CPU and the "fork" start method (Linux)."""
-    return (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods()
-
-
 class _Entry:
     __slots__ = ("future", "item", "logs", "results")
 

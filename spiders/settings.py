@@ -88,9 +88,9 @@ def scrapy_settings(
         ),
         # the stages `pipeline.chain.StageChainPipeline` runs, in order
         "ANDON_PIPELINE_STAGES": dict(PIPELINE_STAGES),
-        # relevance and normalization computed in one forked process beside the crawl
-        # (`pipeline.offload`): None is on where there is a second CPU and fork (Linux)
-        "ANDON_PIPELINE_WORKER": None,
+        # True: relevance and normalization computed in one forked process beside the crawl
+        # (`pipeline.offload`, Linux); off: slower than in-process on the bench's crawls
+        "ANDON_PIPELINE_WORKER": False,
     }
     settings.update(_per_scrapy_version())
     if app.redis_url:
