@@ -352,34 +352,8 @@ def normalize_item(item: JobItem, *, now: datetime | None = None) -> CleanPostin
     return normalize_with_report(item, now=now)[0]
 
 
-# What `NormalizePostingPipeline.compute` gives: the posting and its report, the reason the item
-# is unusable, or None for an item that is not a `JobItem`.
-Normalized = tuple[CleanPosting, Report] | UnusableItem | None
-
-# Items normalized by `NormalizePostingPipeline.warm` to build what the first items would
-# (the place gazetteer and its alternate names, the salary, date and text rules).
-_WARM_ITEMS = (
-    JobItem(
-        source="warm", kind="warm", external_id="warm:1", title="Production Manager",
-        company="Acme Foods", url="https://example.com/1",
-        description_html="<p>Lead the packaging line. Salary: $90,000 - $110,000 per year.</p>",
-        locations=["Greenville, SC"], salary_text="$95,000 - $120,000 per year",
-        employment_type="Full-time", posted="2026-11-18T08:00:00-05:00",
-    ),
-    JobItem(
-        source="warm", kind="warm", external_id="warm:2", title="Produktionsleiter (m/w/d)",
-        company="Bosch", url="https://example.com/2", description_text="Schichtleitung. 5S.",
-        locations=["Munich, Germany"], salary_text="€4.500 brutto/Monat", posted="3 days ago",
-    ),
-)  # fmt: skip
-
-
 class NormalizePostingPipeline:
-    """Turns each `JobItem` into a `CleanPosting`, counting what it could not read.
-
-    Split for `pipeline.offload`: `compute` (a pure function of the item) may run in the
-    pipeline worker, `apply` (stats, the notes' log line, the fingerprint, the drop) in the crawl.
-    """
+    """Turns each `JobItem` into a `CleanPosting`, counting what it could not read."""
 
     def __init__(self, stats: Any, book: FingerprintBook | None = None) -> None:
         self.stats = stats
@@ -390,39 +364,13 @@ class NormalizePostingPipeline:
         return cls(crawler.stats, FingerprintBook.of(crawler))
 
     def process_item(self, item: Any) -> Any:
-        return self.apply(item, self.compute(item))
-
-    def handles(self, item: Any) -> bool:
-        """False for what is not a `JobItem` (an earlier stage already normalized it, or another
-        type)."""
-        return isinstance(item, JobItem)
-
-    def compute(self, item: Any) -> Normalized:
-        """The posting and its report, or why the item is unusable; reads the item only."""
         if not isinstance(item, JobItem):
-            return None
+            return item  # not ours (an earlier stage already normalized it, or another type)
         try:
-            return normalize_with_report(item)
+            posting, report = normalize_with_report(item)
         except UnusableItem as exc:
-            return exc
-
-    @staticmethod
-    def advance(item: Any, result: Normalized) -> Any:
-        """What the next stage gets (None: dropped), without counting: `apply` less its stats."""
-        if result is None:
-            return item
-        if isinstance(result, UnusableItem):
-            return None
-        return result[0]
-
-    def apply(self, item: Any, result: Normalized) -> Any:
-        """Count and log what normalizing noticed; the posting with its fingerprint, or a drop."""
-        if result is None:
-            return item  # not ours
-        if isinstance(result, UnusableItem):
-            self.stats.inc_value(f"andon/drop/{result.reason}")
-            raise DropItem(f"{result.reason}: {item.source} {item.external_id!r}") from result
-        posting, report = result
+            self.stats.inc_value(f"andon/drop/{exc.reason}")
+            raise DropItem(f"{exc.reason}: {item.source} {item.external_id!r}") from exc
         for key in report.counts:
             self.stats.inc_value(f"andon/{key}")
         if report.notes:
@@ -435,8 +383,3 @@ class NormalizePostingPipeline:
             # the raw item's fingerprint travels to the store with the clean posting
             posting.fingerprint = self.book.take(item.source, item.external_id)
         return posting
-
-    def warm(self) -> None:
-        """Build what normalizing builds on first use (before the pipeline worker forks)."""
-        for item in _WARM_ITEMS:
-            normalize_with_report(item)

@@ -365,11 +365,7 @@ class Irrelevant(DropItem):
 
 
 class FilterRelevantPipeline:
-    """Drop items that are not production-management jobs, counting kept and dropped by reason.
-
-    Split for `pipeline.offload`: `compute` (the verdict, a pure function of the item) may run in
-    the pipeline worker, `apply` (stats, the kept rule on the item, the drop) in the crawl.
-    """
+    """Drop items that are not production-management jobs, counting kept and dropped by reason."""
 
     def __init__(self, profile: RoleProfile, stats: StatsCollector | None = None) -> None:
         self.profile = profile
@@ -381,50 +377,22 @@ class FilterRelevantPipeline:
         return cls(load_profile(Path(path) if path else None), crawler.stats)
 
     def process_item(self, item: JobItem) -> JobItem:
-        return self.apply(item, self.compute(item))
-
-    def handles(self, item: Any) -> bool:
-        """False for an unchanged re-crawled item (`pipeline.fingerprint`): decided before."""
-        return hasattr(item, "title")
-
-    def compute(self, item: JobItem) -> Verdict | None:
-        """The item's verdict (None: not judged here); reads the item and the profile only."""
         if not hasattr(item, "title"):
-            return None
+            return item  # an unchanged re-crawled item (`pipeline.fingerprint`): decided before
         if item.description_html:
             description: str | None = html_to_text(
                 item.description_html[: MAX_DESCRIPTION_CHARS * 2]
             )
         else:
             description = item.description_text
-        return classify(item.title or "", description, self.profile, _company(item))
-
-    @staticmethod
-    def advance(item: JobItem, verdict: Verdict | None) -> JobItem | None:
-        """What the next stage gets (None: dropped), without counting: `apply` less its stats."""
-        if verdict is None:
-            return item
-        if not verdict.keep:
-            return None
-        # kept on the posting: digest feedback is counted per rule (`alerts.feedback`)
-        item.relevance_rule = (verdict.matched or verdict.reason)[:200]
-        return item
-
-    def apply(self, item: JobItem, verdict: Verdict | None) -> JobItem:
-        """Count the verdict; the kept item with its rule, or `Irrelevant`."""
-        if verdict is None:
-            return item
+        verdict = classify(item.title or "", description, self.profile, _company(item))
         if verdict.keep:
             self._inc("andon/relevance/kept")
-            self.advance(item, verdict)
+            # kept on the posting: digest feedback is counted per rule (`alerts.feedback`)
+            item.relevance_rule = (verdict.matched or verdict.reason)[:200]
             return item
         self._inc(f"andon/relevance/dropped/{verdict.reason}")
         raise Irrelevant(verdict.reason)
-
-    def warm(self) -> None:
-        """Build what the profile compiles on first use (before the pipeline worker forks)."""
-        for title in ("Production Manager", "Operations Manager", "Zone Leader"):
-            classify(title, "Lead the packaging line of our food plant.", self.profile, "Acme")
 
     def _inc(self, key: str) -> None:
         if self.stats is not None:

@@ -88,9 +88,6 @@ def scrapy_settings(
         ),
         # the stages `pipeline.chain.StageChainPipeline` runs, in order
         "ANDON_PIPELINE_STAGES": dict(PIPELINE_STAGES),
-        # True: relevance and normalization computed in one forked process beside the crawl
-        # (`pipeline.offload`, Linux); off: slower than in-process on the bench's crawls
-        "ANDON_PIPELINE_WORKER": False,
     }
     settings.update(_per_scrapy_version())
     if app.redis_url:

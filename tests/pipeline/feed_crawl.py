@@ -1,8 +1,7 @@
 """Real Scrapy crawls through andon's item pipelines, fed prepared items (no downloads).
 
 Run as `python -m tests.pipeline.feed_crawl PLAN.json`: the plan is a database URL, optional
-`item_pipelines` (Scrapy's setting; the default pipeline without it), optional `settings` (more
-Scrapy settings, laid over andon's) and a list of crawls, each
+`item_pipelines` (Scrapy's setting; the default pipeline without it) and a list of crawls, each
 a list of `JobItem` field dicts and an optional role profile path. Prints one JSON
 line per crawl with Scrapy's stats. A subprocess, because a Twisted reactor runs once per process.
 """
@@ -63,7 +62,6 @@ def main(plan_path: str) -> None:
             for crawl in plan["crawls"]:
                 settings = scrapy_settings(app, item_pipelines=plan.get("item_pipelines"))
                 settings.update({"LOG_LEVEL": "ERROR", "ROBOTSTXT_OBEY": False})
-                settings.update(plan.get("settings") or {})
                 if crawl.get("profile"):
                     settings["ANDON_ROLE_PROFILE"] = crawl["profile"]
                 runner = CrawlerRunner(settings)

@@ -6,14 +6,6 @@ through the same five stages listed in ITEM_PIPELINES, and expects the same stat
 
 from __future__ import annotations
 
-import asyncio
-import json
-import multiprocessing
-import os
-import signal
-import subprocess
-import sys
-from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -25,13 +17,11 @@ from sqlalchemy import select
 from sqlmodel import col
 
 import db
-from pipeline.chain import STAGES_SETTING, WORKER_SETTING, StageChainPipeline
+from pipeline.chain import STAGES_SETTING, StageChainPipeline
 from pipeline.models import CrawlRun, DroppedItem, Posting, PostingSource
-from pipeline.offload import Offload
-from pipeline.record import CleanPosting
 from spiders.items import JobItem
 from spiders.settings import PIPELINE_STAGES
-from tests.pipeline.test_fingerprint import DAY1, DAY2, _jsonable, crawl, items
+from tests.pipeline.test_fingerprint import DAY1, DAY2, crawl, items
 
 PROJECT = Path(__file__).resolve().parents[2]
 HERE = "tests.pipeline.test_chain"
@@ -96,9 +86,9 @@ class SpiderStage:
         return item
 
 
-def chain(stages: Mapping[str, int | None], worker: bool | None = None) -> StageChainPipeline:
+def chain(stages: dict[str, int | None]) -> StageChainPipeline:
     CALLS.clear()
-    crawler = get_crawler(settings_dict={STAGES_SETTING: dict(stages), WORKER_SETTING: worker})
+    crawler = get_crawler(settings_dict={STAGES_SETTING: stages})
     return StageChainPipeline.from_crawler(crawler)
 
 
@@ -134,120 +124,6 @@ def test_a_coroutine_stage_a_spider_taking_stage_or_no_stage_is_refused():
         chain({f"{HERE}.SpiderStage": 10})
     with pytest.raises(ValueError, match="names no stage"):
         chain({})
-
-
-class Passing:
-    """A plain stage that notes each item and passes it on."""
-
-    def process_item(self, item: Any) -> Any:
-        CALLS.append(f"{type(self).__name__} {getattr(item, 'key', item)!s}")
-        return item
-
-
-class Before(Passing):
-    pass
-
-
-class After(Passing):
-    pass
-
-
-OFFLOAD_TESTS = "tests.pipeline.test_offload"
-
-
-def test_the_chain_computes_its_split_stages_in_the_worker():
-    """The first run of split stages goes to the worker, the stages before and after it run
-    here, in order; a drop ends the item; without a worker the same comes out."""
-    from tests.pipeline.test_offload import Doc
-
-    stages = {f"{HERE}.Before": 10, f"{OFFLOAD_TESTS}.Judge": 20, f"{OFFLOAD_TESTS}.Shape": 30,
-              f"{HERE}.After": 40}  # fmt: skip
-
-    def run(worker: bool) -> tuple[list[Any], list[str], list[str]]:
-        async def main() -> tuple[list[Any], list[str], list[str]]:
-            pipe = chain(stages, worker=worker)
-            pipe.open_spider()
-            split = [type(s).__name__ for s in pipe._offload.stages] if pipe._offload else []
-            # forked with the first item for it, not at open (a crawl's requests go first)
-            assert pipe._offload is None or not pipe._offload.alive
-            docs = [Doc("a", "text"), Doc("b", "drop"), Doc("c", "text")]
-            results = await asyncio.gather(
-                *(_settle(pipe, doc) for doc in docs), return_exceptions=True
-            )
-            pipe.close_spider()
-            return (
-                [r if not isinstance(r, Exception) else repr(r) for r in results],
-                split,
-                [*CALLS],
-            )
-
-        return asyncio.run(main())
-
-    got, split, calls = run(True)
-    assert split == ["Judge", "Shape"]
-    expected, none, plain_calls = run(False)
-    assert none == []
-    assert (
-        got
-        == expected
-        == [("a", "TEXT", ("kept",)), "DropItem('dropped b')", ("c", "TEXT", ("kept",))]
-    )
-    for stage in ("Before", "After"):  # each stage saw the same items in the same order
-        assert [c for c in calls if c.startswith(stage)] == [
-            c for c in plain_calls if c.startswith(stage)
-        ]
-    assert calls[:3] == ["Before a", "Before b", "Before c"]
-    assert calls[3:] == ["After ('a', 'TEXT', ('kept',))", "After ('c', 'TEXT', ('kept',))"]
-
-
-async def _settle(pipe: StageChainPipeline, item: Any) -> Any:
-    """What Scrapy gets from the chain: the item, or what it awaits for it."""
-    out = pipe.process_item(item)
-    return await out if isinstance(out, asyncio.Future) else out
-
-
-def test_without_an_asyncio_loop_the_chain_runs_in_process():
-    from tests.pipeline.test_offload import Doc
-
-    pipe = chain({f"{OFFLOAD_TESTS}.Judge": 20, f"{OFFLOAD_TESTS}.Shape": 30}, worker=True)
-    pipe.open_spider()
-    assert pipe._offload is None
-    assert pipe.process_item(Doc("a", "text")) == ("a", "TEXT", ("kept",))
-    pipe.close_spider()
-
-
-class FakeEngine:
-    """Scrapy's engine as `StageChainPipeline._nudge` sees it: idle after `busy` looks."""
-
-    def __init__(self, busy: int) -> None:
-        self.busy = busy
-        self.spider = object()
-        self.scheduled = 0
-        self._slot = self
-        self.nextcall = self
-
-    def spider_is_idle(self) -> bool:
-        self.busy -= 1
-        return self.busy < 0
-
-    def schedule(self) -> None:
-        self.scheduled += 1
-
-
-@pytest.mark.parametrize(("busy", "scheduled"), [(0, 1), (5, 1), (500, 0)])
-def test_the_worker_has_the_engine_look_again_once_scrapy_is_done_with_the_items(busy, scheduled):
-    async def main() -> FakeEngine:
-        loop = asyncio.get_running_loop()
-        pipe = chain({f"{HERE}.StageA": 10})
-        pipe._offload = Offload([], [], loop)  # an empty queue
-        pipe.crawler.engine = engine = FakeEngine(busy)
-        pipe._nudge(loop, 20)
-        for _ in range(30):
-            await asyncio.sleep(0)
-        pipe._offload = None
-        return engine
-
-    assert asyncio.run(main()).scheduled == scheduled
 
 
 def run_crawls(
@@ -328,127 +204,3 @@ def test_the_chain_stores_what_the_five_scrapy_pipelines_store(db_url, tmp_path)
     assert got["andon/store/new"] == 1
     assert got["andon/store/closed"] == 2  # the one gone and the one now irrelevant
     assert _rows(db_url) == _rows(other_url)
-
-
-# -- the pipeline worker (pipeline.offload) ----------------------------------------------------
-
-
-class WorkerProbe:
-    """A split stage after normalize: counts in the stats whether its `compute` ran in another
-    process, and kills that process at the posting whose external id ends with `KILL_AT`."""
-
-    KILL_AT = os.environ.get("ANDON_TEST_KILL_WORKER_AT")
-
-    def __init__(self, stats: Any) -> None:
-        self.stats = stats
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> WorkerProbe:
-        return cls(crawler.stats)
-
-    def process_item(self, item: Any) -> Any:
-        return self.apply(item, self.compute(item))
-
-    def handles(self, item: Any) -> bool:
-        return isinstance(item, CleanPosting)
-
-    def compute(self, item: Any) -> int | None:
-        if not isinstance(item, CleanPosting):
-            return None
-        worker = multiprocessing.parent_process() is not None
-        if worker and self.KILL_AT and item.external_id.endswith(self.KILL_AT):
-            os.kill(os.getpid(), signal.SIGKILL)
-        return os.getpid()
-
-    @staticmethod
-    def advance(item: Any, result: int | None) -> Any:
-        return item
-
-    def apply(self, item: Any, result: int | None) -> Any:
-        if result is not None:
-            where = "here" if result == os.getpid() else "worker"
-            self.stats.inc_value(f"test/computed/{where}")
-        return item
-
-
-def feed(
-    db_url: str, tmp_path: Path, crawls: list[list[JobItem]], settings: dict[str, Any], env: Any
-) -> list[dict[str, Any]]:
-    """`tests.pipeline.feed_crawl` with more Scrapy settings and environment."""
-    plan = {
-        "database_url": db_url,
-        "settings": settings,
-        "crawls": [{"items": [_jsonable(i) for i in batch]} for batch in crawls],
-    }
-    path = tmp_path / "plan.json"
-    path.write_text(json.dumps(plan))
-    proc = subprocess.run(
-        [sys.executable, "-m", "tests.pipeline.feed_crawl", str(path)],
-        cwd=PROJECT, capture_output=True, text=True, timeout=600, env={**os.environ, **env},
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    assert len(lines) == len(crawls), proc.stdout + proc.stderr[-3000:]
-    return lines
-
-
-def _two_crawls() -> list[list[JobItem]]:
-    """A first crawl and a re-crawl with unchanged, changed, irrelevant, repeated, new items."""
-    first = items(30, crawled_at=DAY1)
-    first[5] = replace(first[5], title="Software Engineer, Production Systems")
-    first[9] = replace(first[9], company="")  # unusable: dropped by normalize
-    second = [
-        replace(i, salary_text="$140,000 per year") if i.external_id.endswith("2") else i
-        for i in items(30, crawled_at=DAY2)[:28]
-    ]
-    second[5] = replace(second[5], title="Software Engineer, Production Systems")
-    second[6] = replace(second[6], title="Video Production Manager")
-    second.insert(15, second[3])  # a repeat of an unchanged item among items for the worker
-    second.insert(20, second[12])  # a repeat of a changed one
-    second.extend(items(34, crawled_at=DAY2)[30:])
-    return [first, second]
-
-
-@pytest.mark.skipif(
-    "fork" not in multiprocessing.get_all_start_methods(), reason="the worker is forked (Linux)"
-)
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_the_worker_stores_what_the_chain_stores_in_process_even_when_it_dies(db_url, tmp_path):
-    """Worker on, worker off, and a worker killed in the middle of the first crawl: the same
-    stats, postings, fingerprints, remembered drops and runs."""
-    stages = {**PIPELINE_STAGES, f"{HERE}.WorkerProbe": 250}
-    runs: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]] = {}
-    for name, worker, kill_at in (("on", True, ""), ("off", False, ""), ("killed", True, ":17")):
-        url = db_url if name == "on" else f"sqlite:///{tmp_path / name}.db"
-        if name != "on":
-            eng = db.make_engine(url)
-            db.migrate(eng)
-            eng.dispose()
-        (tmp_path / name).mkdir()
-        settings = {STAGES_SETTING: stages, WORKER_SETTING: worker}
-        env = {"ANDON_TEST_KILL_WORKER_AT": kill_at}
-        runs[name] = (feed(url, tmp_path / name, _two_crawls(), settings, env), _rows(url))
-
-    def decided(stats: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in _comparable(stats).items() if not k.startswith("test/")}
-
-    expected_stats, expected_rows = runs["off"]
-    for name in ("on", "killed"):
-        stats, rows = runs[name]
-        assert [decided(s) for s in stats] == [decided(s) for s in expected_stats], name
-        assert rows == expected_rows, name
-    # every path was taken
-    second = expected_stats[1]
-    assert second["andon/dedup/repeat_in_crawl"] == 2
-    assert second["andon/fingerprint/dropped_unchanged"] == 1
-    assert second["andon/store/new"] == 5  # four new, one unusable before
-    assert second["andon/store/updated"] >= 1
-    assert expected_stats[0]["andon/drop/no_company"] == 1
-    # where compute ran: here without the worker; in it with one; both when it was killed
-    assert all(s["test/computed/here"] > 0 and "test/computed/worker" not in s
-               for s in expected_stats)  # fmt: skip
-    assert all(s["test/computed/worker"] > 0 and "test/computed/here" not in s
-               for s in runs["on"][0])  # fmt: skip
-    killed = runs["killed"][0]
-    assert killed[0]["test/computed/worker"] > 0 and killed[0]["test/computed/here"] > 0
-    assert killed[0]["andon/store/new"] == expected_stats[0]["andon/store/new"]
