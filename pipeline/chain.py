@@ -18,6 +18,7 @@ Deferred from `process_item` either (nothing here would wait for it): such stage
 
 from __future__ import annotations
 
+import gc
 import inspect
 import logging
 from collections.abc import Callable
@@ -42,6 +43,16 @@ class StageChainPipeline:
         self._process: tuple[Callable[[Any], Any], ...] = tuple(
             s.process_item for s in stages if hasattr(s, "process_item")
         )
+        # The heap is out of the cyclic collector's sight from the first item to the close
+        # (`gc.freeze`). What a crawl builds once and keeps (the role profile, the place
+        # gazetteer with its alternate names: ~220,000 objects the collector tracks, ~320,000
+        # with the imports) lives in its oldest generation, and each full collection the crawl's
+        # allocations set off walked all of it again (`python -m bench ingest`'s run: 1.18 s of
+        # full collections -> 0.67). Unfrozen at the close, garbage made before (and any cycles
+        # in it) is collected as before; objects made during the crawl are collected as usual.
+        # Crawls at once in one process: the first to close gives the heap back and the others
+        # run on without the freeze (a cost, never a leak).
+        self._froze = False
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StageChainPipeline:
@@ -67,14 +78,22 @@ class StageChainPipeline:
 
     def process_item(self, item: Any) -> Any:
         # what Scrapy's chain does with these stages: each one's result is the next one's item
-        for process in self._process:
-            item = process(item)
+        try:
+            for process in self._process:
+                item = process(item)
+        finally:
+            if not self._froze:
+                self._froze = True
+                gc.freeze()  # after the first item, which built what the crawl keeps
         return item
 
     def close_spider(self) -> None:
         """Close the stages last to first (as Scrapy closes item pipelines), every one of them
         even when one fails; the first failure is raised after."""
         error: BaseException | None = None
+        if self._froze:
+            self._froze = False
+            gc.unfreeze()
         for stage in reversed(self.stages):
             if not hasattr(stage, "close_spider"):
                 continue
