@@ -30,9 +30,8 @@ log = logging.getLogger(__name__)
 # timer, or the close), up to one UPDATE's worth (`pipeline.fingerprint._TOUCH_CHUNK`), instead
 # of costing a transaction per `ANDON_STORE_BATCH` of them on a re-crawl.
 TOUCH_BATCH = 5_000
-# While no item has come for IDLE_S (a page being downloaded, the pipeline worker computing the
-# changed items), at least IDLE_TOUCHES waiting unchanged items are marked seen then, not at the
-# close, which the crawl waits for.
+# While no item has come for IDLE_S (a page being downloaded), at least IDLE_TOUCHES waiting
+# unchanged items are marked seen then, not at the close, which the crawl waits for.
 IDLE_S = 0.05
 IDLE_TOUCHES = 500
 
