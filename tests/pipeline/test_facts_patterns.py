@@ -12,6 +12,7 @@ import pytest
 from pipeline import facts
 from pipeline.prefilter import PatternIndex
 from pipeline.relevance_text import html_to_text
+from tests.pipeline.test_facts_gating import _all_rules
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -57,17 +58,6 @@ def _texts(seed: int, count: int) -> list[str]:
     return texts
 
 
-def _every_rule(_text: str) -> facts.Rules:
-    return (
-        list(facts._SHIFT_RES.items()),
-        list(facts._STANDARD_RES.items()),
-        True,
-        [(key, finder) for key, finder, _gates in facts._FINDERS],
-        True,
-        True,
-    )
-
-
 def test_spaced_squeezes_runs_of_spaces_and_tabs_as_a_regex_does() -> None:
     rng = random.Random(3)
     pool = [" ", "  ", "\t", "a", "\n", "\u00a0", "\x0b"]
@@ -95,7 +85,7 @@ def test_facts_are_what_every_rule_on_every_sentence_finds(
 ) -> None:
     texts = _texts(7, 1500)
     picked = [facts.extract_facts(t) for t in texts]
-    monkeypatch.setattr(facts, "_rules_for", _every_rule)
+    monkeypatch.setattr(facts, "_rules_for", _all_rules)
     every = [facts.extract_facts(t) for t in texts]
     assert picked == every
     assert sum("shifts" in f for f in every) > 300 and sum("standards" in f for f in every) > 300
@@ -117,7 +107,7 @@ def test_the_literals_decide_when_re2_cannot_tell(monkeypatch: pytest.MonkeyPatc
     text = "Second shift. GMP experience preferred; lead 12 operators"
     assert facts._rules_for(text) == facts._rules_for_literals(text)
     stated = facts.extract_facts(text)
-    monkeypatch.setattr(facts, "_rules_for", _every_rule)
+    monkeypatch.setattr(facts, "_rules_for", _all_rules)
     assert stated == facts.extract_facts(text) and stated["team_size"]["value"] == 12
 
 
