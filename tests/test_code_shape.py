@@ -38,6 +38,11 @@ LONG_MODULES: dict[str, str] = {
     "routes are the part to move to their own module",
     "pipeline/salary.py": "structured and free-text salary reading, 2 lines over; both "
     "produce the same min/max/currency/period/annual-USD result",
+    "pipeline/facts.py": "the plant-fact rules and, since the one RE2 pass per text (d34663b), "
+    "the choice of which rules a text can match (`_rules_for` and its two memos): the part to "
+    "move to a module of its own",
+    "pipeline/prefilter.py": "the literal gates and the RE2 `PatternIndex` beside them (d34663b); "
+    "`PatternIndex` and `widened` are the part to move",
 }
 
 

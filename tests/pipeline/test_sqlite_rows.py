@@ -1,4 +1,4 @@
-"""`store.insert_rows` stores on SQLite what SQLAlchemy's executemany of the Core INSERT stores:
+"""`sqlite_rows.insert_rows` stores on SQLite what SQLAlchemy's executemany of the Core INSERT stores:
 the same values of the same SQLite types in every column, and the same full-text index."""
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from sqlalchemy import insert, text
 from sqlmodel import Session
 
 import db
-from pipeline import store
-from pipeline.store import insert_rows, store_batch
+from pipeline import sqlite_rows, store
+from pipeline.sqlite_rows import insert_rows
+from pipeline.store import store_batch
 from tests.factories import T0, posting
 
 WORDS = ["mix", "line", "shift", "Über", "ÉQUIPE", "oven", "crew", "safety", "ﬁll", "ops"]
@@ -96,7 +97,7 @@ def _store_all(url: str, seed: int) -> dict[str, list[tuple[Any, ...]]]:
 def test_multi_row_inserts_store_what_the_core_executemany_stores(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int, rows_per_statement: int
 ) -> None:
-    monkeypatch.setattr(store, "_MAX_VALUES_ROWS", rows_per_statement)
+    monkeypatch.setattr(sqlite_rows, "_MAX_VALUES_ROWS", rows_per_statement)
     fast = _store_all(f"sqlite:///{tmp_path}/fast.db", seed)
     monkeypatch.setattr(store, "insert_rows", _plain_insert)
     plain = _store_all(f"sqlite:///{tmp_path}/plain.db", seed)
