@@ -19,11 +19,11 @@ from alerts.digests.summary import MAX_WINDOW
 from alerts.models import SavedSearch, Subscriber
 
 # Due searches per page: matched, checked and claimed together. Each page matches every posting
-# of its window again, so bigger pages match faster and hold more. 10k postings: 4,000 a page
-# take ~15% less CPU a search than 2,000; 10,849 due searches in one page ~8% less than in pages of
-# 4,000, at 766 MB peak RSS against 441 (match and claim alone, the bench's medium database).
-# `andon digest`'s peak RSS in `bench scale --size full` was ~510 MB at 4,000.
-BATCH = 8000
+# of its window again, so bigger pages match faster (10k postings: 4,000 a page take ~15% less CPU
+# a search than 2,000) and hold more. Pages of 8,000 were tried at the full bench size: no faster
+# within the run-to-run noise (match + claim 246 s against 230 s at 4,000, on a slower run), peak
+# RSS of `andon digest` 714 MB against 511 MB.
+BATCH = 4000
 
 
 @dataclass(slots=True)
