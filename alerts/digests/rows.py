@@ -35,14 +35,15 @@ def insert_ignore_many(
 ) -> list[tuple[Any, ...]]:
     """`insert_ignore` of many rows: of each row inserted, its `returning` columns.
 
-    PostgreSQL takes the rows as one statement over arrays (`_insert_unnest`); the rows
+    PostgreSQL takes the rows as one statement over arrays (`insert_columns`); the rows
     returned come in no particular order.
     """
     if not rows:
         return []
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        return _insert_unnest(session, table, rows, keys, returning or [])
+        columns = {name: [r[name] for r in rows] for name in rows[0]}
+        return insert_columns(session, table, columns, keys, returning)
     # An executemany from one cached compilation (`.values(rows)` would compile a statement
     # each time). With RETURNING, SQLAlchemy batches the rows into multi-row INSERTs.
     stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=keys)
@@ -50,23 +51,6 @@ def insert_ignore_many(
         session.execute(stmt, rows)
         return []
     return [tuple(r) for r in session.execute(stmt.returning(*returning), rows)]
-
-
-def _insert_unnest(
-    session: Session, table: Any, rows: list[dict[str, Any]], keys: list[str], returning: list[Any]
-) -> list[tuple[Any, ...]]:
-    """INSERT … SELECT * FROM unnest(:a, :b, …) ON CONFLICT DO NOTHING: one statement, one
-    array per column, however many rows (PostgreSQL unnests the arrays in lockstep, in array
-    order, so rows go in the order given). A row-by-row executemany costs the server a statement
-    per row: ~4,000 rows/s for the deliveries of a digest run, against tens of thousands here.
-
-    The arrays go in binary (psycopg's `%b`), through the session's own connection and
-    transaction: as text every element is quoted and escaped into an array literal, ~60 ms of
-    CPU for a claim's 7,500 deliveries against ~14 ms. SQLAlchemy would send them as text, so
-    the column types' bind and result processing (`UTCDateTime`'s) is applied here.
-    """
-    return insert_columns(session, table, {name: [r[name] for r in rows] for name in rows[0]},
-                          keys, returning)  # fmt: skip
 
 
 def insert_columns(
@@ -77,7 +61,18 @@ def insert_columns(
     returning: list[Any] | None = None,
 ) -> list[tuple[Any, ...]]:
     """`insert_ignore_many` of rows given as one list per column (of equal lengths), the shape
-    PostgreSQL's statement takes: no dict per row to build and take apart again."""
+    PostgreSQL's statement takes: no dict per row to build and take apart again.
+
+    On PostgreSQL: INSERT … SELECT * FROM unnest(:a, :b, …) ON CONFLICT DO NOTHING, one statement,
+    one array per column, however many rows (PostgreSQL unnests the arrays in lockstep, in array
+    order, so rows go in the order given). A row-by-row executemany costs the server a statement
+    per row: ~4,000 rows/s for the deliveries of a digest run, against tens of thousands here.
+
+    The arrays go in binary (psycopg's `%b`), through the session's own connection and
+    transaction: as text every element is quoted and escaped into an array literal, ~60 ms of
+    CPU for a claim's 7,500 deliveries against ~14 ms. SQLAlchemy would send them as text, so
+    the column types' bind and result processing (`UTCDateTime`'s) is applied here.
+    """
     if session.get_bind().dialect.name != "postgresql":
         names = list(values_of)
         rows = [dict(zip(names, row, strict=True)) for row in zip(*values_of.values(), strict=True)]
@@ -92,8 +87,7 @@ def insert_columns(
         values = values_of[column.name]
         process = column.type.bind_processor(dialect)
         if process is not None:
-            done: dict[Any, Any] = {}  # a claim's rows share most values (its moment)
-            values = [done[v] if v in done else done.setdefault(v, process(v)) for v in values]
+            values = _processed(values, process)
         arrays.append(values)
     statement = psql.SQL(
         "INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) "
@@ -122,6 +116,19 @@ def insert_columns(
     return [
         tuple(v if p is None else p(v) for p, v in zip(processors, row, strict=True)) for row in got
     ]
+
+
+def _processed(values: list[Any], process: Any) -> list[Any]:
+    """Each value bound as its column binds it; a run of one object (a claim's moment, given
+    for every row) is converted once. By identity: values need not be hashable."""
+    out: list[Any] = []
+    last: Any = out  # nothing given is this list
+    done: Any = None
+    for value in values:
+        if value is not last:
+            last, done = value, process(value)
+        out.append(done)
+    return out
 
 
 def set_digest(session: Session, digest_id: int, **values: Any) -> None:
