@@ -89,7 +89,25 @@ def insert_columns(
         if process is not None:
             values = _processed(values, process)
         arrays.append(values)
-    statement = psql.SQL(
+    statement = _unnest_statement(table, columns, keys, returning, dialect)
+    driver = session.connection().connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor:
+        cursor.execute(statement, arrays)
+        if not returning:
+            return []
+        got = cursor.fetchall()
+    processors = [c.type.result_processor(dialect, None) for c in returning]
+    return [
+        tuple(v if p is None else p(v) for p, v in zip(processors, row, strict=True)) for row in got
+    ]
+
+
+def _unnest_statement(
+    table: Any, columns: list[Any], keys: list[str], returning: list[Any], dialect: Any
+) -> psql.Composed:
+    """INSERT … SELECT * FROM unnest(%b::type[], …) ON CONFLICT (keys) DO NOTHING [RETURNING …]."""
+    return psql.SQL(
         "INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) "
         "ON CONFLICT ({keys}) DO NOTHING{returning}"
     ).format(
@@ -105,17 +123,6 @@ def insert_columns(
         if returning
         else psql.SQL(""),
     )
-    driver = session.connection().connection.driver_connection
-    assert driver is not None
-    with driver.cursor() as cursor:
-        cursor.execute(statement, arrays)
-        if not returning:
-            return []
-        got = cursor.fetchall()
-    processors = [c.type.result_processor(dialect, None) for c in returning]
-    return [
-        tuple(v if p is None else p(v) for p, v in zip(processors, row, strict=True)) for row in got
-    ]
 
 
 def _processed(values: list[Any], process: Any) -> list[Any]:
