@@ -34,6 +34,7 @@ from typing import Any
 
 from pipeline.leading import aligned_fold, leading_literals, search_from
 from pipeline.prefilter import Gated, GatedAlternation, LiteralIndex, fold
+from pipeline.re2_set import RegexSet
 from pipeline.sanitize import normalize_text
 
 IGNORE = re.IGNORECASE
@@ -532,6 +533,16 @@ def skills(text: str | None) -> list[str]:
     if not text:
         return []
     text = normalize_text(text)
+    hits = _SKILL_SET.matching(text)
+    if hits is not None:
+        # one RE2 pass says which skills match; the three with a lookaround are searched
+        # where it says they may (`pipeline.re2_set`)
+        lowered = text.lower()  # ASCII (`matching` reads no other text): aligned
+        return [
+            skill
+            for skill, pattern, starts in _skills_matching(hits)
+            if starts is _EXACT or search_from(pattern, text, lowered, starts)
+        ]
     # casefold, not lower: it folds what re.IGNORECASE also matches (ſ → s, K → k, and
     # re's dotless ı → i)
     folded = text.casefold().replace("ı", "i")
@@ -565,3 +576,26 @@ def _skills_holding(present: frozenset[str]) -> Candidates:
 _candidates_by_literals: dict[frozenset[str], Candidates] = {}
 _SKILL_STARTS = {skill: leading_literals(*both) for skill, both in SKILL_PATTERNS.items()}
 _SKILL_INDEX = LiteralIndex(literal for both in _SKILL_LITERALS.values() for literal in both)
+
+
+# Every skill pattern in one RE2 set: the exact ones (no lookaround) match where it says so
+_SKILL_SET = RegexSet(list(_SKILLS.values()))
+_EXACT: frozenset[str] = frozenset({"exact"})  # stands for the leading literals of an exact one
+
+
+def _skills_matching(hits: frozenset[int]) -> Candidates:
+    """The skills (in vocabulary order) at `hits` of `_SKILL_SET`, each with its pattern and
+    leading literals, or `_EXACT` when the set's answer is final; remembered by `hits`."""
+    candidates = _candidates_by_hits.get(hits)
+    if candidates is None:
+        if len(_candidates_by_hits) >= 4096:
+            _candidates_by_hits.clear()  # a bound, not an LRU
+        candidates = _candidates_by_hits[hits] = tuple(
+            (skill, pattern, _EXACT if _SKILL_SET.exact[i] else _SKILL_STARTS[skill])
+            for i, (skill, pattern) in enumerate(_SKILLS.items())
+            if i in hits
+        )
+    return candidates
+
+
+_candidates_by_hits: dict[frozenset[int], Candidates] = {}
