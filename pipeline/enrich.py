@@ -95,6 +95,10 @@ _DESC_PATTERNS: list[tuple[str, Gated]] = [
 ]
 
 
+# The phrases read alike by RE2 on ASCII text (`pipeline.re2_set`): most descriptions say none
+_DESC_SET = RegexSet([gated.regex for _value, gated in _DESC_PATTERNS])
+
+
 @lru_cache(maxsize=1024)  # remembered: a source sends a few hints
 def _hint_workplace(hint: str | None) -> str | None:
     if not hint or not hint.strip():
@@ -126,7 +130,9 @@ def workplace(
         return from_places
     if description_text:
         head = description_text[:DESCRIPTION_WINDOW]
-        found = [(m.start(), value) for value, p in _DESC_PATTERNS if (m := p.search(head))]
+        hits = _DESC_SET.matching(head)  # one RE2 pass: which phrases are there at all
+        patterns = _DESC_PATTERNS if hits is None else [_DESC_PATTERNS[i] for i in sorted(hits)]
+        found = [(m.start(), value) for value, p in patterns if (m := p.search(head))]
         if found:
             return min(found)[1]
     if remote_flag is False:

@@ -69,6 +69,8 @@ def http_url(value: str | None) -> str | None:
     if not value or not isinstance(value, str):
         return None
     url = value.strip()
+    if _plain_http(url):
+        return url
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -76,6 +78,27 @@ def http_url(value: str | None) -> str | None:
     if parts.scheme.lower() not in {"http", "https"} or not parts.netloc:
         return None
     return url
+
+
+def _plain_http(url: str) -> bool:
+    """True for a URL `http_url` keeps as it is, told without `urlsplit` (~3 us a URL): printable
+    ASCII (nothing urlsplit strips or refuses in a host), no brackets (an IPv6 host, which
+    urlsplit checks), a lower-case http(s) scheme and a host: a character after the "//" that
+    does not end it."""
+    if url.startswith("https://"):
+        host = 8
+    elif url.startswith("http://"):
+        host = 7
+    else:
+        return False
+    return (
+        len(url) > host
+        and url[host] not in "/?#"
+        and url.isascii()
+        and url.isprintable()
+        and "[" not in url
+        and "]" not in url
+    )
 
 
 def text_to_html(text: str) -> str:

@@ -1,0 +1,69 @@
+"""Shortcuts of the normalize stage answer what their plain forms answer: URLs kept without
+`urlsplit`, workplace phrases looked for after one RE2 pass."""
+
+from __future__ import annotations
+
+import random
+from urllib.parse import urlsplit
+
+import pytest
+
+from pipeline import enrich
+from pipeline.normalize import http_url
+
+
+def _plain_http_url(value: str | None) -> str | None:
+    if not value or not isinstance(value, str):
+        return None
+    url = value.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in {"http", "https"} or not parts.netloc:
+        return None
+    return url
+
+
+URL_PARTS = [
+    "http", "https", "HTTP", "Https", "ftp", "javascript", ":", "//", "/", "?", "#", "[", "]",
+    "::1", "a", "example.com", "é", "ｅ", "\t", "\n", "\r", " ", "\x00", "\x7f", "%", "@", ":80",
+    "user:pw", "\u3000", "\ufeff", "\u2100", "-", ".",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_kept_urls_are_the_urls_urlsplit_keeps(seed: int) -> None:
+    rng = random.Random(seed)
+    values = [
+        "https://boards.greenhouse.io/acme/jobs/1?gh_src=x",
+        "http://a",
+        "https://",
+        "http:/a",
+    ]
+    for _ in range(40_000):
+        values.append("".join(rng.choice(URL_PARTS) for _ in range(rng.randint(0, 9))))
+        values.append(rng.choice(["http://", "https://"]) + values[-1])
+    for value in values:
+        assert http_url(value) == _plain_http_url(value), repr(value)
+
+
+def _plain_workplace_phrases(head: str) -> str | None:
+    found = [
+        (m.start(), value) for value, p in enrich._DESC_PATTERNS if (m := p.regex.search(head))
+    ]
+    return min(found)[1] if found else None
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_workplace_phrases_read_as_every_phrase_searched(seed: int) -> None:
+    rng = random.Random(seed)
+    words = [
+        "remote", "Remote: No", "remote : yes", "Hybrid: yes", "this is a hybrid role",
+        "hybrid work model", "100% on-site", "fully onsite", "an on site position",
+        "role is fully remote", "must be able to work on-site", "This is a fully remote job",
+        "job is 100 % remote", "onsite", "the", ".", "\n", "\x0b", "\x1c", "é", "  ",
+    ]  # fmt: skip
+    for _ in range(5000):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(1, 10)))
+        assert enrich.workplace(None, None, [], text) == _plain_workplace_phrases(text), text
