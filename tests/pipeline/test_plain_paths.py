@@ -1,15 +1,18 @@
 """Shortcuts of the normalize stage answer what their plain forms answer: URLs kept without
-`urlsplit`, workplace phrases looked for after one RE2 pass."""
+`urlsplit`, workplace phrases looked for after one RE2 pass, ASCII text normalized with its
+space checks spelled out."""
 
 from __future__ import annotations
 
 import random
+import re
 from urllib.parse import urlsplit
 
 import pytest
 
 from pipeline import enrich
 from pipeline.normalize import http_url
+from pipeline.sanitize import normalize_text
 
 
 def _plain_http_url(value: str | None) -> str | None:
@@ -67,3 +70,21 @@ def test_workplace_phrases_read_as_every_phrase_searched(seed: int) -> None:
     for _ in range(5000):
         text = " ".join(rng.choice(words) for _ in range(rng.randint(1, 10)))
         assert enrich.workplace(None, None, [], text) == _plain_workplace_phrases(text), text
+
+
+_SQUEEZE = re.compile(r"[ \t\r\f\v\u00a0\u200b\u202f\u2009]+")
+
+
+def _plain_normalize_text(text: str) -> str:
+    lines = [_SQUEEZE.sub(" ", line).strip() for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_ascii_text_is_normalized_as_the_regexes_normalize_it(seed: int) -> None:
+    rng = random.Random(seed)
+    pool = ["a", "b", " ", "  ", "\n", "\n\n\n", " \n", "\n ", "\t", "\x0b", "\x0c", "\r", "\x1c",
+            "\x1f", "- ", "\u200b"]  # fmt: skip
+    for _ in range(60_000):
+        text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 12)))
+        assert normalize_text(text) == _plain_normalize_text(text), repr(text)
