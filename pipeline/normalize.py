@@ -7,22 +7,22 @@ an item without title, company or external id is dropped (`andon/drop/<reason>`)
 
 from __future__ import annotations
 
-import html
 import logging
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
 
 from scrapy.exceptions import DropItem
 
 from pipeline import enrich
+from pipeline.counting import incrementer
 from pipeline.dates import parse_posted, parse_valid_through
 from pipeline.facts import extract_facts, fact_columns
 from pipeline.fingerprint import FingerprintBook
 from pipeline.location import Place, currency_for_country, parse_location
+from pipeline.posting_text import clean_line, http_url, text_to_html
 from pipeline.prefilter import Gated
 from pipeline.record import CleanPosting
 from pipeline.salary import Salary, is_plausible, read_salary
@@ -51,63 +51,6 @@ class Report:
         self.counts.append(key)
         if note:
             self.notes.append(note)
-
-
-_TAGS = re.compile(r"<[^>]+>")
-
-
-def clean_line(value: str | None) -> str:
-    """One line of display text: entities decoded, tags and extra whitespace removed."""
-    if not value:
-        return ""
-    text = html.unescape(html.unescape(value)) if "&amp;" in value else html.unescape(value)
-    return " ".join(_TAGS.sub(" ", text).split())
-
-
-def http_url(value: str | None) -> str | None:
-    """The URL when it is absolute http(s), else None (no javascript:, data:, relative...)."""
-    if not value or not isinstance(value, str):
-        return None
-    url = value.strip()
-    if _plain_http(url):
-        return url
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in {"http", "https"} or not parts.netloc:
-        return None
-    return url
-
-
-def _plain_http(url: str) -> bool:
-    """True for a URL `http_url` keeps as it is, told without `urlsplit` (~3 us a URL): printable
-    ASCII (nothing urlsplit strips or refuses in a host), no brackets (an IPv6 host, which
-    urlsplit checks), a lower-case http(s) scheme and a host: a character after the "//" that
-    does not end it."""
-    if url.startswith("https://"):
-        host = 8
-    elif url.startswith("http://"):
-        host = 7
-    else:
-        return False
-    return (
-        len(url) > host
-        and url[host] not in "/?#"
-        and url.isascii()
-        and url.isprintable()
-        and "[" not in url
-        and "]" not in url
-    )
-
-
-def text_to_html(text: str) -> str:
-    """Plain text as safe HTML paragraphs, for sources that give no HTML."""
-    paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
-    return "".join(
-        "<p>" + "<br>".join(html.escape(line) for line in p.strip().split("\n")) + "</p>"
-        for p in paragraphs
-    )
 
 
 def _country_hint(item: JobItem) -> str | None:
@@ -381,6 +324,7 @@ class NormalizePostingPipeline:
     def __init__(self, stats: Any, book: FingerprintBook | None = None) -> None:
         self.stats = stats
         self.book = book
+        self._count = incrementer(stats)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> NormalizePostingPipeline:
@@ -392,16 +336,16 @@ class NormalizePostingPipeline:
         try:
             posting, report = normalize_with_report(item)
         except UnusableItem as exc:
-            self.stats.inc_value(f"andon/drop/{exc.reason}")
+            self._count(f"andon/drop/{exc.reason}")
             raise DropItem(f"{exc.reason}: {item.source} {item.external_id!r}") from exc
         for key in report.counts:
-            self.stats.inc_value(f"andon/{key}")
+            self._count(f"andon/{key}")
         if report.notes:
             logger.info(
                 "questionable values in %s %s: %s",
                 item.source, item.external_id, "; ".join(report.notes),
             )  # fmt: skip
-        self.stats.inc_value("andon/normalize/ok")
+        self._count("andon/normalize/ok")
         if self.book is not None:
             # the raw item's fingerprint travels to the store with the clean posting
             posting.fingerprint = self.book.take(item.source, item.external_id)

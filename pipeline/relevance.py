@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from scrapy.exceptions import DropItem
 
+from pipeline.counting import incrementer
 from pipeline.relevance_model import ModelVerdict, TitleModel
 from pipeline.relevance_rules import Joined, RuleSet, compile_rule, expand
 from pipeline.relevance_text import MAX_TITLE_CHARS, fold, fold_title, html_to_text
@@ -370,6 +371,7 @@ class FilterRelevantPipeline:
     def __init__(self, profile: RoleProfile, stats: StatsCollector | None = None) -> None:
         self.profile = profile
         self.stats = stats
+        self._count = incrementer(stats)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -395,5 +397,4 @@ class FilterRelevantPipeline:
         raise Irrelevant(verdict.reason)
 
     def _inc(self, key: str) -> None:
-        if self.stats is not None:
-            self.stats.inc_value(key)
+        self._count(key)

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from pipeline import enrich
-from pipeline.normalize import http_url
+from pipeline.posting_text import http_url
 from pipeline.sanitize import normalize_text
 
 
@@ -88,3 +88,28 @@ def test_ascii_text_is_normalized_as_the_regexes_normalize_it(seed: int) -> None
     for _ in range(60_000):
         text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 12)))
         assert normalize_text(text) == _plain_normalize_text(text), repr(text)
+
+
+def test_counts_reach_scrapy_stats_as_inc_value_puts_them() -> None:
+    from scrapy.statscollectors import MemoryStatsCollector
+    from scrapy.utils.test import get_crawler
+
+    from pipeline.counting import incrementer
+
+    direct, plain = MemoryStatsCollector(get_crawler()), MemoryStatsCollector(get_crawler())
+    count = incrementer(direct)
+    for key in ["a", "b", "a", "andon/x", "a"]:
+        count(key)
+        plain.inc_value(key)
+    assert direct.get_stats() == plain.get_stats() == {"a": 3, "b": 1, "andon/x": 1}
+
+    class Doubling(MemoryStatsCollector):
+        def inc_value(
+            self, key: str, count: int = 1, start: int = 0, spider: object = None
+        ) -> None:
+            super().inc_value(key, 2 * count, start)
+
+    doubling = Doubling(get_crawler())
+    incrementer(doubling)("a")  # an overriding collector's own method is called
+    assert doubling.get_stats() == {"a": 2}
+    incrementer(None)("a")  # no stats: nothing to count into
