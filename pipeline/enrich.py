@@ -534,11 +534,13 @@ _SKILL_LITERALS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
-def skills(text: str | None) -> list[str]:
-    """Skill ids mentioned in the text, in vocabulary order."""
+def skills(text: str | None, normalized: bool = False) -> list[str]:
+    """Skill ids mentioned in the text, in vocabulary order; `normalized` says the text is as
+    `normalize_text` leaves it (the caller knows: it is not normalized again)."""
     if not text:
         return []
-    text = normalize_text(text)
+    if not normalized:
+        text = normalize_text(text)
     hits = _SKILL_SET.matching(text)
     if hits is not None:
         # one RE2 pass says which skills match; the three with a lookaround are searched

@@ -26,7 +26,7 @@ from pipeline.posting_text import clean_line, http_url, text_to_html
 from pipeline.prefilter import Gated
 from pipeline.record import CleanPosting
 from pipeline.salary import Salary, is_plausible, read_salary
-from pipeline.sanitize import clean_html, html_to_text, normalize_text
+from pipeline.sanitize import clean_html, html_text, normalize_text
 from spiders.items import JobItem
 
 logger = logging.getLogger(__name__)
@@ -221,7 +221,7 @@ def normalize_with_report(
     now = now or datetime.now(UTC)
     external_id, title, company = _required(item)
     report = Report()
-    description_html, description_text = _description(item, report)
+    description_html, description_text, normalized = _description(item, report)
     place = _location(item, report)
     salary = _salary(item, place, report) or _salary_in_text(description_text, place, report)
     posted_at, valid_through = _dates(item, now, report)
@@ -241,7 +241,7 @@ def normalize_with_report(
         latitude=place.latitude,
         longitude=place.longitude,
         **_salary_columns(salary),
-        **_derived(item, report, title, company, description_text, place),
+        **_derived(item, report, (title, company, description_text, normalized), place),
         posted_at=posted_at,
         posted_or_earlier=bool(item.posted_or_earlier and posted_at is not None),
         valid_through=valid_through,
@@ -267,13 +267,14 @@ def _required(item: JobItem) -> tuple[str, str, str]:
     return external_id, title, company
 
 
-def _description(item: JobItem, report: Report) -> tuple[str, str]:
-    """The description as sanitized HTML and as text, whichever of the two the source gave."""
+def _description(item: JobItem, report: Report) -> tuple[str, str, bool]:
+    """The description as sanitized HTML and as text, whichever of the two the source gave, and
+    whether the text is known to be as `normalize_text` leaves it."""
     description_html = _safe(report, "description", clean_html, item.description_html) or ""
     if description_html:
-        return description_html, html_to_text(description_html)
+        return description_html, *html_text(description_html)
     description_text = normalize_text(item.description_text or "")
-    return text_to_html(description_text), description_text
+    return text_to_html(description_text), description_text, True
 
 
 def _salary_columns(salary: Salary | None) -> dict[str, Any]:
@@ -288,10 +289,12 @@ def _salary_columns(salary: Salary | None) -> dict[str, Any]:
 
 
 def _derived(
-    item: JobItem, report: Report, title: str, company: str, description_text: str, place: Place
+    item: JobItem, report: Report, texts_read: tuple[str, str, str, bool], place: Place
 ) -> dict[str, Any]:
-    """The fields read from the text (`pipeline.enrich`, `pipeline.facts`); a failing rule is
-    reported and leaves its field empty."""
+    """The fields read from the title, company and description text (and whether that is
+    normalized) by `pipeline.enrich` and `pipeline.facts`; a failing rule is reported and
+    leaves its field empty."""
+    title, company, description_text, normalized = texts_read
     texts = [*(item.locations or []), *([place.text] if place.text else [])]
     extra_text = [v for k, v in item.extra.items() if k not in {"country", "country_code"}]
     workplace = _safe(
@@ -308,9 +311,20 @@ def _derived(
         ),
         "seniority": _safe(report, "seniority", enrich.seniority, title),
         "industries": industries or [],
-        "skills": _safe(report, "skills", enrich.skills, f"{title}\n{description_text}") or [],
+        "skills": _safe(
+            report, "skills", enrich.skills, *_skills_text(title, description_text, normalized)
+        )
+        or [],
         **fact_columns(_safe(report, "facts", extract_facts, description_text) or {}),
     }
+
+
+def _skills_text(title: str, description_text: str, normalized: bool) -> tuple[str, bool]:
+    """The text skills are read in, and whether `normalize_text` would leave it as it is: so
+    when both are not empty, the description is normalized and the title (a `clean_line`: no
+    run of whitespace, no line break, no space at an end) holds no zero-width space."""
+    plain = normalized and bool(title and description_text) and "\u200b" not in title
+    return f"{title}\n{description_text}", plain
 
 
 def normalize_item(item: JobItem, *, now: datetime | None = None) -> CleanPosting:

@@ -185,8 +185,15 @@ def normalize_text(text: str) -> str:
 
 def html_to_text(fragment: str | None) -> str:
     """Readable plain text from HTML: blocks on their own lines, entities decoded."""
+    return html_text(fragment)[0]
+
+
+def html_text(fragment: str | None) -> tuple[str, bool]:
+    """`html_to_text`, and whether the text is known to be as `normalize_text` leaves it: so
+    when no line was "-" (dropping one may leave three line breaks, or one at an end; dropping
+    a blank line between bullets leaves the text normalized)."""
     if not fragment:
-        return ""
+        return "", True
     fragment = unescape_if_escaped(fragment)
     parts = _simple_parts(fragment)
     if parts is None:
@@ -194,7 +201,8 @@ def html_to_text(fragment: str | None) -> str:
         parser.feed(fragment)
         parser.close()
         parts = parser.parts
-    return _join_bullets(normalize_text("".join(parts)))
+    text = normalize_text("".join(parts))
+    return _join_bullets(text), not _has_dash_line(text)
 
 
 # Markup as nh3 writes it (`clean_html`, what the pipeline turns into text): lower-case tags

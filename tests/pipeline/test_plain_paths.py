@@ -113,3 +113,33 @@ def test_counts_reach_scrapy_stats_as_inc_value_puts_them() -> None:
     incrementer(doubling)("a")  # an overriding collector's own method is called
     assert doubling.get_stats() == {"a": 2}
     incrementer(None)("a")  # no stats: nothing to count into
+
+
+MARKUP = [
+    "<p>", "</p>", "<ul>", "</ul>", "<li>", "</li>", "<br>", "<br/>", "<div>", "</div>", "-",
+    "- ", " - ", "a", "b c", "  ", " ", "\n", "\n\n\n", "\t", "\u200b", "\u00a0", "\u3000",
+    "\x1c", "&amp;", "&lt;p&gt;", "<b>", "</b>", "<script>x</script>", "é",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", [7, 8])
+def test_texts_said_normalized_are_left_as_they_are(seed: int) -> None:
+    from pipeline.normalize import _skills_text
+    from pipeline.posting_text import clean_line
+    from pipeline.sanitize import html_text, html_to_text
+
+    rng = random.Random(seed)
+    said = 0
+    for _ in range(30_000):
+        markup = "".join(rng.choice(MARKUP) for _ in range(rng.randint(0, 14)))
+        text, normalized = html_text(markup)
+        assert text == html_to_text(markup)
+        if normalized:
+            said += 1
+            assert normalize_text(text) == text, repr(markup)
+        title = clean_line("".join(rng.choice(MARKUP) for _ in range(rng.randint(1, 5))))
+        joined, plain = _skills_text(title, text, normalized)
+        assert joined == f"{title}\n{text}"
+        if plain:
+            assert normalize_text(joined) == joined, (title, text)
+    assert said > 10_000
