@@ -49,6 +49,7 @@ from search.place import PlaceMemo
 from search.query import QueryError
 
 Pair = tuple[int, int]  # (subscriber id, posting id)
+TOKENIZED = 2048  # postings a page keeps tokenized while it writes reasons (`Page.match_of`)
 _POSTING = operator.itemgetter(HIT_POSTING)
 
 
@@ -70,7 +71,8 @@ class Page:
     excluding: set[int] = field(init=False)  # the subscribers `excluded` names
     skips: dict[int, set[int]] = field(init=False)  # `excluded` by subscriber
     # The parts of reasons written, by (part, its key, posting): searches of a page deliver
-    # the same postings for the same query, place or filters; each posting tokenized once
+    # the same postings for the same query, place or filters. And the postings last tokenized
+    # for them: a tokenized posting is ~20 kB, a page's every one ~200 MB (`TOKENIZED`).
     _reasons: dict[tuple[int, int, int], str] = field(init=False)
     _tokens: dict[int, _Doc] = field(init=False)
 
@@ -133,6 +135,8 @@ class Page:
         if query is None:
             d = self._tokens.get(posting)
             if d is None:
+                if len(self._tokens) >= TOKENIZED:
+                    self._tokens.clear()
                 d = self._tokens[posting] = _Doc(doc)
             query = memo[(0, q, posting)] = index.query_reason(q, d)
         place = memo.get((1, p, posting))
