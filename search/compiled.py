@@ -241,25 +241,6 @@ def _leaf_label(leaf: Term | Phrase) -> str:
     return leaf.word if isinstance(leaf, Term) else f'"{" ".join(leaf.words)}"'
 
 
-def _score_query(leaves: list[Term | Phrase], d: _Doc) -> float:
-    """`_explain_query`'s score alone (the same sum in the same order), without its reason:
-    a digest run scores every match and writes out the reasons of the few it delivers."""
-    score = 0.0
-    seen: set[str] = set()
-    for leaf in leaves:
-        label = _leaf_label(leaf)
-        if label in seen:
-            continue
-        names = (leaf.field,) if leaf.field else FIELD_ORDER
-        for name in names:
-            if d.has(leaf, name):
-                seen.add(label)
-                kind = WORD_WEIGHT if isinstance(leaf, Term) else PHRASE_WEIGHT
-                score += FIELD_WEIGHT.get(name, 1.0) * kind
-                break
-    return score
-
-
 def _explain_query(leaves: list[Term | Phrase], d: _Doc) -> tuple[float, str]:
     """Score and reason for the query words found in a posting already known to match."""
     score = 0.0

@@ -18,7 +18,6 @@ from search.compiled import (
     _explain_query,
     _heuristic_share,
     _positive_leaves,
-    _score_query,
     doc_fields,
 )
 from search.constraints import (
@@ -31,7 +30,7 @@ from search.constraints import (
     explain_filters,
 )
 from search.definitions import Filters
-from search.place import FilterKey, PlaceMemo, place_accepts, place_score
+from search.place import FilterKey, explain_place, place_accepts
 from search.posting import PlaceFilter, PostingDoc, best_annual_usd
 from search.query import Node, Phrase, Term, evaluate
 
@@ -49,8 +48,8 @@ __all__ = [
     "_Doc",
     "_compile",
     "doc_fields",
+    "hit_match",
     "reference_matches",
-    "why_line",
 ]
 
 TokenKey = str | None
@@ -75,18 +74,21 @@ class Match(NamedTuple):
     why: str
 
 
-# A `Match` whose reason is not yet written: (search id, posting id, score, query-and-place key,
-# other-filters key), the two keys numbering what the `SearchIndex` that made the hit shares
-# between searches. A page of a digest run holds a million hits and delivers a few of them;
-# only those have their reasons written (`SearchIndex.hit_match`): writing every hit's reason
-# was a third of the matching time (distinct reasons per page of 4,000 searches: ~230,000 among
-# all hits, ~35,000 among the delivered ones).
-# A plain tuple of numbers on purpose: the cyclic collector stops tracking such a tuple once it
-# has seen it, but walks a tuple subclass (a NamedTuple) at every collection for as long as it
-# lives, a quarter of a digest run's match and claim time (measured).
-Hit = tuple[int, int, float, int, int]
+# A `Match` whose reason is still in two parts that many hits share: (search id, posting id,
+# score, " · query words · place", " · other filters"), a part "" when empty. A page of a digest
+# run holds a million hits and writes out the reasons of the few its digests keep (`hit_match`).
+# A plain tuple on purpose: the cyclic collector stops tracking a tuple of ints, floats and
+# strings once it has seen it, but walks a tuple subclass (a NamedTuple) at every collection for
+# as long as it lives, a quarter of a digest run's match and claim time (measured).
+Hit = tuple[int, int, float, str, str]
 HIT_POSTING: Final = 1  # a hit's posting id
-_REASON_KEYS = operator.itemgetter(3, 4)
+
+
+def hit_match(hit: Hit) -> Match:
+    """This hit as a `Match`, its reason written out."""
+    search_id, posting_id, score, query_place_why, filters_why = hit
+    why = (query_place_why + filters_why)[3:] or "every new posting"
+    return Match(search_id, posting_id, score, why)
 
 
 def reference_matches(specs: Iterable[SavedSearchSpec], doc: PostingDoc) -> list[SavedSearchSpec]:
@@ -112,12 +114,7 @@ class SearchIndex:
     city, 1 for the same region and 0.5 otherwise; plus 1 when the posting states a salary.
     """
 
-    def __init__(
-        self,
-        specs: list[SavedSearchSpec],
-        df: Mapping[str, int] | None,
-        place_memo: PlaceMemo | None = None,
-    ) -> None:
+    def __init__(self, specs: list[SavedSearchSpec], df: Mapping[str, int] | None) -> None:
         cost = _heuristic_share if df is None else _df_cost(df)
         self._specs = specs
         self._index: dict[TokenKey, dict[FilterKey | None, list[int]]] = {}
@@ -130,8 +127,6 @@ class SearchIndex:
         self._preds: list[Pred] = []
         self._leaves: list[list[Term | Phrase]] = []
         self._places: list[PlaceFilter] = []
-        self._place_memo = place_memo if place_memo is not None else PlaceMemo()
-        self._place_keys: list[int] = []  # per place, its number in the memo
         self._constraints = _Constraints()
         self._rest_needs: list[int] = []
         self._rest_active: list[Active] = []  # per distinct set of other filters: what it sets
@@ -153,7 +148,6 @@ class SearchIndex:
                 place_id = places.setdefault(filters.place, len(places))
                 if place_id == len(self._places):
                     self._places.append(filters.place)
-                    self._place_keys.append(self._place_memo.number(filters.place))
             rest_id = rests.setdefault(_rest_signature(filters), len(rests))
             if rest_id == len(self._rest_needs):
                 self._rest_needs.append(self._constraints.need(filters))
@@ -173,14 +167,10 @@ class SearchIndex:
 
     @classmethod
     def build(
-        cls,
-        specs: Iterable[SavedSearchSpec],
-        df: Mapping[str, int] | None = None,
-        place_memo: PlaceMemo | None = None,
+        cls, specs: Iterable[SavedSearchSpec], df: Mapping[str, int] | None = None
     ) -> SearchIndex:
-        """Index searches; `df` (token -> postings containing it) picks the rarest anchors;
-        `place_memo` keeps place decisions for the next index (a digest run's next page)."""
-        return cls(list(specs), df, place_memo)
+        """Index searches; `df` (token -> postings containing it) picks the rarest anchors."""
+        return cls(list(specs), df)
 
     def __len__(self) -> int:
         return len(self._specs)
@@ -213,11 +203,10 @@ class SearchIndex:
 
     def match(self, doc: PostingDoc) -> list[Match]:
         """The searches this posting matches, in the order they were given to `build`."""
-        d = _Doc(doc)
-        return [Match(*hit[:3], self.reason(hit, doc, d)) for hit in self.hits(doc)]
+        return [hit_match(hit) for hit in self.hits(doc)]
 
     def hits(self, doc: PostingDoc) -> list[Hit]:
-        """`match`'s matches with their reasons not yet written (see `Hit`)."""
+        """`match`'s matches with their reasons in shared parts (see `Hit`)."""
         d = _Doc(doc)
         candidates = self._candidate_ids(doc, d)
         if not candidates:
@@ -233,8 +222,7 @@ class SearchIndex:
         # Places before the other filters: few distinct places, and they reject the most.
         place_ids = list(map(self._place_ids.__getitem__, kept))
         places = self._places
-        place_scores = self._place_scores(doc, set(place_ids))
-        place_ok = {p: score is not None for p, score in place_scores.items()}
+        place_ok = {p: p < 0 or place_accepts(places[p], doc) for p in set(place_ids)}
         kept = list(compress(kept, map(place_ok.__getitem__, place_ids)))
 
         rest_ids = list(map(self._rest_ids.__getitem__, kept))
@@ -247,83 +235,39 @@ class SearchIndex:
 
         query_ids = list(map(self._query_ids.__getitem__, kept))
         place_ids = list(map(self._place_ids.__getitem__, kept))
-        # Each query and place is scored once per pair; the reasons wait (see `Hit`).
-        query_score = {q: _score_query(self._leaves[q], d) for q in set(query_ids)}
+        rest_ids = list(map(self._rest_ids.__getitem__, kept))
+        # Each part of the reason is kept as " · part" (or ""), so a reason is a concatenation
+        # and a slice. Query and place are explained, scored and joined once per pair.
+        query_why = {q: _explain_query(self._leaves[q], d) for q in set(query_ids)}
+        place_why = {
+            p: (0.0, "") if p < 0 else explain_place(places[p], doc) for p in set(place_ids)
+        }
         bonus = 0.0 if best is None else SALARY_KNOWN_BONUS
         width = len(places) + 1  # place ids run from -1
         pair_keys = [q * width + p + 1 for q, p in zip(query_ids, place_ids, strict=True)]
-        pair_score = {
-            q * width + p + 1: round(query_score[q] + (place_scores[p] or 0.0) + bonus, 3)
-            for q, p in set(zip(query_ids, place_ids, strict=True))
-        }
-        # (search, posting, score, pair key, filters key) per kept search, made by C-level
-        # map/zip: no Python frame per hit
+        pair_score: dict[int, float] = {}
+        pair_why: dict[int, str] = {}
+        for q, p in set(zip(query_ids, place_ids, strict=True)):
+            key = q * width + p + 1
+            pair_score[key] = round(query_why[q][0] + place_why[p][0] + bonus, 3)
+            pair_why[key] = _sep(query_why[q][1]) + _sep(place_why[p][1])
+        rest_why = {r: _sep(explain_filters(self._rest_active[r], doc)) for r in set(rest_ids)}
+        # (search, posting, score, query and place why, filters why) per kept search, made by
+        # C-level map/zip: no Python frame per hit, and plain tuples (see `Hit`)
         return list(
             zip(
                 map(self._ids.__getitem__, kept),
                 repeat(doc.id),
                 map(pair_score.__getitem__, pair_keys),
-                pair_keys,
-                map(self._rest_ids.__getitem__, kept),
+                map(pair_why.__getitem__, pair_keys),
+                map(rest_why.__getitem__, rest_ids),
             )
         )
 
-    def _place_scores(self, doc: PostingDoc, place_ids: set[int]) -> dict[int, float | None]:
-        """Per place id, its score for this posting, or None where it rejects it; -1 (no place
-        filter) scores 0 and rejects nothing. Decided once per place and posting location."""
-        decided = self._place_memo.at(doc)
-        keys, places = self._place_keys, self._places
-        out: dict[int, float | None] = {}
-        for p in place_ids:
-            if p < 0:
-                out[p] = 0.0
-                continue
-            key = keys[p]
-            if key in decided:
-                out[p] = decided[key]
-            else:
-                place = places[p]
-                score = place_score(place, doc) if place_accepts(place, doc) else None
-                out[p] = decided[key] = score
-        return out
-
-    def reason(self, hit: Hit, doc: PostingDoc, d: _Doc | None = None) -> str:
-        """The hit's "why" line: the query words found, the place, the other filters.
-
-        `doc` is the hit's posting; `d`, that posting tokenized, if the caller has it."""
-        q, p, rest = self.reason_keys(hit)
-        return why_line(
-            self.query_reason(q, d or _Doc(doc)),
-            self.place_reason(p, doc),
-            self.filters_reason(rest, doc),
-        )
-
-    def reason_keys(self, hit: Hit) -> tuple[int, int, int]:
-        """(query, place, other filters) of the hit's reason; place -1: the search has none."""
-        pair, rest = _REASON_KEYS(hit)
-        q, p = divmod(pair, len(self._places) + 1)
-        return q, p - 1, rest
-
-    def query_reason(self, q: int, d: _Doc) -> str:
-        """The query words a posting holds, for the hit's reason (" · …", or "")."""
-        return _sep(_explain_query(self._leaves[q], d)[1])
-
-    def place_reason(self, p: int, doc: PostingDoc) -> str:
-        return _sep(self._place_memo.reason(self._places[p], doc)) if p >= 0 else ""
-
-    def filters_reason(self, rest: int, doc: PostingDoc) -> str:
-        return _sep(explain_filters(self._rest_active[rest], doc))
-
-    def hit_match(self, hit: Hit, doc: PostingDoc) -> Match:
-        """This hit (of `doc`) as a `Match`, its reason written out."""
-        return Match(hit[0], hit[1], hit[2], self.reason(hit, doc))
-
     def match_many(self, docs: Iterable[PostingDoc]) -> dict[int, list[Match]]:
         """Matches keyed by search id, each list best first (ties: lower posting id first)."""
-        docs = list(docs)
-        by_id = {doc.id: doc for doc in docs}
         return {
-            search_id: [self.hit_match(hit, by_id[hit[1]]) for hit in hits]
+            search_id: [hit_match(hit) for hit in hits]
             for search_id, hits in self.hits_many(docs).items()
         }
 
@@ -348,8 +292,3 @@ _SCORE = operator.itemgetter(2)  # Hit.score
 
 def _sep(part: str) -> str:
     return f" · {part}" if part else ""
-
-
-def why_line(query: str, place: str, filters: str) -> str:
-    """A match's reason from its parts as the `SearchIndex.*_reason` methods write them."""
-    return (query + place + filters)[3:] or "every new posting"

@@ -85,68 +85,6 @@ def place_accepts(place: PlaceFilter, doc: PostingDoc) -> bool:
     return bool(doc.location_text) and place.text.casefold() in doc.location_text.casefold()  # type: ignore[union-attr]
 
 
-def location_key(doc: PostingDoc) -> tuple[object, ...]:
-    """Everything of a posting that the place filter reads (`place_accepts`, `place_score`)."""
-    return (doc.workplace, doc.country, doc.region, doc.city, doc.latitude, doc.longitude,
-            doc.location_text)  # fmt: skip
-
-
-class PlaceMemo:
-    """Place filters' decisions (`place_accepts` and `place_score`) by posting location, kept
-    from one `SearchIndex` to the next: a digest run matches the day's postings page after page,
-    and each page's searches share the same few hundred places, which postings in the same few
-    thousand locations met on the page before."""
-
-    LOCATIONS = 100_000  # locations remembered; past that, the memo starts again
-
-    def __init__(self) -> None:
-        self._numbers: dict[PlaceFilter, int] = {}
-        self._decided: dict[tuple[object, ...], dict[int, float | None]] = {}
-        self._reasons: dict[tuple[object, ...], dict[int, str]] = {}
-
-    def number(self, place: PlaceFilter) -> int:
-        """The place filter's number in this memo."""
-        return self._numbers.setdefault(place, len(self._numbers))
-
-    def at(self, doc: PostingDoc) -> dict[int, float | None]:
-        """Place number -> its score for postings at this one's location, or None where it
-        rejects them; the caller fills what is missing."""
-        key = location_key(doc)
-        decided = self._decided.get(key)
-        if decided is None:
-            if len(self._decided) >= self.LOCATIONS:
-                self._decided.clear()
-            decided = self._decided[key] = {}
-        return decided
-
-    def reason(self, place: PlaceFilter, doc: PostingDoc) -> str:
-        """`explain_place`'s reason for this place filter at the posting's location."""
-        key = location_key(doc)
-        written = self._reasons.get(key)
-        if written is None:
-            if len(self._reasons) >= self.LOCATIONS:
-                self._reasons.clear()
-            written = self._reasons[key] = {}
-        number = self.number(place)
-        why = written.get(number)
-        if why is None:
-            why = written[number] = explain_place(place, doc)[1]
-        return why
-
-
-def place_score(place: PlaceFilter, doc: PostingDoc) -> float:
-    """`explain_place`'s score alone, without writing its reason."""
-    rule = place_rule(place, doc)
-    if rule == "radius":
-        radius = place.within_miles or 0.0
-        closeness = 1.0 - _miles_to(place, doc) / radius if radius > 0 else 1.0
-        return 1.0 + max(0.0, min(1.0, closeness))
-    return _RULE_SCORE[rule]
-
-
-_RULE_SCORE = {"remote": 0.5, "city": 1.5, "region": 1.0, "country": 0.5, "text": 0.5}
-
-
 def explain_place(place: PlaceFilter, doc: PostingDoc) -> tuple[float, str]:
     """Score and reason for a posting `place_accepts` let through, by the rule that decided it."""
     rule = place_rule(place, doc)

@@ -36,20 +36,10 @@ from alerts.subscriptions import spec_of
 from db import id_in
 from pipeline.models import Posting
 from search.filters import PostingDoc
-from search.matcher import (
-    HIT_POSTING,
-    Hit,
-    Match,
-    SavedSearchSpec,
-    SearchIndex,
-    _Doc,
-    why_line,
-)
-from search.place import PlaceMemo
+from search.matcher import HIT_POSTING, Hit, SavedSearchSpec, SearchIndex
 from search.query import QueryError
 
 Pair = tuple[int, int]  # (subscriber id, posting id)
-TOKENIZED = 2048  # postings a page keeps tokenized while it writes reasons (`Page.match_of`)
 _POSTING = operator.itemgetter(HIT_POSTING)
 
 
@@ -64,20 +54,10 @@ class Page:
     closed: dict[int, list[int]] = field(default_factory=dict)  # search -> closed since sent
     # The first_seen_at bounds (low, high] of every posting read; None: unknown
     read: tuple[datetime, datetime] | None = None
-    # What wrote the hits and the postings read, by id: a delivered hit's reason is written
-    # from them (`match_of`)
-    index: SearchIndex | None = None
-    docs: dict[int, PostingDoc] = field(default_factory=dict)
     excluding: set[int] = field(init=False)  # the subscribers `excluded` names
     skips: dict[int, set[int]] = field(init=False)  # `excluded` by subscriber
-    # The parts of reasons written, by (part, its key, posting): searches of a page deliver
-    # the same postings for the same query, place or filters. And the postings last tokenized
-    # for them: a tokenized posting is ~20 kB, a page's every one ~200 MB (`TOKENIZED`).
-    _reasons: dict[tuple[int, int, int], str] = field(init=False)
-    _tokens: dict[int, _Doc] = field(init=False)
 
     def __post_init__(self) -> None:
-        self._reasons, self._tokens = {}, {}
         self.skips = {}
         for sub, posting in self.excluded:
             self.skips.setdefault(sub, set()).add(posting)
@@ -124,29 +104,6 @@ class Page:
                         break
         return best, len(matches) - skipped
 
-    def match_of(self, hit: Hit) -> Match:
-        """A hit of this page as a `Match`, its reason written out."""
-        index = self.index
-        assert index is not None, "a page's hits are written out by its index"
-        posting = hit[HIT_POSTING]
-        doc, memo = self.docs[posting], self._reasons
-        q, p, rest = index.reason_keys(hit)
-        query = memo.get((0, q, posting))
-        if query is None:
-            d = self._tokens.get(posting)
-            if d is None:
-                if len(self._tokens) >= TOKENIZED:
-                    self._tokens.clear()
-                d = self._tokens[posting] = _Doc(doc)
-            query = memo[(0, q, posting)] = index.query_reason(q, d)
-        place = memo.get((1, p, posting))
-        if place is None:
-            place = memo[(1, p, posting)] = index.place_reason(p, doc)
-        filters = memo.get((2, rest, posting))
-        if filters is None:
-            filters = memo[(2, rest, posting)] = index.filters_reason(rest, doc)
-        return Match(hit[0], posting, hit[2], why_line(query, place, filters))
-
     def take(self, subscriber_id: int, posting_ids: Iterable[int]) -> None:
         """These postings went (or would go) to this subscriber: later searches skip them."""
         taken = list(posting_ids)
@@ -161,10 +118,6 @@ class _Window:
     high: datetime
     docs: list[PostingDoc]
     first_seen: dict[int, datetime]
-    by_id: dict[int, PostingDoc] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.by_id = {doc.id: doc for doc in self.docs}
 
 
 class PageMatcher:
@@ -175,7 +128,6 @@ class PageMatcher:
         self.at = at
         self._window: _Window | None = None
         self._carry: set[Pair] = set()  # the last page's takes of its last subscriber
-        self._places = PlaceMemo()  # place decisions by posting location, page after page
 
     def match(self, session: Session, due: Sequence[Due]) -> Page:
         """The page's matches (its searches in order of subscriber) and their exclusions."""
@@ -192,14 +144,13 @@ class PageMatcher:
         low = min(d.window_start for d in due) - LATE_COMMIT_SLACK
         high = max(d.occurrence for d in due)
         window = self._read(session, low, high)
-        index = SearchIndex.build(specs, place_memo=self._places)
         with gc_paused():
-            matches = index.hits_many(window.docs) if specs else {}
+            matches = SearchIndex.build(specs).hits_many(window.docs) if specs else {}
         subscribers = sorted({d.subscriber.id for d in due if d.subscriber.id is not None})
         excluded = _excluded(session, subscribers, low, high) | self._carry
         closed = _closed_since_sent(session, [d.search_id for d in due])
         read = (window.low, window.high)
-        return Page(matches, broken, window.first_seen, excluded, closed, read, index, window.by_id)
+        return Page(matches, broken, window.first_seen, excluded, closed, read)
 
     def done(self, page: Page, last: Due) -> None:
         """Carry the page's takes of its last subscriber, whose searches may go on next page

@@ -26,8 +26,8 @@ def _due(search_id: int, subscriber_id: int, window_start: datetime) -> Due:
 
 def _page(read: tuple[datetime, datetime] | None, excluded: set[tuple[int, int]]) -> Page:
     first_seen = {p: AT - timedelta(hours=p) for p in range(1, 21)}  # 1 h to 20 h before AT
-    hits: list[Hit] = [(1, p, 10.0 - p / 10, 0, 0) for p in range(1, 21)]
-    hits2: list[Hit] = [(2, p, 5.0, 0, 0) for p in range(1, 21, 2)]
+    hits: list[Hit] = [(1, p, 10.0 - p / 10, "", "") for p in range(1, 21)]
+    hits2: list[Hit] = [(2, p, 5.0, "", "") for p in range(1, 21, 2)]
     return Page({1: hits, 2: hits2}, {}, first_seen, set(excluded), {}, read)
 
 

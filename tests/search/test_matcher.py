@@ -25,6 +25,7 @@ from search.matcher import (
     _Constraints,
     _Doc,
     doc_fields,
+    hit_match,
     reference_matches,
 )
 from search.query import And, Node, Not, Or, Phrase, Term, evaluate, parse_query
@@ -386,8 +387,8 @@ def test_search_without_query_or_filters_matches_everything() -> None:
     assert match == Match(4, 1, 0.0, "every new posting")
 
 
-def test_hits_are_the_matches_with_their_reasons_written_on_demand() -> None:
-    """A page keeps hits; a hit's `hit_match` is exactly what `match` gives for it."""
+def test_hits_are_the_matches_with_their_reasons_in_shared_parts() -> None:
+    """A page keeps hits; a hit's `match()` is exactly what `match` gives for it."""
     searches = [
         _spec(1, '"plant manager"', place=DEARBORN, min_salary_usd=100_000),
         _spec(2, "manager"),
@@ -397,15 +398,16 @@ def test_hits_are_the_matches_with_their_reasons_written_on_demand() -> None:
     doc = _doc(7, "Plant Manager", annual_min_usd=95_000, annual_max_usd=120_000)
     hits = index.hits(doc)
     assert [h[0] for h in hits] == [1, 2, 3]
-    assert [index.hit_match(h, doc) for h in hits] == index.match(doc)
+    assert [hit_match(h) for h in hits] == index.match(doc)
     assert (
-        index.hit_match(hits[0], doc).why
+        hit_match(hits[0]).why
         == '"plant manager" in title · 7 mi from Dearborn, MI · $120k ≥ $100k'
     )
-    assert index.hit_match(hits[2], doc) == Match(3, 7, 1.0, "every new posting")
-    # plain tuples of numbers: the collector untracks them
-    assert all(type(h) is tuple and all(type(v) in (int, float) for v in h) for h in hits)
-    many = index.hits_many([doc])
-    assert {k: [index.hit_match(h, doc) for h in v] for k, v in many.items()} == (
-        index.match_many([doc])
+    assert hits[0][3:] == (
+        ' · "plant manager" in title · 7 mi from Dearborn, MI',
+        " · $120k ≥ $100k",
     )
+    assert hit_match(hits[2]) == Match(3, 7, 1.0, "every new posting")
+    assert all(type(h) is tuple for h in hits)  # plain tuples: the collector untracks them
+    many = index.hits_many([doc])
+    assert {k: [hit_match(h) for h in v] for k, v in many.items()} == index.match_many([doc])
