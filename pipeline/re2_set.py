@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import re2
@@ -100,30 +100,10 @@ def _escaped(pattern: str, at: int) -> bool:
     return backslashes % 2 == 1
 
 
-def _in_class(pattern: str, at: int) -> bool:
-    """Whether position `at` lies inside a character class."""
-    in_class = False
-    i = 0
-    while i < at:
-        ch = pattern[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-            i += 1
-            i += pattern.startswith("^", i)
-            i += pattern.startswith("]", i)  # a "]" right after "[" or "[^" is a literal
-            continue
-        i += 1
-    return in_class
-
-
-def _group_end(pattern: str, pos: int) -> int | None:
-    """The position after the ")" closing the group whose body starts at `pos`."""
-    depth, i, in_class = 1, pos, False
+def _outside_classes(pattern: str, start: int) -> Iterator[tuple[int, str]]:
+    """Each character from `start` that is neither escaped nor inside a character class, with
+    its position: a class's "[" is, its members and "]" are not, nor an escape's two characters."""
+    i, in_class = start, False
     while i < len(pattern):
         ch = pattern[i]
         if ch == "\\":
@@ -131,19 +111,35 @@ def _group_end(pattern: str, pos: int) -> int | None:
             continue
         if in_class:
             in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-            i += 1
-            i += pattern.startswith("^", i)
-            i += pattern.startswith("]", i)
-            continue
-        elif ch == "(":
+        else:
+            yield i, ch
+            if ch == "[":
+                in_class = True
+                i += 1
+                i += pattern.startswith("^", i)
+                i += pattern.startswith("]", i)  # a "]" right after "[" or "[^" is a literal
+                continue
+        i += 1
+
+
+def _in_class(pattern: str, at: int) -> bool:
+    """Whether the unescaped "(" at `at` lies inside a character class."""
+    for i, _ch in _outside_classes(pattern, 0):
+        if i >= at:
+            return i != at
+    return True
+
+
+def _group_end(pattern: str, pos: int) -> int | None:
+    """The position after the ")" closing the group whose body starts at `pos`."""
+    depth = 1
+    for i, ch in _outside_classes(pattern, pos):
+        if ch == "(":
             depth += 1
         elif ch == ")":
             depth -= 1
             if depth == 0:
                 return i + 1
-        i += 1
     return None
 
 
