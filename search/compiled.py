@@ -243,6 +243,14 @@ def _leaf_label(leaf: Term | Phrase) -> str:
 
 def _explain_query(leaves: list[Term | Phrase], d: _Doc) -> tuple[float, str]:
     """Score and reason for the query words found in a posting already known to match."""
+    return explain_leaves(leaves, d.has)
+
+
+def explain_leaves(
+    leaves: list[Term | Phrase], has: Callable[[Term | Phrase, str], bool]
+) -> tuple[float, str]:
+    """`_explain_query` with `has(leaf, field)` saying where the posting contains a leaf: each
+    distinct word or phrase counts once, in its best field (the first of `FIELD_ORDER` found)."""
     score = 0.0
     hits: dict[str, list[str]] = {}
     seen: set[str] = set()
@@ -252,7 +260,7 @@ def _explain_query(leaves: list[Term | Phrase], d: _Doc) -> tuple[float, str]:
             continue
         names = (leaf.field,) if leaf.field else FIELD_ORDER
         for name in names:
-            if d.has(leaf, name):
+            if has(leaf, name):
                 seen.add(label)
                 hits.setdefault(name, []).append(label)
                 kind = WORD_WEIGHT if isinstance(leaf, Term) else PHRASE_WEIGHT

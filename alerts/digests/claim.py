@@ -31,7 +31,7 @@ from alerts.digests.summary import ProgressFn
 from alerts.models import ClosedNotice, Delivery, Digest, SavedSearch
 from config import Settings
 from db import id_in, session_scope, utcnow
-from search.matcher import Match, hit_match
+from search.matcher import Match
 
 CHUNK = 500  # due searches claimed in one transaction (its deliveries: one statement)
 # Core tables: an UPDATE with one parameter set per row is an executemany (ORM would not take it)
@@ -136,8 +136,7 @@ def _plan(settings: Settings, d: Due, page: Page) -> _Claim:
     broken = page.broken.get(d.search_id)
     if broken is not None:
         return _Claim(d, [], 0, "failed", broken)
-    best, ranked = page.top(d, settings.digest_cap)
-    chosen = [hit_match(hit) for hit in best]
+    chosen, ranked = page.top(d, settings.digest_cap)
     assert d.subscriber.id is not None
     # Taken even if another sender delivers some first: then they went to this person already.
     page.take(d.subscriber.id, (m.posting_id for m in chosen))

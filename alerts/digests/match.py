@@ -1,11 +1,12 @@
 """Match a page of due searches against the postings of their windows, and what each may get.
 
-Matching runs in the percolator direction: the page's searches go into one `SearchIndex`, the
-postings of the page's windows are read once (and kept while the next pages' windows fall
-inside them: a day's run reads one day of postings once), and each posting is matched once
-against the searches whose anchors it contains. At 08:00 in a big timezone thousands of
+The postings of the page's windows are read once and kept, as a `WindowIndex`, while the next
+pages' windows fall inside them: a day's run reads and indexes one day of postings once, and
+each distinct query, place and filter value becomes a column over that window once, whichever
+pages have it; a search is the AND of its columns. At 08:00 in a big timezone thousands of
 searches fall due over the same day of new postings; one SQL full-text query per search would
-scan that day thousands of times.
+scan that day thousands of times, and matching each page's searches posting by posting would
+decide the same query for the same posting on every page.
 
 What a search may get of its matches (`Page.ranked`) is decided in memory: first seen in its
 window (the postings read are open and unexpired at the run's moment), never delivered to this
@@ -19,12 +20,13 @@ insert skips it.
 from __future__ import annotations
 
 import gc
-import operator
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
+import numpy as np
 from sqlalchemy import and_, exists, select
 from sqlmodel import Session, col
 
@@ -36,24 +38,26 @@ from alerts.subscriptions import spec_of
 from db import id_in
 from pipeline.models import Posting
 from search.filters import PostingDoc
-from search.matcher import HIT_POSTING, Hit, SavedSearchSpec, SearchIndex
+from search.matcher import Match, SavedSearchSpec
 from search.query import QueryError
+from search.window import Ranked, WindowIndex
 
 Pair = tuple[int, int]  # (subscriber id, posting id)
-_POSTING = operator.itemgetter(HIT_POSTING)
 
 
 @dataclass(slots=True)
 class Page:
     """A page's matches and what its searches may not get."""
 
-    matches: dict[int, list[Hit]]  # per search id, best first
+    matches: dict[int, Ranked]  # per search id, best first
     broken: dict[int, str]  # search id -> why its query cannot run
     first_seen: dict[int, datetime]  # posting id -> first_seen_at, for every posting read
     excluded: set[Pair]  # delivered before, applied to, or taken earlier in this run
     closed: dict[int, list[int]] = field(default_factory=dict)  # search -> closed since sent
     # The first_seen_at bounds (low, high] of every posting read; None: unknown
     read: tuple[datetime, datetime] | None = None
+    # Writes a match's reason (the window's index): only the matches a digest takes get one
+    explain: Explainer | None = None
     excluding: set[int] = field(init=False)  # the subscribers `excluded` names
     skips: dict[int, set[int]] = field(init=False)  # `excluded` by subscriber
 
@@ -63,46 +67,51 @@ class Page:
             self.skips.setdefault(sub, set()).add(posting)
         self.excluding = set(self.skips)
 
-    def ranked(self, d: Due) -> list[Hit]:
+    def ranked(self, d: Due) -> list[Match]:
         """The search's eligible matches, best first (the matcher's order)."""
-        low, high = d.window_start - LATE_COMMIT_SLACK, d.occurrence
-        sub, seen, excluded = d.subscriber.id, self.first_seen, self.excluded
-        matches = self.matches.get(d.search_id, ())
-        read = self.read
-        if read is not None and low <= read[0] and read[1] <= high and sub not in self.excluding:
-            # The usual case, a window that holds every posting read and a subscriber with
-            # nothing to skip: every match is eligible (the filter below would keep them all).
-            return list(matches)
-        return [
-            m
-            for m in matches
-            if low < seen[m[HIT_POSTING]] <= high and (sub, m[HIT_POSTING]) not in excluded
-        ]
+        r = self.matches.get(d.search_id)
+        if r is None:
+            return []
+        return [self._match(r, k) for k in self._eligible(d, r)]
 
-    def top(self, d: Due, cap: int) -> tuple[list[Hit], int]:
+    def top(self, d: Due, cap: int) -> tuple[list[Match], int]:
         """The search's `cap` best eligible matches, and how many are eligible (`ranked`'s
-        first `cap` and its length, without listing every eligible match)."""
-        matches = self.matches.get(d.search_id, ())
+        first `cap` and its length, without writing every eligible match's reason)."""
+        r = self.matches.get(d.search_id)
+        if r is None:
+            return [], 0
         read = self.read
         low, high = d.window_start - LATE_COMMIT_SLACK, d.occurrence
         if read is None or not (low <= read[0] and read[1] <= high):
-            ranked = self.ranked(d)
-            return ranked[:cap], len(ranked)
+            eligible = self._eligible(d, r)
+            return [self._match(r, k) for k in eligible[:cap]], len(eligible)
         skip = self.skips.get(d.subscriber.id)  # type: ignore[arg-type]  # ids are set once stored
         if not skip:
-            return list(matches[:cap]), len(matches)
-        # Every match is in the window: only the subscriber's skips leave, counted in C, and
-        # the best are picked until `cap` (a subscriber's later search skips what the earlier
-        # ones took, and has hundreds of matches).
-        skipped = sum(map(skip.__contains__, map(_POSTING, matches)))
-        best = []
-        if cap > 0:
-            for m in matches:
-                if m[HIT_POSTING] not in skip:
-                    best.append(m)
-                    if len(best) == cap:
-                        break
-        return best, len(matches) - skipped
+            return [self._match(r, k) for k in range(min(cap, len(r)))], len(r)
+        # Every match is in the window: only the subscriber's skips leave (a subscriber's later
+        # search skips what the earlier ones took, and has hundreds of matches).
+        kept = np.flatnonzero(~np.isin(r.ids, np.fromiter(skip, np.int64, len(skip))))
+        return [self._match(r, k) for k in kept[:cap].tolist()], len(kept)
+
+    def _eligible(self, d: Due, r: Ranked) -> list[int]:
+        """Which of the search's matches (by rank) are in its window and not skipped."""
+        low, high = d.window_start - LATE_COMMIT_SLACK, d.occurrence
+        sub, seen, excluded = d.subscriber.id, self.first_seen, self.excluded
+        read = self.read
+        ids = r.ids.tolist()
+        if read is not None and low <= read[0] and read[1] <= high and sub not in self.excluding:
+            # The usual case, a window that holds every posting read and a subscriber with
+            # nothing to skip: every match is eligible (the filter below would keep them all).
+            return list(range(len(ids)))
+        return [
+            k
+            for k, posting in enumerate(ids)
+            if low < seen[posting] <= high and (sub, posting) not in excluded
+        ]
+
+    def _match(self, r: Ranked, k: int) -> Match:
+        assert self.explain is not None, "a page with matches has their index"
+        return self.explain.match(r, k)
 
     def take(self, subscriber_id: int, posting_ids: Iterable[int]) -> None:
         """These postings went (or would go) to this subscriber: later searches skip them."""
@@ -112,11 +121,17 @@ class Page:
         self.excluding.add(subscriber_id)
 
 
+class Explainer(Protocol):
+    """What writes a ranked match out (`WindowIndex`)."""
+
+    def match(self, ranked: Ranked, k: int) -> Match: ...
+
+
 @dataclass(slots=True)
 class _Window:
     low: datetime
     high: datetime
-    docs: list[PostingDoc]
+    index: WindowIndex
     first_seen: dict[int, datetime]
 
 
@@ -144,13 +159,12 @@ class PageMatcher:
         low = min(d.window_start for d in due) - LATE_COMMIT_SLACK
         high = max(d.occurrence for d in due)
         window = self._read(session, low, high)
-        with gc_paused():
-            matches = SearchIndex.build(specs).hits_many(window.docs) if specs else {}
+        matches = window.index.rank(specs) if specs else {}
         subscribers = sorted({d.subscriber.id for d in due if d.subscriber.id is not None})
         excluded = _excluded(session, subscribers, low, high) | self._carry
         closed = _closed_since_sent(session, [d.search_id for d in due])
         read = (window.low, window.high)
-        return Page(matches, broken, window.first_seen, excluded, closed, read)
+        return Page(matches, broken, window.first_seen, excluded, closed, read, window.index)
 
     def done(self, page: Page, last: Due) -> None:
         """Carry the page's takes of its last subscriber, whose searches may go on next page
@@ -162,7 +176,7 @@ class PageMatcher:
         if w is None or low < w.low or high > w.high:
             self._window = None  # let the old one go before reading the new one
             docs, first_seen = _docs(session, low, high, self.at)
-            w = self._window = _Window(low, high, docs, first_seen)
+            w = self._window = _Window(low, high, WindowIndex(docs), first_seen)
         return w
 
 

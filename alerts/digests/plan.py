@@ -14,7 +14,6 @@ from alerts.digests.summary import DigestSummary, PlannedDigest, ProgressFn
 from alerts.models import Digest, SavedSearch, Subscriber
 from config import Settings
 from pipeline.models import Posting
-from search.matcher import HIT_POSTING
 
 
 def plan(
@@ -80,7 +79,7 @@ def _plan_one(settings: Settings, session: Session, d: Due, page: Page) -> Plann
     subscriber_id = d.subscriber.id
     assert subscriber_id is not None
     chosen, ranked = page.top(d, settings.digest_cap)
-    page.take(subscriber_id, (m[HIT_POSTING] for m in chosen))
+    page.take(subscriber_id, (m.posting_id for m in chosen))
     if not chosen:
         return None
     return PlannedDigest(
@@ -90,7 +89,7 @@ def _plan_one(settings: Settings, session: Session, d: Due, page: Page) -> Plann
         d.period_key,
         len(chosen),
         ranked,
-        tuple(_titles(session, [m[HIT_POSTING] for m in chosen])),
+        tuple(_titles(session, [m.posting_id for m in chosen])),
     )
 
 

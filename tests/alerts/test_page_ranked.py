@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 
 from alerts.digests.due import Due
 from alerts.digests.match import Page
 from alerts.digests.summary import LATE_COMMIT_SLACK
 from alerts.models import SavedSearch, Subscriber
-from search.matcher import Hit
+from search.matcher import Match
+from search.window import Ranked
 
 AT = datetime(2026, 11, 30, 8, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -24,11 +26,25 @@ def _due(search_id: int, subscriber_id: int, window_start: datetime) -> Due:
     return Due(search, sub, AT, "2026-11-30", window_start, AT + DAY, AT)
 
 
+class _Explain:
+    """Writes a match without a reason (what `Page` does with a window's index)."""
+
+    def match(self, ranked: Ranked, k: int) -> Match:
+        return Match(ranked.search_id, int(ranked.ids[k]), float(ranked.scores[k]), "")
+
+
+def _ranked(search_id: int, matches: list[tuple[int, float]]) -> Ranked:
+    """(posting id, score) pairs, best first."""
+    ids = np.array([p for p, _ in matches], np.int64)
+    scores = np.array([s for _, s in matches], np.float64)
+    return Ranked(search_id, np.arange(len(matches)), ids, scores, None, None, ())
+
+
 def _page(read: tuple[datetime, datetime] | None, excluded: set[tuple[int, int]]) -> Page:
     first_seen = {p: AT - timedelta(hours=p) for p in range(1, 21)}  # 1 h to 20 h before AT
-    hits: list[Hit] = [(1, p, 10.0 - p / 10, "", "") for p in range(1, 21)]
-    hits2: list[Hit] = [(2, p, 5.0, "", "") for p in range(1, 21, 2)]
-    return Page({1: hits, 2: hits2}, {}, first_seen, set(excluded), {}, read)
+    hits = _ranked(1, [(p, 10.0 - p / 10) for p in range(1, 21)])
+    hits2 = _ranked(2, [(p, 5.0) for p in range(1, 21, 2)])
+    return Page({1: hits, 2: hits2}, {}, first_seen, set(excluded), {}, read, _Explain())
 
 
 @pytest.mark.parametrize(
@@ -48,7 +64,9 @@ def test_ranked_equals_the_per_match_filter(
     assert fast.ranked(d) == plain.ranked(d)
     low = window_start - LATE_COMMIT_SLACK
     want = [
-        h[1] for h in plain.matches[1] if low < plain.first_seen[h[1]] and (7, h[1]) not in excluded
+        p
+        for p in plain.matches[1].ids.tolist()
+        if low < plain.first_seen[p] and (7, p) not in excluded
     ]
     assert [h[1] for h in fast.ranked(d)] == want
 
