@@ -59,12 +59,14 @@ class _Query:
     matches: Bits
     score: Scores
     leaves: list[Leaf]
+    number: int  # in the window, for its reasons' memo
 
 
 @dataclass(slots=True)
 class _Place:
     accepts: Bits
     score: Floats
+    number: int
 
 
 @dataclass(slots=True)
@@ -78,6 +80,8 @@ class Ranked:
     query: _Query | None
     place: PlaceFilter | None
     active: Active
+    # (query, place, other filters) numbered in the window: the reasons' memo keys; -1: none
+    parts: tuple[int, int, int] = (-1, -1, -1)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -128,7 +132,11 @@ class WindowIndex:
         self._queries: dict[Node | None, _Query] = {}
         self._places: dict[PlaceFilter, _Place] = {}
         self._filters: dict[tuple[str, object], Bits] = {}
-        self._no_place = _Place(self._all, np.zeros(n, np.float64))
+        self._rests: dict[tuple[object, ...], int] = {}
+        self._no_place = _Place(self._all, np.zeros(n, np.float64), -1)
+        # The reasons' parts written this page, by (part number, row): the same posting is
+        # delivered to many searches that share a query, a place or other filters.
+        self._said: tuple[dict[int, str], dict[int, str], dict[int, str]] = ({}, {}, {})
 
     # --- ranking ------------------------------------------------------------------------------
 
@@ -136,20 +144,26 @@ class WindowIndex:
         """Each search's matches, best first (ties: lower posting id); no entry without any."""
         out: dict[int, Ranked] = {}
         shared: dict[tuple[Any, ...], Ranked | None] = {}  # searches with the same everything
+        for said in self._said:  # a new page: the last one's reasons are written
+            said.clear()
         for spec in specs:
             filters = spec.filters
-            key = (spec.query, filters.place, _rest_signature(filters))
+            rest = _rest_signature(filters)
+            key = (spec.query, filters.place, rest)
             if key in shared:
                 ranked = shared[key]
             else:
+                rest_number = self._rests.setdefault(rest, len(self._rests))
                 ranked = shared[key] = self._rank(
-                    spec.query, filters.place, active_filters(filters)
+                    spec.query, filters.place, active_filters(filters), rest_number
                 )
             if ranked is not None:
                 out[spec.id] = replace(ranked, search_id=spec.id)
         return out
 
-    def _rank(self, query: Node | None, place: PlaceFilter | None, active: Active) -> Ranked | None:
+    def _rank(
+        self, query: Node | None, place: PlaceFilter | None, active: Active, rest: int
+    ) -> Ranked | None:
         q = self.query(query)
         p = self._no_place if place is None else self.place(place)
         accepted = q.matches & p.accepts
@@ -158,24 +172,42 @@ class WindowIndex:
         rows = np.flatnonzero(accepted)
         if not len(rows):
             return None
-        # Rounded as `SearchIndex` rounds (to 3 places), so equal scores tie the same way.
+        # Rounded to 3 places as `SearchIndex` rounds, so equal scores tie the same way (numpy
+        # rounds the scaled value: it could differ from round() only within an ulp of a tie).
         scores = np.round(q.score[rows] + p.score[rows] + self._bonus[rows], 3)
         order = np.argsort(-scores, kind="stable")  # rows ascend: ties by posting id
         rows = rows[order]
-        return Ranked(0, rows, self.ids[rows], scores[order], q, place, active)
+        parts = (q.number, p.number, rest)
+        return Ranked(0, rows, self.ids[rows], scores[order], q, place, active, parts)
 
     def match(self, ranked: Ranked, k: int) -> Match:
         """The `k`-th match of a search, with its reason written out as `SearchIndex` does."""
         row = int(ranked.rows[k])
         doc = self.docs[row]
-        query_why = ""
-        if ranked.query is not None:
-            _, query_why = explain_leaves(
-                ranked.query.leaves, lambda leaf, name: bool(self.has(leaf, name)[row])
-            )
-        place_why = "" if ranked.place is None else explain_place(ranked.place, doc)[1]
-        rest_why = explain_filters(ranked.active, doc)
-        why = (_sep(query_why) + _sep(place_why) + _sep(rest_why))[3:] or "every new posting"
+        n = self.n
+        query, place, rest = ranked.parts
+        said_query, said_place, said_rest = self._said
+        query_why = said_query.get(query * n + row) if query >= 0 else None
+        if query_why is None:
+            query_why = ""
+            if ranked.query is not None:
+                leaves = ranked.query.leaves
+                query_why = _sep(
+                    explain_leaves(leaves, lambda leaf, f: bool(self.has(leaf, f)[row]))[1]
+                )
+            if query >= 0:
+                said_query[query * n + row] = query_why
+        place_why = said_place.get(place * n + row) if place >= 0 else None
+        if place_why is None:
+            place_why = "" if ranked.place is None else _sep(explain_place(ranked.place, doc)[1])
+            if place >= 0:
+                said_place[place * n + row] = place_why
+        rest_why = said_rest.get(rest * n + row) if rest >= 0 else None
+        if rest_why is None:
+            rest_why = _sep(explain_filters(ranked.active, doc))
+            if rest >= 0:
+                said_rest[rest * n + row] = rest_why
+        why = (query_why + place_why + rest_why)[3:] or "every new posting"
         return Match(ranked.search_id, doc.id, float(ranked.scores[k]), why)
 
     # --- columns ------------------------------------------------------------------------------
@@ -186,7 +218,8 @@ class WindowIndex:
         if got is None:
             leaves = _positive_leaves(node)
             matches = self._eval(node)
-            got = self._queries[node] = _Query(matches, self._score(leaves), leaves)
+            number = len(self._queries)
+            got = self._queries[node] = _Query(matches, self._score(leaves), leaves, number)
         return got
 
     def _eval(self, node: Node | None) -> Bits:
@@ -304,7 +337,7 @@ class WindowIndex:
                 if place_accepts(place, doc):
                     accepts[i] = True
                     score[i] = explain_place(place, doc)[0]
-        got = self._places[place] = _Place(accepts, score)
+        got = self._places[place] = _Place(accepts, score, len(self._places))
         return got
 
     def _miles(self, latitude: float, longitude: float) -> Floats:
