@@ -1,4 +1,9 @@
-"""Match postings against every saved search at once: an inverted index of searches (a percolator)."""
+"""Match postings against every saved search at once: an inverted index of searches (a percolator).
+
+One posting at a time, each against the searches filed under what it contains. Digest runs
+match a whole window of postings at once with `search.window`, which is tested against this
+(and this against the plain `evaluate` and `Filters.accepts`).
+"""
 
 from __future__ import annotations
 
@@ -75,11 +80,12 @@ class Match(NamedTuple):
 
 
 # A `Match` whose reason is still in two parts that many hits share: (search id, posting id,
-# score, " · query words · place", " · other filters"), a part "" when empty. A page of a digest
-# run holds a million hits and writes out the reasons of the few its digests keep (`hit_match`).
-# A plain tuple on purpose: the cyclic collector stops tracking a tuple of ints, floats and
-# strings once it has seen it, but walks a tuple subclass (a NamedTuple) at every collection for
-# as long as it lives, a quarter of a digest run's match and claim time (measured).
+# score, " · query words · place", " · other filters"), a part "" when empty: matching many
+# postings makes millions of hits, and a caller writes out the reasons of the few it keeps
+# (`hit_match`). A plain tuple on purpose: the cyclic collector stops tracking a tuple of ints,
+# floats and strings once it has seen it, but walks a tuple subclass (a NamedTuple) at every
+# collection for as long as it lives (measured: a quarter of the time of a digest run that
+# matched with this index).
 Hit = tuple[int, int, float, str, str]
 HIT_POSTING: Final = 1  # a hit's posting id
 

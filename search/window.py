@@ -120,13 +120,7 @@ class WindowIndex:
         self._lat = np.radians(np.fromiter((d.latitude or 0.0 for d in self.docs), np.float64, n))
         self._lon = np.fromiter((d.longitude or 0.0 for d in self.docs), np.float64, n)
         # Rows by what every place rule but the radius reads: one reference call per group.
-        groups: dict[tuple[Any, ...], int] = {}
-        self._group = np.fromiter(
-            (groups.setdefault(_where(d), len(groups)) for d in self.docs), np.intp, n
-        )
-        self._group_doc = [self.docs[0]] * len(groups) if n else []
-        for i in range(n - 1, -1, -1):
-            self._group_doc[self._group[i]] = self.docs[i]
+        self._group, self._group_doc = _groups(self.docs)
         self._terms: dict[tuple[str | None, str], Bits] = {}
         self._phrases: dict[tuple[str | None, str], Bits] = {}
         self._queries: dict[Node | None, _Query] = {}
@@ -362,6 +356,21 @@ class WindowIndex:
 
     def _scan(self, accepts: Any) -> Bits:
         return np.fromiter((bool(accepts(i)) for i in range(self.n)), np.bool_, self.n)
+
+
+def _groups(docs: list[PostingDoc]) -> tuple[npt.NDArray[np.intp], list[PostingDoc]]:
+    """Each row's group of postings alike to the place rules (`_where`), and each group's first."""
+    numbers: dict[tuple[Any, ...], int] = {}
+    first: list[PostingDoc] = []
+    rows = []
+    for doc in docs:
+        key = _where(doc)
+        number = numbers.get(key)
+        if number is None:
+            number = numbers[key] = len(first)
+            first.append(doc)
+        rows.append(number)
+    return np.array(rows, np.intp), first
 
 
 def _where(doc: PostingDoc) -> tuple[Any, ...]:
