@@ -178,31 +178,35 @@ class WindowIndex:
         """The `k`-th match of a search, with its reason written out as `SearchIndex` does."""
         row = int(ranked.rows[k])
         doc = self.docs[row]
-        n = self.n
-        query, place, rest = ranked.parts
-        said_query, said_place, said_rest = self._said
-        query_why = said_query.get(query * n + row) if query >= 0 else None
-        if query_why is None:
-            query_why = ""
-            if ranked.query is not None:
-                leaves = ranked.query.leaves
-                query_why = _sep(
-                    explain_leaves(leaves, lambda leaf, f: bool(self.has(leaf, f)[row]))[1]
-                )
-            if query >= 0:
-                said_query[query * n + row] = query_why
-        place_why = said_place.get(place * n + row) if place >= 0 else None
-        if place_why is None:
-            place_why = "" if ranked.place is None else _sep(explain_place(ranked.place, doc)[1])
-            if place >= 0:
-                said_place[place * n + row] = place_why
-        rest_why = said_rest.get(rest * n + row) if rest >= 0 else None
-        if rest_why is None:
-            rest_why = _sep(explain_filters(ranked.active, doc))
-            if rest >= 0:
-                said_rest[rest * n + row] = rest_why
-        why = (query_why + place_why + rest_why)[3:] or "every new posting"
-        return Match(ranked.search_id, doc.id, float(ranked.scores[k]), why)
+        q, place, active = ranked.query, ranked.place, ranked.active
+
+        def query_why() -> str:
+            if q is None:
+                return ""
+            return explain_leaves(q.leaves, lambda leaf, f: bool(self.has(leaf, f)[row]))[1]
+
+        parts = (
+            query_why,
+            lambda: "" if place is None else explain_place(place, doc)[1],
+            lambda: explain_filters(active, doc),
+        )
+        why = "".join(
+            self._part(said, number, row, write)
+            for said, number, write in zip(self._said, ranked.parts, parts, strict=True)
+        )
+        return Match(
+            ranked.search_id, doc.id, float(ranked.scores[k]), why[3:] or "every new posting"
+        )
+
+    def _part(self, said: dict[int, str], number: int, row: int, write: Any) -> str:
+        """One part of a reason as " · part" (or ""), written once a page per (number, row)."""
+        if number < 0:
+            return _sep(write())
+        key = number * self.n + row
+        got = said.get(key)
+        if got is None:
+            got = said[key] = _sep(write())
+        return got
 
     # --- columns ------------------------------------------------------------------------------
 
@@ -258,12 +262,12 @@ class WindowIndex:
         if got is None:
             names = FIELD_ORDER if field is None else (field,)
             got = self._none.copy()
+            needle, tokens = key[1], all(_is_token(w) for w in words)
             for name in names:
                 joined = self._joined.get(name)
                 if joined is None:
                     continue
-                needle = key[1]
-                if all(_is_token(w) for w in words):  # every word present first: a set lookup
+                if tokens:  # every word present first: a set lookup
                     rows = np.logical_and.reduce([self.term(w, name) for w in words])
                     candidates: Iterable[int] = np.flatnonzero(rows & ~got).tolist()
                 else:
@@ -306,31 +310,23 @@ class WindowIndex:
         n = self.n
         accepts = np.zeros(n, np.bool_)
         score = np.zeros(n, np.float64)
-        radius = (
-            place.within_miles is not None
-            and place.latitude is not None
-            and place.longitude is not None
-        )
+        lat, lon, within = place.latitude, place.longitude, place.within_miles
+        radius = lat is not None and lon is not None and within is not None
         by_distance = self._coords & ~self._remote if radius else self._none
         # Every other row is decided by its group's reference call (the rule and its inputs are
         # the same for the whole group).
-        group_ok = np.zeros(len(self._group_doc), np.bool_)
-        group_score = np.zeros(len(self._group_doc), np.float64)
-        for g, doc in enumerate(self._group_doc):
-            if place_accepts(place, doc):
-                group_ok[g] = True
-                group_score[g] = explain_place(place, doc)[0]
+        decided = [_decide(place, doc) for doc in self._group_doc]
+        group_ok = np.array([d is not None for d in decided], np.bool_)
+        group_score = np.array([d or 0.0 for d in decided], np.float64)
         rest = ~by_distance
         accepts[rest] = group_ok[self._group[rest]]
         score[rest] = group_score[self._group[rest]]
-        if place.within_miles is not None and place.latitude is not None and radius:
-            miles = self._miles(place.latitude, place.longitude)  # type: ignore[arg-type]
-            near = by_distance & (miles <= place.within_miles + _EDGE_MILES)
+        if lat is not None and lon is not None and within is not None:
+            near = by_distance & (self._miles(lat, lon) <= within + _EDGE_MILES)
             for i in np.flatnonzero(near).tolist():
-                doc = self.docs[i]
-                if place_accepts(place, doc):
-                    accepts[i] = True
-                    score[i] = explain_place(place, doc)[0]
+                got_score = _decide(place, self.docs[i])
+                if got_score is not None:
+                    accepts[i], score[i] = True, got_score
         got = self._places[place] = _Place(accepts, score, len(self._places))
         return got
 
@@ -356,6 +352,11 @@ class WindowIndex:
 
     def _scan(self, accepts: Any) -> Bits:
         return np.fromiter((bool(accepts(i)) for i in range(self.n)), np.bool_, self.n)
+
+
+def _decide(place: PlaceFilter, doc: PostingDoc) -> float | None:
+    """`explain_place`'s score where `place_accepts` lets the posting through; else None."""
+    return explain_place(place, doc)[0] if place_accepts(place, doc) else None
 
 
 def _groups(docs: list[PostingDoc]) -> tuple[npt.NDArray[np.intp], list[PostingDoc]]:
